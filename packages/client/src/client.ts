@@ -1,0 +1,737 @@
+import EventEmitter from 'eventemitter3';
+import { emits } from './emits';
+import { escapeSeparators, isControl, parseControl } from './protocol';
+import { Recovery, type AttemptDone, type ReconnectAttempt, type ReconnectOptions } from './recovery';
+import { Timers } from './timers';
+import { runTransformers, toError, type MessageTransformer, type Packet } from './transform';
+import type { ClientTransport, TransportConnection, TransportEvents, TransportHost, UriOptions } from './transport';
+import { parseQuery, parseUrl, stringifyQuery, yeast, type ParsedUrl } from './url';
+
+/** A message codec as the client uses it. */
+export interface ClientParser {
+  encode(data: unknown): string | ArrayBuffer | Uint8Array | undefined;
+  decode(raw: any): unknown;
+}
+
+/** The client half of a plugin: called with the client and its options while it is constructed. */
+export type ClientPlugin = (this: PrimusClient, primus: PrimusClient, options: ClientOptions) => void;
+
+/** What the server compiles into a client class. */
+export interface ClientConfig {
+  /** The transformer's client half. */
+  transport: ClientTransport;
+  /** The message codec. */
+  parser: ClientParser;
+  /** The server's pathname. @default '/primus' */
+  pathname?: string;
+  /** The server's version string, exposed as `primus.version`. */
+  version?: string;
+  /** Whether the server has an authorization hook; drops `timeout` from the default strategy. @default false */
+  authorization?: boolean;
+  /** Default `ping` interval: the server's `timeout` − 10000, or false. @default 25000 */
+  ping?: number | false;
+  /** Client halves of the server's plugins, by name. */
+  plugins?: Record<string, ClientPlugin>;
+}
+
+/** Client options; every key is optional and documented with its default. */
+export interface ClientOptions {
+  /** The server URL, when not given as the first argument. @default the page's origin, or http://127.0.0.1 in Node */
+  url?: string;
+  /** Alias of `url`. */
+  uri?: string;
+  /** Writes buffered while not open; the oldest is dropped when full, and 0 buffers nothing. @default Infinity */
+  queueSize?: number;
+  /** Connect timeout for `open()` (reconnect attempts use `reconnect['reconnect timeout']`); false disables. @default 10000 */
+  timeout?: number | false;
+  /** Back-off settings. @default { min: 500, max: Infinity, retries: 10, factor: 2, 'reconnect timeout': 30000 } */
+  reconnect?: Partial<ReconnectOptions>;
+  /** Heartbeat: send `primus::ping` this many ms after the last pong; false disables. @default 25000 (compiled from the server's timeout) */
+  ping?: number | false;
+  /** How long to wait for a pong before treating the connection as dead, in ms. @default 10000 */
+  pong?: number;
+  /** What triggers a reconnect: `disconnect`, `online`, `timeout`, as a list, a comma-separated string, or false. @default 'disconnect,online,timeout' ('disconnect,online' when the server has authorization) */
+  strategy?: string | readonly string[] | false;
+  /** Options passed to the transformer's own client. @default {} */
+  transport?: Record<string, unknown>;
+  /** Do not connect until `open()` is called. @default false */
+  manual?: boolean;
+  /** Set false to avoid WebSockets where the transformer has a fallback. */
+  websockets?: boolean;
+  /** Force browser network (online/offline) events on or off. @default on where the browser has them */
+  network?: boolean;
+  /** Plugins may read options of their own. */
+  [option: string]: unknown;
+}
+
+/** The options after defaults are applied. */
+export interface ResolvedClientOptions extends ClientOptions {
+  queueSize: number;
+  timeout: number | false;
+  reconnect: Partial<ReconnectOptions>;
+  ping: number | false;
+  pong: number;
+  strategy: string;
+  transport: Record<string, unknown>;
+  manual: boolean;
+}
+
+/** The client's public events and their arguments. */
+export interface ClientEvents {
+  open: () => void;
+  data: (data: any, raw: unknown) => void;
+  error: (err: Error) => void;
+  end: () => void;
+  close: () => void;
+  timeout: () => void;
+  online: () => void;
+  offline: () => void;
+  destroy: () => void;
+  readyStateChange: (state: 'opening' | 'open' | 'end') => void;
+  'reconnect scheduled': (attempt: ReconnectAttempt) => void;
+  reconnect: (attempt: ReconnectAttempt, done: AttemptDone) => void;
+  reconnected: (attempt: ReconnectAttempt) => void;
+  'reconnect timeout': (err: Error, attempt: ReconnectAttempt) => void;
+  'reconnect failed': (err: Error, attempt: ReconnectAttempt) => void;
+  'outgoing::url': (options: UriOptions) => void;
+  'outgoing::open': () => void;
+  'outgoing::data': (payload: unknown) => void;
+  'outgoing::end': () => void;
+  'outgoing::reconnect': () => void;
+  'outgoing::ping': (time: number) => void;
+  'incoming::open': () => void;
+  'incoming::data': (raw: unknown) => void;
+  'incoming::error': (err: unknown) => void;
+  'incoming::end': () => void;
+  'incoming::pong': (time: number) => void;
+  'incoming::id': (id: string) => void;
+  /** Plugins and `emits()` may use events of their own. */
+  [event: string]: (...args: any[]) => void;
+}
+
+/** Values of `readyState`; the same numbers as on a server Spark. */
+export const OPENING = 1;
+export const CLOSED = 2;
+export const OPEN = 3;
+
+const stateNames = { [OPENING]: 'opening', [CLOSED]: 'end', [OPEN]: 'open' } as const;
+
+const reservedEvents = new Set([
+  'reconnect scheduled', 'reconnect timeout', 'readyStateChange', 'reconnect failed', 'reconnected',
+  'reconnect', 'offline', 'timeout', 'online', 'error', 'close', 'open', 'data', 'end',
+]);
+
+const strategies = ['disconnect', 'online', 'timeout'];
+
+function defaultUrl(): string {
+  const location = (globalThis as { location?: { origin?: string; protocol?: string; host?: string } }).location;
+  if (location && location.host) return location.origin || `${location.protocol}//${location.host}`;
+  return 'http://127.0.0.1';
+}
+
+function normaliseStrategy(strategy: unknown, authorization: boolean): string {
+  if (strategy === false) return '';
+  let list: string[];
+  if (strategy === undefined || (Array.isArray(strategy) && strategy.length === 0)) {
+    list = authorization ? ['disconnect', 'online'] : [...strategies];
+  } else if (typeof strategy === 'string') {
+    list = strategy.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  } else if (Array.isArray(strategy)) {
+    list = strategy.map((s) => String(s).trim().toLowerCase());
+  } else {
+    throw new TypeError(`Primus: options.strategy must be a string, an array or false, got ${typeof strategy}`);
+  }
+  for (const name of list) {
+    if (!strategies.includes(name)) {
+      throw new TypeError(`Primus: options.strategy has an unknown strategy "${name}"; use disconnect, online or timeout`);
+    }
+  }
+  return list.join(',');
+}
+
+function optionalNumber(options: ClientOptions, key: string, fallback: number | false, allowFalse: boolean): number | false {
+  const value = options[key];
+  if (value === undefined) return fallback;
+  if (value === false && allowFalse) return false;
+  if (typeof value !== 'number' || !(value >= 0)) {
+    throw new TypeError(`Primus: options.${key} must be a non-negative number${allowFalse ? ' or false' : ''}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function contextError(method: string): Error {
+  return new Error(`Primus#${method}'s context should be called with a Primus instance`);
+}
+
+/**
+ * The Primus client. One state machine for browsers and Node: connect with reconnect and
+ * randomised back-off, the happn heartbeat (the client pings, the server pongs), write buffering
+ * while not connected, message transformers and plugins.
+ *
+ * Create classes with `compile()` (what `primus.Socket` and the generated `primus.js` do); this
+ * base has no transport or parser of its own.
+ */
+export class PrimusClient extends EventEmitter<ClientEvents> implements TransportHost {
+  static readonly OPENING = OPENING;
+  static readonly CLOSED = CLOSED;
+  static readonly OPEN = OPEN;
+
+  /** The transformer's client half (compiled in). */
+  declare readonly client: ClientTransport;
+  /** Encodes outgoing messages (compiled in). */
+  declare readonly encoder: ClientParser['encode'];
+  /** Decodes incoming messages (compiled in). */
+  declare readonly decoder: ClientParser['decode'];
+  /** The server's pathname (compiled in). */
+  declare readonly pathname: string;
+  /** The server's version (compiled in). */
+  declare readonly version: string;
+  /** Whether the server had an authorization hook (compiled in). */
+  declare readonly authorization: boolean;
+  /** Plugins' client halves by name (compiled in). */
+  declare readonly ark: Readonly<Record<string, ClientPlugin>>;
+  /** The compiled default `ping`. */
+  declare readonly defaultPing: number | false;
+
+  /** The options with defaults applied. */
+  options: ResolvedClientOptions;
+  /** Writes waiting for the connection, unencoded, oldest first. */
+  buffer: unknown[] = [];
+  writable = true;
+  readable = true;
+  /** The parsed server URL. */
+  url: ParsedUrl;
+  /** `Primus.OPENING`, `Primus.CLOSED` or `Primus.OPEN`. */
+  readyState: number = CLOSED;
+  /** Round-trip time of the last heartbeat (or of opening), in ms. */
+  latency = 0;
+  /** Whether the network is believed to be up. */
+  online = true;
+  /** Set by `primus::server::close`: the next close ends the client for good. */
+  disconnect = false;
+  /** The named timers: `open`, `connect`, `ping`, `pong`. */
+  timers = new Timers();
+  /** The reconnect back-off. */
+  recovery: Recovery;
+  /** Message transformers. */
+  transformers: { incoming: MessageTransformer<PrimusClient, Packet>[]; outgoing: MessageTransformer<PrimusClient, Packet>[] } = {
+    incoming: [],
+    outgoing: [],
+  };
+  /** Options for the transformer's own client (`options.transport`). */
+  transportOptions: Record<string, unknown>;
+  /** True when `websockets: false` was given. */
+  avoidWebsockets = false;
+
+  private connection: TransportConnection | null = null;
+  private openedAt = 0;
+  private networkEvents = false;
+  private networkHandlers: { online: () => void; offline: () => void } | null = null;
+  private destroyed = false;
+
+  constructor(url?: string | ClientOptions, options?: ClientOptions) {
+    super();
+    if (typeof url === 'object' && url !== null) {
+      options = url;
+      url = (options.url ?? options.uri) as string | undefined;
+    }
+    if (typeof this.client !== 'object' || typeof this.encoder !== 'function') {
+      throw new Error('Primus: this client class has not been compiled; use primus.Socket, Primus.createSocket() or compile()');
+    }
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      throw new TypeError(`Primus: options must be an object, got ${options === null ? 'null' : typeof options}`);
+    }
+    const given: ClientOptions = options ?? {};
+    if (url !== undefined && typeof url !== 'string') {
+      throw new TypeError(`Primus: url must be a string, got ${typeof url}`);
+    }
+    const queueSize = optionalNumber(given, 'queueSize', Infinity, false) as number;
+    const timeout = optionalNumber(given, 'timeout', 10000, true);
+    const ping = optionalNumber(given, 'ping', this.defaultPing, true);
+    const pong = optionalNumber(given, 'pong', 10000, false) as number;
+    if (given.transport !== undefined && (typeof given.transport !== 'object' || given.transport === null)) {
+      throw new TypeError(`Primus: options.transport must be an object, got ${typeof given.transport}`);
+    }
+    this.options = Object.assign(given, {
+      queueSize,
+      timeout,
+      ping,
+      pong,
+      reconnect: given.reconnect ?? {},
+      strategy: normaliseStrategy(given.strategy, this.authorization),
+      transport: given.transport ?? {},
+      manual: !!given.manual,
+    }) as ResolvedClientOptions;
+    this.recovery = new Recovery(this.options.reconnect);
+    this.url = parseUrl(url ?? defaultUrl(), defaultUrl());
+    this.transportOptions = this.options.transport;
+    if (given.websockets !== undefined) this.avoidWebsockets = !given.websockets;
+
+    const browser = typeof window !== 'undefined' && typeof window.addEventListener === 'function';
+    const hasOnline = typeof navigator !== 'undefined' && 'onLine' in navigator;
+    this.networkEvents = given.network !== undefined ? !!given.network && browser : browser && hasOnline;
+    if (this.networkEvents && hasOnline) this.online = navigator.onLine;
+
+    if (!this.options.manual) this.timers.set('open', () => this.open(), 0);
+    this.initialise();
+  }
+
+  /** Wire the back-off, run plugins and attach browser network events. */
+  private initialise(): void {
+    const recovery = this.recovery;
+    recovery.on('reconnect', (attempt, done) => {
+      this.emit('outgoing::reconnect');
+      this.openTransport();
+      this.emit('reconnect', attempt, done);
+    });
+    recovery.on('reconnect scheduled', (attempt) => this.emit('reconnect scheduled', attempt));
+    recovery.on('reconnected', (attempt) => this.emit('reconnected', attempt));
+    recovery.on('reconnect timeout', (err, attempt) => this.emit('reconnect timeout', err, attempt));
+    recovery.on('reconnect failed', (err, attempt) => {
+      this.closeTransport();
+      this.writable = this.readable = false;
+      this.emit('end');
+      this.emit('reconnect failed', err, attempt);
+    });
+
+    for (const name of Object.keys(this.ark)) this.ark[name]!.call(this, this, this.options);
+
+    if (this.networkEvents) {
+      const handlers = {
+        offline: () => {
+          if (!this.online) return;
+          this.online = false;
+          this.emit('offline');
+          this.end();
+          this.recovery.reset();
+        },
+        online: () => {
+          if (this.online) return;
+          this.online = true;
+          this.emit('online');
+          if (this.options.strategy.includes('online')) this.recovery.reconnect();
+        },
+      };
+      window.addEventListener('offline', handlers.offline, false);
+      window.addEventListener('online', handlers.online, false);
+      this.networkHandlers = handlers;
+    }
+  }
+
+  /** The framework's socket of the current connection, or null. */
+  get socket(): unknown {
+    return this.connection?.socket ?? null;
+  }
+
+  /** Whether `evt` is one of Primus's own events, which plugins must not emit for other purposes. */
+  reserved(evt: string): boolean {
+    return evt.startsWith('incoming::') || evt.startsWith('outgoing::') || reservedEvents.has(evt);
+  }
+
+  /** Connect. Called automatically unless `manual`; call it again after `end()` to reconnect. */
+  open(): this {
+    if (!(this instanceof PrimusClient)) throw contextError('open');
+    if (this.destroyed) throw new Error('Primus: open() on a destroyed client; create a new one');
+    this.timers.clear('open');
+    if (!this.recovery.reconnecting() && this.options.timeout) this.startConnectTimeout();
+    this.openTransport();
+    return this;
+  }
+
+  /** Send data to the server; buffered (and sent in order on open) while not connected. */
+  write(data: unknown): boolean {
+    if (!(this instanceof PrimusClient)) throw contextError('write');
+    const outgoing = this.transformers.outgoing;
+    if (outgoing.length === 0) {
+      this._write(data);
+      return true;
+    }
+    runTransformers(this, outgoing, { data }, (err, packet) => {
+      if (err) this.emit('error', err);
+      else if (packet) this._write(packet.data);
+    });
+    return true;
+  }
+
+  /**
+   * Encode and send without running message transformers (control messages use it too).
+   * Returns false when the data was buffered or dropped.
+   */
+  _write(data: unknown): boolean {
+    if (this.readyState !== OPEN) {
+      const size = this.options.queueSize;
+      if (size === 0) return false;
+      if (this.buffer.length >= size) this.buffer.splice(0, this.buffer.length - size + 1);
+      this.buffer.push(data);
+      return false;
+    }
+    let payload: string | ArrayBuffer | Uint8Array | undefined;
+    try {
+      payload = this.encoder(data);
+    } catch (err) {
+      this.emit('error', parserError('PRIMUS_ERR_PARSER_ENCODE', 'Failed to encode outgoing data', err));
+      return false;
+    }
+    if (payload === undefined) return false;
+    if (typeof payload === 'string') payload = escapeSeparators(payload);
+    this.emit('outgoing::data', payload);
+    this.connection?.send(payload);
+    return true;
+  }
+
+  /** Close the connection for good (until `open()`); `data` is written first if given. */
+  end(data?: unknown): this {
+    if (!(this instanceof PrimusClient)) throw contextError('end');
+    if (this.readyState === CLOSED && !this.timers.active('connect') && !this.timers.active('open')) {
+      if (this.recovery.reconnecting()) {
+        this.recovery.reset();
+        this.closeTransport();
+        this.emit('end');
+      }
+      return this;
+    }
+    if (data !== undefined) this.write(data);
+    this.writable = this.readable = false;
+    this.setState(CLOSED);
+    this.timers.clearAll();
+    // happn-primus left a reconnect attempt in flight here, and its timeout could revive the client.
+    this.recovery.reset();
+    this.emit('outgoing::end');
+    this.closeTransport();
+    this.emit('close');
+    this.emit('end');
+    return this;
+  }
+
+  /** End, free every timer, socket and listener. Returns false when already destroyed. */
+  destroy(): boolean {
+    if (this.destroyed) return false;
+    this.end();
+    this.destroyed = true;
+    this.timers.destroy();
+    this.recovery.destroy();
+    this.buffer = [];
+    this.transformers.incoming.length = 0;
+    this.transformers.outgoing.length = 0;
+    if (this.networkHandlers) {
+      window.removeEventListener('offline', this.networkHandlers.offline, false);
+      window.removeEventListener('online', this.networkHandlers.online, false);
+      this.networkHandlers = null;
+    }
+    this.emit('destroy');
+    this.removeAllListeners();
+    return true;
+  }
+
+  /** Get the connection id the server uses as `spark.id`. */
+  id(fn: (id: string) => void): this {
+    const known = this.connection?.id;
+    if (known) {
+      fn(known);
+      return this;
+    }
+    this.once('incoming::id', fn);
+    this._write('primus::id::');
+    return this;
+  }
+
+  /** Add a message transformer; see `MessageTransformer` for sync and async forms. */
+  transform(type: 'incoming' | 'outgoing', fn: MessageTransformer<PrimusClient, Packet>): this {
+    if (!(this instanceof PrimusClient)) throw contextError('transform');
+    if (type !== 'incoming' && type !== 'outgoing') {
+      throw new TypeError(`Primus: invalid transformer type "${String(type)}"; use "incoming" or "outgoing"`);
+    }
+    if (typeof fn !== 'function') throw new TypeError('Primus: a message transformer must be a function');
+    this.transformers[type].push(fn);
+    return this;
+  }
+
+  /** One plugin's client half by name, or a copy of all of them. */
+  plugin(): Record<string, ClientPlugin>;
+  plugin(name: string): ClientPlugin | undefined;
+  plugin(name?: string): ClientPlugin | Record<string, ClientPlugin> | undefined {
+    if (!(this instanceof PrimusClient)) throw contextError('plugin');
+    if (name !== undefined) return this.ark[name];
+    return { ...this.ark };
+  }
+
+  /** A function that emits `event` on this client with its arguments (optionally parsed). */
+  emits(event: string, parser?: (...args: unknown[]) => unknown): (...args: unknown[]) => boolean {
+    return emits(this as unknown as { emit(event: string, ...args: unknown[]): boolean }, event, parser);
+  }
+
+  /** Forward incoming data to a writable stream-like destination. */
+  pipe<T extends { write(data: unknown): unknown; end?(): unknown }>(destination: T): T {
+    this.on('data', (data) => destination.write(data));
+    this.on('end', () => destination.end?.());
+    return destination;
+  }
+
+  /** Build the connect URL the way happn-primus does (see `UriOptions`). */
+  uri(options: UriOptions = {}): string | UriOptions {
+    const url = this.url;
+    const qsa = !!options.query;
+    options.protocol ??= 'http:';
+    options.query = url.query && qsa ? url.query.slice(1) : qsa ? '' : false;
+    options.secure ??= url.protocol === 'https:' || url.protocol === 'wss:';
+    options.auth ??= url.auth;
+    options.pathname ??= this.pathname;
+    options.port ??= +url.port || (options.secure ? 443 : 80);
+    this.emit('outgoing::url', options);
+
+    const query = parseQuery(typeof options.query === 'string' ? options.query : '') as Record<string, unknown>;
+    query._primuscb = yeast();
+    query.ping = this.options.ping;
+    query.pong = this.options.pong;
+    const querystring = stringifyQuery(query);
+
+    const protocol = options.secure ? options.protocol.replace(':', 's:') : options.protocol;
+    let href = `${protocol}//${options.auth ? options.auth + '@' : ''}${url.host}`;
+    if (options.pathname) href += '/' + options.pathname.replace(/^\/+|\/+$/g, '');
+    if (qsa) {
+      options.query = querystring;
+      href += '?' + querystring;
+    } else {
+      delete options.query;
+    }
+    return options.object ? options : href;
+  }
+
+  /** Arm the `ping` timer; the pong timer takes over once the ping is sent. */
+  heartbeat(): this {
+    if (!this.options.ping) return this;
+    this.timers.set('ping', () => this.sendPing(), this.options.ping);
+    return this;
+  }
+
+  private sendPing(): void {
+    const time = Date.now();
+    this._write(`primus::ping::${time}`);
+    this.emit('outgoing::ping', time);
+    this.timers.set('pong', () => this.onPongTimeout(), this.options.pong);
+  }
+
+  private onPongTimeout(): void {
+    if (!this.online) return;
+    this.online = false;
+    this.emit('offline');
+    this.onTransportEnd();
+  }
+
+  private startConnectTimeout(): void {
+    const timeout = this.options.timeout as number;
+    this.timers.set(
+      'connect',
+      () => {
+        if (this.readyState === OPEN || this.recovery.reconnecting()) return;
+        this.emit('timeout');
+        if (this.options.strategy.includes('timeout')) this.recovery.reconnect();
+        else this.end();
+      },
+      timeout,
+    );
+  }
+
+  private setState(state: number): void {
+    if (this.readyState === state) return;
+    this.readyState = state;
+    this.emit('readyStateChange', stateNames[state as keyof typeof stateNames]);
+  }
+
+  /** Close the current connection, if any, and open a new one through the transport. */
+  private openTransport(): void {
+    this.emit('outgoing::open');
+    this.setState(OPENING);
+    this.openedAt = Date.now();
+    this.closeTransport();
+    let connection: TransportConnection | null = null;
+    // Events from a replaced or closed connection are ignored.
+    const live = (): boolean => connection !== null && connection === this.connection;
+    const events: TransportEvents = {
+      open: () => live() && this.onTransportOpen(),
+      data: (raw) => live() && this.onTransportData(raw),
+      error: (err) => live() && this.onTransportError(err),
+      end: () => live() && this.onTransportEnd(),
+    };
+    try {
+      connection = this.client.connect(this, events);
+    } catch (err) {
+      this.connection = connection = { send() {}, close() {} };
+      setTimeout(() => events.error(err), 0);
+      return;
+    }
+    this.connection = connection;
+  }
+
+  private closeTransport(): void {
+    const connection = this.connection;
+    if (!connection) return;
+    this.connection = null;
+    this.emit('outgoing::end');
+    connection.close();
+  }
+
+  private onTransportOpen(): void {
+    this.emit('incoming::open');
+    this.timers.clear('connect');
+    if (this.recovery.reconnecting()) this.recovery.reconnected();
+    this.writable = this.readable = true;
+    if (!this.online) {
+      this.online = true;
+      this.emit('online');
+    }
+    this.setState(OPEN);
+    this.latency = Date.now() - this.openedAt;
+    this.timers.clear('ping', 'pong');
+    this.heartbeat();
+    if (this.buffer.length) {
+      const buffer = this.buffer;
+      this.buffer = [];
+      for (const data of buffer) this._write(data);
+    }
+    this.emit('open');
+  }
+
+  private onTransportData(raw: unknown): void {
+    this.emit('incoming::data', raw);
+    let data: unknown;
+    try {
+      data = this.decoder(raw);
+    } catch (err) {
+      this.emit('error', parserError('PRIMUS_ERR_PARSER_DECODE', 'Failed to decode incoming data', err));
+      return;
+    }
+    if (isControl(data)) {
+      this.protocol(data);
+      return;
+    }
+    const incoming = this.transformers.incoming;
+    if (incoming.length === 0) {
+      this.emit('data', data, raw);
+      return;
+    }
+    runTransformers(this, incoming, { data, raw }, (err, packet) => {
+      if (err) this.emit('error', err);
+      else if (packet) this.emit('data', packet.data, raw);
+    });
+  }
+
+  /** Handle a control message from the server. Unknown types are ignored, as the protocol says. */
+  private protocol(message: string): void {
+    const [type, value] = parseControl(message);
+    switch (type) {
+      case 'pong': {
+        const time = +value;
+        this.emit('incoming::pong', time);
+        this.online = true;
+        this.timers.clear('pong');
+        this.heartbeat();
+        this.latency = Date.now() - time;
+        break;
+      }
+      case 'server':
+        if (value === 'close') this.disconnect = true;
+        break;
+      case 'id':
+        this.emit('incoming::id', value);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private onTransportError(raw: unknown): void {
+    this.emit('incoming::error', raw);
+    const err = toError(raw);
+    const connecting = this.timers.active('connect');
+    if (this.recovery.reconnecting()) {
+      this.recovery.reconnected(err);
+      return;
+    }
+    this.emit('error', err);
+    if (connecting) {
+      this.timers.clear('connect');
+      if (this.options.strategy.includes('timeout')) this.recovery.reconnect();
+      else this.end();
+    }
+  }
+
+  private onTransportEnd(): void {
+    this.emit('incoming::end');
+    if (this.disconnect) {
+      this.disconnect = false;
+      this.end();
+      return;
+    }
+    const previous = this.readyState;
+    this.setState(CLOSED);
+    if (this.timers.active('connect')) {
+      this.end();
+      return;
+    }
+    if (previous !== OPEN) {
+      if (this.recovery.reconnecting()) this.recovery.reconnect();
+      return;
+    }
+    this.writable = this.readable = false;
+    this.timers.clearAll();
+    this.emit('close');
+    if (this.options.strategy.includes('disconnect')) {
+      this.recovery.reconnect();
+      return;
+    }
+    this.closeTransport();
+    this.emit('end');
+  }
+}
+
+/** An error from the parser, with a string `code` and the parser's error as `cause`. */
+export function parserError(code: 'PRIMUS_ERR_PARSER_ENCODE' | 'PRIMUS_ERR_PARSER_DECODE', message: string, cause: unknown): Error {
+  const err = new Error(`${message}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause }) as Error & { code: string };
+  err.name = 'ParserError';
+  err.code = code;
+  return err;
+}
+
+/** A compiled client class: construct it with or without `new`. */
+export interface PrimusConstructor {
+  new (url?: string | ClientOptions, options?: ClientOptions): PrimusClient;
+  (url?: string | ClientOptions, options?: ClientOptions): PrimusClient;
+  /** Same as `new Primus(url, options)`. */
+  connect(url?: string | ClientOptions, options?: ClientOptions): PrimusClient;
+  readonly prototype: PrimusClient;
+  readonly OPENING: number;
+  readonly CLOSED: number;
+  readonly OPEN: number;
+}
+
+/**
+ * Build a client class with a transport, a parser and the server's settings baked in. This is
+ * what `primus.Socket`, `Primus.createSocket()` and the generated `primus.js` return.
+ */
+export function compile(config: ClientConfig): PrimusConstructor {
+  if (!config || typeof config.transport?.connect !== 'function') {
+    throw new TypeError('Primus: compile() needs a transport with a connect() method');
+  }
+  if (typeof config.parser?.encode !== 'function' || typeof config.parser?.decode !== 'function') {
+    throw new TypeError('Primus: compile() needs a parser with encode() and decode()');
+  }
+  class Primus extends PrimusClient {}
+  Object.defineProperties(Primus.prototype, {
+    client: { value: config.transport },
+    encoder: { value: config.parser.encode },
+    decoder: { value: config.parser.decode },
+    pathname: { value: config.pathname ?? '/primus' },
+    version: { value: config.version ?? '0.0.0' },
+    authorization: { value: !!config.authorization },
+    ark: { value: Object.freeze({ ...config.plugins }) },
+    defaultPing: { value: config.ping === undefined ? 25000 : config.ping },
+  });
+  const callable = new Proxy(Primus, {
+    apply: (target, _this, args: [string?, ClientOptions?]) => new target(...args),
+  }) as unknown as PrimusConstructor;
+  Object.defineProperty(Primus, 'connect', {
+    value: (url?: string | ClientOptions, options?: ClientOptions) => new Primus(url, options),
+  });
+  return callable;
+}

@@ -1,0 +1,47 @@
+import { json } from '@primus/parser-json';
+import { compile } from './client';
+import { websocketTransport } from './websocket';
+import { library } from './generated/library';
+
+export {
+  compile,
+  PrimusClient,
+  parserError,
+  OPEN,
+  OPENING,
+  CLOSED,
+  type ClientConfig,
+  type ClientEvents,
+  type ClientOptions,
+  type ClientParser,
+  type ClientPlugin,
+  type PrimusConstructor,
+  type ResolvedClientOptions,
+} from './client';
+export type { ClientTransport, TransportConnection, TransportEvents, TransportHost, UriOptions } from './transport';
+export { websocketTransport, type WebSocketFactory } from './websocket';
+export { Recovery, RECONNECT_DEFAULTS, parseDuration, type ReconnectAttempt, type ReconnectOptions, type AttemptDone } from './recovery';
+export { Timers } from './timers';
+export { runTransformers, toError, type MessageTransformer, type Packet, type TransformNext, type TransformDone } from './transform';
+export { CONTROL_PREFIX, parseControl, isControl, escapeSeparators } from './protocol';
+export { emits } from './emits';
+export { parseUrl, parseQuery, stringifyQuery, yeast, type ParsedUrl } from './url';
+
+/**
+ * Source of the browser client bundle (an expression that evaluates to the client's browser
+ * exports). `@primus/core` wraps it, with a transport, parser and plugins, into `primus.js`.
+ */
+export const clientLibrary: string = library;
+
+/**
+ * A ready client for bundlers: plain WebSocket transport, JSON, pathname `/primus`. Use it against
+ * a server running the websockets transformer; for others, build a class with `compile()` or the
+ * server's `primus.Socket`.
+ *
+ * ```ts
+ * import { Primus } from '@primus/client';
+ * const primus = new Primus('https://example.com');
+ * ```
+ */
+export const Primus = compile({ transport: websocketTransport(), parser: json });
+export default Primus;

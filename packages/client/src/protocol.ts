@@ -1,0 +1,33 @@
+/** Every control message starts with this prefix, on both sides of the wire. */
+export const CONTROL_PREFIX = 'primus::';
+
+/** A control message split into its type and value: `primus::pong::123` is `['pong', '123']`. */
+export type ControlMessage = [type: string, value: string];
+
+/**
+ * Split a `primus::<type>::<value>` string the way happn-primus 6.0.1 does: the type runs from
+ * index 8 to the next colon, and the value starts two characters after it.
+ */
+export function parseControl(message: string): ControlMessage {
+  const colon = message.indexOf(':', CONTROL_PREFIX.length);
+  if (colon === -1) return [message.slice(CONTROL_PREFIX.length), ''];
+  return [message.slice(CONTROL_PREFIX.length, colon), message.slice(colon + 2)];
+}
+
+/** True when a decoded message is a control message rather than application data. */
+export function isControl(data: unknown): data is string {
+  return typeof data === 'string' && data.startsWith(CONTROL_PREFIX);
+}
+
+const separators = /[\u2028\u2029]/;
+const separatorsAll = /[\u2028\u2029]/g;
+
+/**
+ * Escape U+2028 and U+2029 in an encoded payload as `\u2028` and `\u2029`. happn-primus does this
+ * to every encoded string on both sides, so the bytes on the wire match; inside JSON string
+ * literals the escape is loss-free.
+ */
+export function escapeSeparators(payload: string): string {
+  if (!separators.test(payload)) return payload;
+  return payload.replace(separatorsAll, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'));
+}

@@ -1,0 +1,203 @@
+import EventEmitter from 'eventemitter3';
+import { Timers } from './timers';
+
+/** Reconnect back-off settings (`options.reconnect`). */
+export interface ReconnectOptions {
+  /** Delay before the first attempt, and the base of the back-off, in ms. @default 500 */
+  min: number;
+  /** Upper bound of any delay, in ms. @default Infinity */
+  max: number;
+  /** Attempts before giving up with `reconnect failed`. @default 10 */
+  retries: number;
+  /** Growth of the delay per attempt. @default 2 */
+  factor: number;
+  /** How long one attempt may take before it counts as failed, in ms. @default 30000 */
+  'reconnect timeout': number;
+}
+
+/** The state of the reconnect in progress, passed to every reconnect event. */
+export interface ReconnectAttempt extends ReconnectOptions {
+  /** When the first attempt of this run was scheduled (ms since epoch). */
+  start: number;
+  /** Milliseconds since `start`. */
+  duration: number;
+  /** The attempt number, from 1. */
+  attempt: number;
+  /** True while waiting for the scheduled delay. */
+  backoff: boolean;
+  /** The delay of the current attempt in ms. */
+  scheduled: number;
+}
+
+/** Settles one reconnect attempt: no argument for success, an error for failure. */
+export type AttemptDone = (err?: Error) => void;
+
+/** Events of the back-off machinery; the client re-emits them under the same names. */
+export interface RecoveryEvents {
+  'reconnect scheduled': (attempt: ReconnectAttempt) => void;
+  reconnect: (attempt: ReconnectAttempt, done: AttemptDone) => void;
+  reconnected: (attempt: ReconnectAttempt) => void;
+  'reconnect timeout': (err: Error, attempt: ReconnectAttempt) => void;
+  'reconnect failed': (err: Error, attempt: ReconnectAttempt) => void;
+}
+
+/** The reconnect defaults from happn-primus 6.0.1. */
+export const RECONNECT_DEFAULTS: Readonly<ReconnectOptions> = Object.freeze({
+  min: 500,
+  max: Infinity,
+  retries: 10,
+  factor: 2,
+  'reconnect timeout': 30000,
+});
+
+const units: Record<string, number> = { ms: 1, s: 1e3, m: 6e4, h: 36e5, d: 864e5 };
+const duration = /^(\d+(?:\.\d+)?)\s*(ms|milliseconds?|msecs?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?)?$/i;
+
+/** Parse a number of ms or a human duration such as `'30 seconds'`; NaN when it is neither. */
+export function parseDuration(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string') return NaN;
+  const match = duration.exec(value.trim());
+  if (!match) return NaN;
+  const unit = (match[2] ?? 'ms').toLowerCase();
+  const key = unit.startsWith('ms') || unit.startsWith('milli') ? 'ms' : unit[0]!;
+  return Number(match[1]) * units[key]!;
+}
+
+/** Validate and complete `options.reconnect`; throws a TypeError naming the bad option. */
+export function reconnectOptions(input: Partial<Record<keyof ReconnectOptions, unknown>> = {}): ReconnectOptions {
+  if (typeof input !== 'object' || input === null) {
+    throw new TypeError('Primus: options.reconnect must be an object, got ' + typeof input);
+  }
+  const result = { ...RECONNECT_DEFAULTS };
+  for (const key of Object.keys(RECONNECT_DEFAULTS) as (keyof ReconnectOptions)[]) {
+    if (input[key] === undefined) continue;
+    const value = parseDuration(input[key]);
+    if (!(value >= 0)) {
+      throw new TypeError(`Primus: options.reconnect['${key}'] must be a non-negative number or duration, got ${String(input[key])}`);
+    }
+    result[key] = value;
+  }
+  if (result.factor < 1) throw new TypeError(`Primus: options.reconnect.factor must be at least 1, got ${result.factor}`);
+  return result;
+}
+
+/**
+ * Randomised exponential back-off. Attempt 1 waits exactly `min`; attempt n waits
+ * `(1 + random) * min * factor^(n-1)`, capped at `max`; after `retries` attempts it gives up.
+ */
+export class Recovery extends EventEmitter<RecoveryEvents> {
+  /** The reconnect in progress, or null. */
+  attempt: ReconnectAttempt | null = null;
+  private readonly options: ReconnectOptions;
+  private readonly timers = new Timers();
+  private pending: AttemptDone | null = null;
+
+  constructor(options?: Partial<ReconnectOptions>) {
+    super();
+    this.options = reconnectOptions(options);
+  }
+
+  /** True while a reconnect is scheduled or in flight. */
+  reconnecting(): boolean {
+    return this.attempt !== null;
+  }
+
+  /** Schedule the next attempt of the current run, or start a run. */
+  reconnect(): this {
+    return this.backoff(this.onScheduled, this.attempt ?? undefined);
+  }
+
+  /**
+   * Schedule `fn` after the back-off delay for `attempt`. A second call while the delay runs does
+   * nothing, so the attempt count is not inflated.
+   */
+  backoff(fn: (err: Error | undefined, attempt: ReconnectAttempt) => void, attempt?: Partial<ReconnectAttempt>): this {
+    const opts = (attempt ?? {}) as ReconnectAttempt;
+    if (opts.backoff) return this;
+    for (const key of Object.keys(this.options) as (keyof ReconnectOptions)[]) {
+      if (opts[key] === undefined) opts[key] = this.options[key];
+    }
+    opts.attempt ??= 0;
+    opts.start ??= Date.now();
+    opts.duration ??= 0;
+
+    // A newer schedule supersedes the previous attempt's timeout and completion; happn-primus
+    // left them armed, and a late timeout could cancel the freshly scheduled attempt.
+    this.timers.clear('timeout');
+    this.pending = null;
+
+    if (opts.attempt >= opts.retries) {
+      fn.call(this, new Error('Unable to recover'), opts);
+      return this;
+    }
+    opts.backoff = true;
+    opts.attempt += 1;
+    opts.scheduled =
+      opts.attempt === 1
+        ? opts.min
+        : Math.min(Math.round((Math.random() + 1) * opts.min * Math.pow(opts.factor, opts.attempt - 1)), opts.max);
+    this.attempt = opts;
+    this.timers.set(
+      'reconnect',
+      () => {
+        opts.duration = Date.now() - opts.start;
+        opts.backoff = false;
+        this.timers.clear('reconnect', 'timeout');
+        fn.call(this, undefined, opts);
+      },
+      opts.scheduled,
+    );
+    this.emit('reconnect scheduled', opts);
+    return this;
+  }
+
+  /** Settle the attempt in flight: no argument when it connected, the error when it failed. */
+  reconnected(err?: Error): this {
+    this.pending?.(err);
+    return this;
+  }
+
+  /** Forget the run in progress and cancel its timers. */
+  reset(): this {
+    this.attempt = null;
+    this.pending = null;
+    this.timers.clearAll();
+    return this;
+  }
+
+  /** Cancel everything and drop listeners. */
+  destroy(): void {
+    this.reset();
+    this.removeAllListeners();
+  }
+
+  private onScheduled = (err: Error | undefined, opts: ReconnectAttempt): void => {
+    if (err) {
+      this.reset();
+      this.emit('reconnect failed', err, opts);
+      return;
+    }
+    const done: AttemptDone = (failure) => {
+      if (this.pending !== done) return;
+      this.reset();
+      if (failure) {
+        this.backoff(this.onScheduled, opts);
+        return;
+      }
+      this.emit('reconnected', opts);
+    };
+    this.pending = done;
+    this.attempt = opts;
+    this.timers.set(
+      'timeout',
+      () => {
+        const timeout = new Error('Failed to reconnect in a timely manner');
+        this.emit('reconnect timeout', timeout, opts);
+        done(timeout);
+      },
+      opts['reconnect timeout'],
+    );
+    this.emit('reconnect', opts, done);
+  };
+}

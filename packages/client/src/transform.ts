@@ -1,0 +1,75 @@
+/** The packet a message transformer receives; it may replace `data`. */
+export interface Packet<Raw = unknown> {
+  data: unknown;
+  raw?: Raw;
+}
+
+/** Completion callback of an asynchronous message transformer; `keep === false` drops the message. */
+export type TransformNext = (err?: Error | null, keep?: boolean) => void;
+
+/**
+ * A message transformer. One declared parameter means synchronous: return `false` to drop the
+ * message, or a promise (an `async` function) that resolves to `false` to drop it. Any other
+ * arity is callback style and must call `next`.
+ */
+export type MessageTransformer<Ctx = unknown, P extends Packet = Packet> =
+  | ((this: Ctx, packet: P) => unknown)
+  | ((this: Ctx, packet: P, next: TransformNext) => void);
+
+/** Called once the chain is done: `packet` is undefined when a transformer dropped the message. */
+export type TransformDone<P> = (err: Error | null, packet: P | undefined) => void;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+/**
+ * Run message transformers in series. Synchronous ones run in a plain loop, so a chain without
+ * asynchronous members completes before this function returns and allocates no closures.
+ */
+export function runTransformers<Ctx, P extends Packet>(
+  ctx: Ctx,
+  list: readonly MessageTransformer<Ctx, P>[],
+  packet: P,
+  done: TransformDone<P>,
+  from = 0,
+): void {
+  for (let i = from; i < list.length; i++) {
+    const fn = list[i]!;
+    if (fn.length === 1) {
+      const result = (fn as (this: Ctx, packet: P) => unknown).call(ctx, packet);
+      if (result === false) return done(null, undefined);
+      if (isThenable(result)) {
+        result.then(
+          (value) => (value === false ? done(null, undefined) : runTransformers(ctx, list, packet, done, i + 1)),
+          (err: unknown) => done(toError(err), undefined),
+        );
+        return;
+      }
+      continue;
+    }
+    let called = false;
+    (fn as (this: Ctx, packet: P, next: TransformNext) => void).call(ctx, packet, (err, keep) => {
+      if (called) return;
+      called = true;
+      if (err) return done(toError(err), undefined);
+      if (keep === false) return done(null, undefined);
+      runTransformers(ctx, list, packet, done, i + 1);
+    });
+    return;
+  }
+  done(null, packet);
+}
+
+/** Turn whatever was thrown or passed as an error into an Error. */
+export function toError(err: unknown): Error {
+  if (err instanceof Error) return err;
+  if (typeof err === 'string') return new Error(err);
+  if (err && typeof err === 'object') {
+    const source = err as { message?: unknown; reason?: unknown };
+    const error = new Error(String(source.message ?? source.reason ?? 'Unknown error'));
+    Object.assign(error, err);
+    return error;
+  }
+  return new Error(String(err));
+}

@@ -1,0 +1,82 @@
+import type { ClientTransport, TransportConnection, TransportEvents, TransportHost } from './transport';
+
+/** The parts of a WebSocket (browser or `ws`) the transport uses. */
+interface SocketLike {
+  readyState: number;
+  binaryType: string;
+  onopen: ((ev: unknown) => void) | null;
+  onclose: ((ev: unknown) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  send(data: unknown): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** Builds a socket for a URL; lets Node pass `ws` options while browsers use the native class. */
+export type WebSocketFactory = (url: string, host: TransportHost) => SocketLike;
+
+const OPEN = 1;
+const noop = (): void => {};
+
+function browserFactory(url: string): SocketLike {
+  const Ctor = (globalThis as { WebSocket?: new (url: string) => SocketLike }).WebSocket;
+  if (typeof Ctor !== 'function') {
+    throw new Error('Primus: no WebSocket implementation found; in Node install "ws" and use the websockets transformer\'s client');
+  }
+  return new Ctor(url);
+}
+
+/** Normalise a WebSocket error event into an Error. */
+function socketError(ev: unknown): Error {
+  if (ev instanceof Error) return ev;
+  const inner = (ev as { error?: unknown } | null)?.error;
+  if (inner instanceof Error) return inner;
+  const message = (ev as { message?: unknown } | null)?.message;
+  return new Error(typeof message === 'string' && message ? message : 'WebSocket connection error');
+}
+
+/**
+ * The WebSocket client transport shared by the websockets, faye and lws transformers: the wire is
+ * plain WebSocket for all three. By default it uses the global `WebSocket` (browsers, Node 22+).
+ */
+export function websocketTransport(factory: WebSocketFactory = browserFactory, name = 'websockets'): ClientTransport {
+  return {
+    name,
+    connect(host: TransportHost, events: TransportEvents): TransportConnection {
+      const url = host.uri({ protocol: 'ws:', query: true }) as string;
+      let socket: SocketLike;
+      try {
+        socket = factory(url, host);
+      } catch (err) {
+        // Report on the next tick so the client has finished opening before it hears of failure.
+        setTimeout(() => events.error(err), 0);
+        return { send: noop, close: noop };
+      }
+      socket.binaryType = 'arraybuffer';
+      socket.onopen = () => events.open();
+      socket.onerror = (ev) => events.error(socketError(ev));
+      socket.onclose = () => events.end();
+      socket.onmessage = (ev) => events.data(ev.data);
+      return {
+        socket,
+        send(payload) {
+          if (socket.readyState !== OPEN) return;
+          try {
+            socket.send(payload);
+          } catch (err) {
+            events.error(err);
+          }
+        },
+        close() {
+          socket.onopen = socket.onerror = socket.onclose = noop;
+          socket.onmessage = noop;
+          try {
+            socket.close();
+          } catch {
+            // Closing a socket that never connected may throw in some browsers; it is gone either way.
+          }
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { clientLibrary } from '@primus/client';
+import { functionExpression } from './parser';
+import type { Primus } from './primus';
+
+/**
+ * Assemble `primus.js`: one self-contained script with the client, the transformer's browser half,
+ * the parser, every plugin's client half and library, and the server's settings. It assigns the
+ * client class to the global named by the `global` option, and to `module.exports` or an AMD
+ * `define` where those exist.
+ */
+export function buildLibrary(primus: Primus): string {
+  const { transformer, parser, options } = primus;
+  if (!parser.browser) {
+    throw new Error(`Primus: the parser "${parser.name}" has no browser half (its "browser" property), so primus.js cannot be built`);
+  }
+  const plugins: string[] = [];
+  const libraries: string[] = [];
+  for (const [name, plugin] of Object.entries(primus.ark)) {
+    if (typeof plugin.client === 'function') {
+      plugins.push(`plugins[${JSON.stringify(name)}]=${functionExpression(String(plugin.client))};`);
+    }
+    if (typeof plugin.library === 'string' && plugin.library) {
+      libraries.push(`function (Primus) {\n${plugin.library}\n}`);
+    }
+  }
+  const config = {
+    pathname: primus.pathname,
+    version: primus.version,
+    authorization: !!primus.auth,
+    ping: options.timeout ? Math.max(options.timeout - 10000, 0) : false,
+  };
+  return [
+    '(function (root, name, factory, libraries) {',
+    '  var Primus = factory();',
+    '  if (root) root[name] = Primus;',
+    '  for (var i = 0; i < libraries.length; i++) libraries[i](Primus);',
+    "  if (typeof module === 'object' && module && module.exports) module.exports = Primus;",
+    "  else if (typeof define === 'function' && define.amd) define(function () { return Primus; });",
+    "})(typeof globalThis !== 'undefined' ? globalThis : typeof self !== 'undefined' ? self : this, " +
+      JSON.stringify(options.global) +
+      ', function () {',
+    `  var lib = ${clientLibrary};`,
+    `  var transport = (${transformer.browser()});`,
+    "  if (typeof transport === 'function') transport = transport(lib);",
+    `  var parser = (${parser.browser});`,
+    '  var plugins = {};',
+    ...plugins.map((line) => '  ' + line),
+    `  var config = ${JSON.stringify(config)};`,
+    '  config.transport = transport; config.parser = parser; config.plugins = plugins;',
+    '  return lib.compile(config);',
+    '}, [' + libraries.join(',\n') + ']);',
+    '',
+  ].join('\n');
+}

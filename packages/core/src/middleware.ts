@@ -1,0 +1,291 @@
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { parse as parseQuerystring } from 'node:querystring';
+import type { Duplex } from 'node:stream';
+import { parseDuration } from '@primus/client';
+import { forwarded, type Address } from './forwarded';
+import type { Primus } from './primus';
+
+/** A request as middleware sees it: Primus adds the parsed URL, query and proxy-aware address. */
+export interface PrimusRequest extends IncomingMessage {
+  /** The parsed request URL. */
+  uri: { pathname: string; search: string; query: Record<string, string | string[] | undefined> };
+  /** The parsed query. */
+  query: Record<string, string | string[] | undefined>;
+  /** `req.url` as it arrived. */
+  originalUrl: string;
+  /** The client's address, after proxy headers (set by the `forwarded` layer). */
+  forwarded?: Address;
+}
+
+/** The second argument of middleware: a response for HTTP requests, the raw socket for upgrades. */
+export type MiddlewareResponse = ServerResponse | Duplex;
+
+/** Synchronous middleware (two parameters): return true when it has answered the request. */
+export type SyncMiddleware = (this: Primus, req: PrimusRequest, res: MiddlewareResponse) => unknown;
+/** Asynchronous middleware (three parameters): call `next(err?)` to continue; don't call it when answered. */
+export type AsyncMiddleware = (this: Primus, req: PrimusRequest, res: MiddlewareResponse, next: (err?: HttpError | null) => void) => void;
+/** Middleware function; `http: false` or `upgrade: false` keeps it off that kind of request. */
+export type Middleware = (SyncMiddleware | AsyncMiddleware) & { http?: boolean; upgrade?: boolean };
+/** A factory (fewer than two parameters), called once with `this = primus` and the options. */
+export type MiddlewareFactory = (this: Primus, options: Record<string, unknown>) => Middleware;
+
+/** One entry of the middleware stack. */
+export interface Layer {
+  name: string;
+  enabled: boolean;
+  length: number;
+  fn: Middleware;
+}
+
+/** An error passed to `next()` or to the authorization callback. */
+export interface HttpError extends Error {
+  /** The HTTP status of the response. @default 401 for authorization, 500 otherwise */
+  statusCode?: number;
+  /** Sent as `WWW-Authenticate` when the status is 401. */
+  authenticate?: string;
+}
+
+/** Add `uri`, `query` and `originalUrl` to a request under the pathname. */
+export function prepareRequest(req: IncomingMessage, pathname: string): PrimusRequest {
+  const request = req as PrimusRequest;
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const search = q === -1 ? '' : url.slice(q);
+  const query = parseQuerystring(search.slice(1));
+  request.uri = { pathname, search, query };
+  request.query = query;
+  request.originalUrl = url;
+  return request;
+}
+
+/** The path part of a request URL (absolute-form URLs included). */
+export function requestPath(url: string | undefined): string {
+  if (!url) return '/';
+  let path = url;
+  if (!path.startsWith('/')) {
+    const scheme = path.indexOf('://');
+    if (scheme !== -1) {
+      const slash = path.indexOf('/', scheme + 3);
+      path = slash === -1 ? '/' : path.slice(slash);
+    }
+  }
+  const q = path.indexOf('?');
+  return q === -1 ? path : path.slice(0, q);
+}
+
+function isResponse(res: MiddlewareResponse): res is ServerResponse {
+  return typeof (res as ServerResponse).setHeader === 'function';
+}
+
+/**
+ * Answer a failed request: JSON `{ "error": message }` with the error's status. On an upgrade the
+ * response is written to the raw socket, which is then destroyed.
+ */
+export function respondError(req: IncomingMessage, res: MiddlewareResponse, err: HttpError, defaultStatus: number): void {
+  const status = Number.isInteger(err.statusCode) && err.statusCode! >= 400 && err.statusCode! < 600 ? err.statusCode! : defaultStatus;
+  const body = JSON.stringify({ error: err.message || String(err) });
+  const authenticate = status === 401 && err.authenticate ? String(err.authenticate).replace(/[\r\n]/g, ' ') : undefined;
+  if (isResponse(res)) {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.statusCode = status;
+    res.setHeader('Content-Type', 'application/json');
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    if (authenticate) res.setHeader('WWW-Authenticate', authenticate);
+    res.end(body);
+    return;
+  }
+  if (res.writable) {
+    let head = `HTTP/${req.httpVersion || '1.1'} ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n`;
+    head += 'Connection: close\r\nContent-Type: application/json\r\n';
+    head += `Content-Length: ${Buffer.byteLength(body)}\r\n`;
+    if (authenticate) head += `WWW-Authenticate: ${authenticate}\r\n`;
+    res.end(head + '\r\n' + body);
+  }
+  res.destroy();
+}
+
+/** Run the enabled layers for one request; `done` is called when every layer let it through. */
+export function runLayers(primus: Primus, type: 'http' | 'upgrade', req: PrimusRequest, res: MiddlewareResponse, done: () => void): void {
+  const layers = primus.layers;
+  let index = 0;
+  const fail = (err: HttpError): void => respondError(req, res, err, 500);
+  const next = (err?: HttpError | null): void => {
+    if (err) return fail(err);
+    while (index < layers.length) {
+      const layer = layers[index++]!;
+      if (!layer.enabled || layer.fn[type] === false) continue;
+      try {
+        if (layer.length === 2) {
+          if ((layer.fn as SyncMiddleware).call(primus, req, res)) return;
+          continue;
+        }
+        let called = false;
+        (layer.fn as AsyncMiddleware).call(primus, req, res, (e) => {
+          if (called) return;
+          called = true;
+          next(e);
+        });
+      } catch (e) {
+        primus.emit('log', 'error', e);
+        fail(e instanceof Error ? e : new Error(String(e)));
+      }
+      return;
+    }
+    done();
+  };
+  next();
+}
+
+// ---- The built-in layers, in the order happn-primus installs them. ----
+
+/** Sets `req.forwarded`, the client's address after proxies. */
+export function forwardedLayer(this: Primus): Middleware {
+  const primus = this;
+  return function forwardedAddress(req: PrimusRequest, _res: MiddlewareResponse) {
+    req.forwarded = forwarded(req.socket, req.headers, primus.trustedProxies);
+    return false;
+  };
+}
+
+function toList(value: unknown): string {
+  return Array.isArray(value) ? value.join(', ') : String(value ?? '');
+}
+
+/** CORS, as happn-primus's access-control module answered it. */
+export function corsLayer(this: Primus): Middleware {
+  const options = this.options;
+  const origins = options.origins === '*' ? '*' : toList(options.origins).split(',').map((o) => o.trim().toLowerCase()).filter(Boolean);
+  const methods = toList(options.methods).split(',').map((m) => m.trim().toUpperCase()).filter(Boolean);
+  const credentials = options.credentials;
+  const maxAge = Math.round(parseDuration(options.maxAge) / (typeof options.maxAge === 'string' ? 1000 : 1));
+  const allowHeaders = toList(options.headers);
+  const exposed = toList(options.exposed);
+  const methodList = methods.join(', ');
+
+  const cors = function cors(req: PrimusRequest, res: MiddlewareResponse, next: (err?: HttpError | null) => void): void {
+    const origin = req.headers.origin;
+    if (!origin || !isResponse(res)) return next();
+    const requested = req.headers['access-control-request-method'];
+    const method = String(requested || req.method || '').toUpperCase();
+    const lower = origin.toLowerCase();
+    if (
+      origin.includes('%') ||
+      (lower !== 'null' && !/^[a-z][a-z0-9+.-]*:\/\//.test(lower)) ||
+      (origins !== '*' && !origins.includes(lower)) ||
+      !methods.includes(method)
+    ) {
+      const body = `Invalid HTTP Access Control (CORS) request:\n  Origin: ${origin}\n  Method: ${method}`;
+      res.statusCode = 403;
+      res.setHeader('Content-Type', 'text/plain');
+      res.setHeader('Content-Length', Buffer.byteLength(body));
+      res.end(body);
+      return;
+    }
+    if (origins !== '*' || credentials) {
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Vary', 'Origin');
+    } else {
+      res.setHeader('Access-Control-Allow-Origin', '*');
+    }
+    if (credentials) res.setHeader('Access-Control-Allow-Credentials', 'true');
+    if (req.method === 'OPTIONS' && requested) {
+      res.setHeader('Access-Control-Max-Age', String(maxAge));
+      res.setHeader('Access-Control-Allow-Methods', methodList);
+      const headers = allowHeaders || req.headers['access-control-request-headers'];
+      if (headers) res.setHeader('Access-Control-Allow-Headers', String(headers));
+      res.statusCode = 200;
+      res.setHeader('Content-Length', '0');
+      res.end();
+      return;
+    }
+    if (exposed) res.setHeader('Access-Control-Expose-Headers', exposed);
+    next();
+  } as Middleware;
+  cors.upgrade = false;
+  return cors;
+}
+
+/** Serves the client library at `<pathname>/primus.js`. */
+export function libraryLayer(this: Primus): Middleware {
+  const primus = this;
+  const path = primus.pathname + '/primus.js';
+  const layer = function clientLibrary(req: PrimusRequest, res: MiddlewareResponse) {
+    if (!isResponse(res) || requestPath(req.url) !== path) return false;
+    const body = primus.cachedLibrary();
+    res.statusCode = 200;
+    res.setHeader('Content-Type', 'text/javascript; charset=utf-8');
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return true;
+  } as Middleware;
+  layer.upgrade = false;
+  return layer;
+}
+
+/** Serves the server's spec at `<pathname>/spec`. */
+export function specLayer(this: Primus): Middleware {
+  const primus = this;
+  const path = primus.pathname + '/spec';
+  const layer = function spec(req: PrimusRequest, res: MiddlewareResponse) {
+    if (!isResponse(res) || requestPath(req.url) !== path) return false;
+    const body = JSON.stringify(primus.spec);
+    res.statusCode = 200;
+    res.setHeader('Content-Type', 'application/json');
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return true;
+  } as Middleware;
+  layer.upgrade = false;
+  return layer;
+}
+
+/** Turns off old Internet Explorer's XSS filter, which broke polling transports. */
+export function xssLayer(): Middleware {
+  const layer = function xss(req: PrimusRequest, res: MiddlewareResponse) {
+    const agent = String(req.headers['user-agent'] ?? '').toLowerCase();
+    if (isResponse(res) && (agent.includes(';msie') || agent.includes('trident/'))) res.setHeader('X-XSS-Protection', '0');
+    return false;
+  } as Middleware;
+  layer.upgrade = false;
+  return layer;
+}
+
+/** Keeps proxies and browsers from caching real-time responses. */
+export function noCacheLayer(): Middleware {
+  const layer = function noCache(_req: PrimusRequest, res: MiddlewareResponse) {
+    if (!isResponse(res)) return false;
+    res.setHeader('Cache-Control', 'no-store, no-cache, must-revalidate, max-age=0');
+    res.setHeader('Pragma', 'no-cache');
+    return false;
+  } as Middleware;
+  layer.upgrade = false;
+  return layer;
+}
+
+/** Runs the authorization hook for every request and upgrade under the pathname. */
+export function authorizationLayer(this: Primus): Middleware {
+  const primus = this;
+  return function authorization(req: PrimusRequest, res: MiddlewareResponse, next: (err?: HttpError | null) => void) {
+    const auth = primus.auth;
+    if (!auth) return next();
+    let settled = false;
+    const done = (err?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      if (!err) return next();
+      const error = (err instanceof Error ? err : Object.assign(new Error(String((err as { message?: unknown })?.message ?? err)), err)) as HttpError;
+      respondError(req, res, error, 401);
+    };
+    try {
+      const result = auth.call(primus, req, done) as unknown;
+      if (result && typeof (result as PromiseLike<unknown>).then === 'function') {
+        (result as PromiseLike<unknown>).then(undefined, (e: unknown) => done(e ?? new Error('authorization rejected')));
+      }
+    } catch (e) {
+      done(e);
+    }
+  } as Middleware;
+}

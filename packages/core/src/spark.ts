@@ -1,0 +1,429 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { parse as parseQuerystring } from 'node:querystring';
+import { Stream } from 'node:stream';
+import { emits, escapeSeparators, isControl, parseControl, runTransformers, type Packet } from '@primus/client';
+import { ParserError, PrimusError } from './errors';
+import { forwarded, type Address, type RemoteLike } from './forwarded';
+import type { Primus } from './primus';
+import type { SparkSocket } from './transformer';
+
+/** Values of `spark.readyState`, the same numbers as the client's. */
+export const OPENING = 1;
+export const CLOSED = 2;
+export const OPEN = 3;
+
+/** The heartbeat a client asks for when it sends no `ping`/`pong` query: happn-primus's defaults. */
+export const DEFAULT_PING = 25000;
+export const DEFAULT_PONG = 10000;
+/** Learned ping/pong values are clamped to these bounds (ms); see the core README. */
+export const MIN_HEARTBEAT = 100;
+export const MAX_HEARTBEAT = 3_600_000;
+
+/** What `spark.query` holds: the connect query, plus the heartbeat values the client asked for. */
+export interface SparkQuery {
+  [key: string]: unknown;
+  /** The client's ping interval in ms, or 'false' when it has no heartbeat. */
+  ping: number | 'false';
+  /** The client's pong wait in ms, or 'false' when it has no heartbeat. */
+  pong: number | 'false';
+}
+
+/** A spark's public events. Listeners of other names are allowed (plugins, `emits`). */
+export interface SparkEvents {
+  /** A message from the client, decoded, after the incoming transformers. */
+  data: (data: any, raw: unknown) => void;
+  /** The connection ended, for whatever reason. */
+  end: () => void;
+  /** A parser, transformer or transport error; the `log` event on the server gets it too. */
+  error: (err: Error) => void;
+  /** readyState changed. */
+  readyStateChange: () => void;
+  /** The heartbeat was reset by a ping. */
+  heartbeat: () => void;
+  'incoming::data': (raw: unknown) => void;
+  'incoming::ping': (time?: number) => void;
+  'incoming::end': () => void;
+  'incoming::error': (err: unknown) => void;
+  'outgoing::data': (payload: string | Buffer | Uint8Array) => void;
+  'outgoing::end': () => void;
+  'outgoing::pong': (time: number) => void;
+}
+
+/** Options of `spark.end()`. */
+export interface SparkEndOptions {
+  /** End without `primus::server::close`, so the client reconnects. @default false */
+  reconnect?: boolean;
+}
+
+type Hook = (this: Spark) => void;
+
+function heartbeatExpired(spark: Spark): void {
+  spark.onHeartbeatExpired();
+}
+
+function learn(value: unknown, fallback: number): number {
+  const parsed = typeof value === 'number' ? value : Number.parseInt(String(value), 10);
+  if (!Number.isFinite(parsed) || parsed <= 0) return fallback;
+  return Math.min(Math.max(parsed, MIN_HEARTBEAT), MAX_HEARTBEAT);
+}
+
+/**
+ * One client connection on the server. A Spark is a Node stream (`spark.pipe(dest)` works) and
+ * speaks the happn-primus protocol: the client pings, the spark pongs, and a spark that hears no
+ * ping for `ping + pong/2` ms, `allowSkippedHeartBeats + 1` times in a row, is ended so the client
+ * reconnects.
+ *
+ * Servers extend their own sparks through `primus.Spark.prototype`; TypeScript users declare what
+ * they add with `declare module '@primus/core' { interface Spark { join(room: string): void } }`.
+ */
+export class Spark extends Stream {
+  static readonly OPENING = OPENING;
+  static readonly CLOSED = CLOSED;
+  static readonly OPEN = OPEN;
+
+  /** Unique id (a random UUID, or the framework's session id). */
+  id: string;
+  /** The server this spark belongs to. */
+  primus: Primus;
+  /** The request headers of the connection. */
+  headers: IncomingHttpHeaders;
+  /** The HTTP request that opened the connection, when the transformer has one. */
+  request: IncomingMessage | undefined;
+  /** The connect query, with `ping` and `pong` as numbers. */
+  query: SparkQuery;
+  writable = true;
+  readable = true;
+  /** Data received before the `connection` listeners finished; null once delivered. */
+  queue: [data: unknown, raw: unknown][] | null = [];
+  /** The transformer's handle on the connection. */
+  socket: SparkSocket | null = null;
+  /** The heartbeat timer, or null when the client has no heartbeat. */
+  timeout: NodeJS.Timeout | null = null;
+
+  /** The direct peer as the transformer reported it. */
+  protected remote: RemoteLike;
+  private state = OPEN;
+  private cachedAddress: Address | undefined;
+  private heartbeatMs = 0;
+  private skipped = 0;
+  private lastPong = 0;
+  private lastReply = 0;
+  private announced = false;
+
+  constructor(primus: Primus, headers?: IncomingHttpHeaders, address?: RemoteLike, query?: string | Record<string, unknown>, id?: string, request?: IncomingMessage) {
+    super();
+    this.primus = primus;
+    this.headers = headers ?? {};
+    this.remote = address ?? {};
+    this.id = id ?? randomUUID();
+    this.request = request;
+    const parsed: Record<string, unknown> =
+      typeof query === 'string' ? { ...parseQuerystring(query.charAt(0) === '?' ? query.slice(1) : query) } : { ...query };
+    this.query = parsed as SparkQuery;
+
+    if (parsed.ping === 'false' || parsed.ping === false) {
+      parsed.ping = 'false';
+      parsed.pong = parsed.pong === undefined || parsed.pong === '' ? String(DEFAULT_PONG) : parsed.pong;
+    } else {
+      parsed.ping = learn(parsed.ping, DEFAULT_PING);
+      parsed.pong = learn(parsed.pong, DEFAULT_PONG);
+      this.heartbeatMs = (parsed.ping as number) + (parsed.pong as number) / 2;
+      this.heartbeat();
+    }
+
+    for (const hook of this.hooks) hook.call(this);
+    process.nextTick(announce, this);
+  }
+
+  /** The hooks that run on construction; see `initialise`. */
+  private get hooks(): readonly Hook[] {
+    return (Object.getPrototypeOf(this) as { __initialise?: Hook[] }).__initialise ?? [];
+  }
+
+  /**
+   * Construction hooks: assigning a function to `Spark.prototype.initialise` (or to
+   * `primus.Spark.prototype.initialise`, for one server) adds a hook; reading it gives the last.
+   */
+  get initialise(): Hook | undefined {
+    const hooks = this.hooks;
+    return hooks[hooks.length - 1];
+  }
+
+  set initialise(hook: Hook) {
+    if (typeof hook !== 'function') throw new TypeError('Primus: Spark.prototype.initialise must be set to a function');
+    if (!Object.prototype.hasOwnProperty.call(this, '__initialise')) {
+      Object.defineProperty(this, '__initialise', { value: [...this.hooks], writable: true, configurable: true });
+    }
+    (this as unknown as { __initialise: Hook[] }).__initialise.push(hook);
+  }
+
+  /** `Spark.OPEN`, `Spark.CLOSED` or `Spark.OPENING`; setting a new value emits `readyStateChange`. */
+  get readyState(): number {
+    return this.state;
+  }
+
+  set readyState(state: number) {
+    if (state === this.state) return;
+    this.state = state;
+    this.emit('readyStateChange');
+  }
+
+  /** The client's address and port, from proxy headers when present (see the `trustedProxies` option). */
+  get address(): Address {
+    if (this.cachedAddress) return this.cachedAddress;
+    const fromMiddleware = (this.request as { forwarded?: Address } | undefined)?.forwarded;
+    this.cachedAddress = fromMiddleware ?? forwarded(this.remote, this.headers, this.primus?.trustedProxies);
+    return this.cachedAddress;
+  }
+
+  /** Whether `evt` is used by Primus itself. */
+  reserved(evt: string): boolean {
+    return (
+      evt.startsWith('incoming::') ||
+      evt.startsWith('outgoing::') ||
+      evt === 'readyStateChange' ||
+      evt === 'heartbeat' ||
+      evt === 'error' ||
+      evt === 'data' ||
+      evt === 'end'
+    );
+  }
+
+  /** A function that emits `event` on this spark with its arguments (optionally parsed). */
+  emits(event: string, parser?: (...args: unknown[]) => unknown): (...args: unknown[]) => boolean {
+    return emits(this, event, parser);
+  }
+
+  /**
+   * Send data to the client, through the outgoing message transformers and the parser. Returns
+   * false when the spark is closed.
+   */
+  write(data: unknown): boolean {
+    if (this.state === CLOSED) return false;
+    const outgoing = this.primus.transformers.outgoing;
+    if (outgoing.length === 0) {
+      this._write(data);
+      return true;
+    }
+    runTransformers(this, outgoing, { data, raw: undefined } as Packet, (err, packet) => {
+      if (err) this.report(new PrimusError('PRIMUS_ERR_TRANSFORM', `An outgoing message transformer failed: ${err.message}`, { cause: err }));
+      else if (packet) this._write(packet.data);
+    });
+    return true;
+  }
+
+  /** Encode and send without the message transformers (control messages use this). */
+  _write(data: unknown): boolean {
+    if (this.state === CLOSED) return false;
+    let payload: string | Buffer | Uint8Array | undefined;
+    try {
+      payload = this.primus.encode(data, this);
+    } catch (err) {
+      this.report(new ParserError('PRIMUS_ERR_PARSER_ENCODE', `Failed to encode outgoing data: ${(err as Error)?.message ?? err}`, { cause: err }));
+      return false;
+    }
+    if (!payload) {
+      this.primus.emit('log', 'debug', 'dropped a write that encoded to nothing', this);
+      return false;
+    }
+    return this.sendEncoded(typeof payload === 'string' ? escapeSeparators(payload) : payload);
+  }
+
+  /** Send an already encoded and escaped payload; broadcasts use this to encode once. */
+  sendEncoded(payload: string | Buffer | Uint8Array): boolean {
+    if (this.state === CLOSED) return false;
+    this.emit('outgoing::data', payload);
+    this.socket?.send(payload);
+    return true;
+  }
+
+  /**
+   * End the connection. `data` is written first. Without `{ reconnect: true }` the client is told
+   * (`primus::server::close`) and will not reconnect.
+   */
+  end(data?: unknown, options?: SparkEndOptions): this {
+    if (this.state === CLOSED) return this;
+    if (data !== undefined) this.write(data);
+    if (!options?.reconnect) this._write('primus::server::close');
+    if (this.state === CLOSED) return this;
+    this.readyState = CLOSED;
+    this.writable = this.readable = false;
+    if (this.timeout) {
+      clearTimeout(this.timeout);
+      this.timeout = null;
+    }
+    this.emit('outgoing::end');
+    const socket = this.socket;
+    this.socket = null;
+    socket?.close();
+    if (this.announced) this.primus.sparkEnded(this);
+    this.emit('end');
+    this.queue = null;
+    return this;
+  }
+
+  /** Reset the heartbeat: clear the skip count and wait `ping + pong/2` for the next ping. */
+  heartbeat(): this {
+    // A client that asked for no heartbeat keeps none, whatever arrives (happn-primus computed a
+    // near-zero timeout here and dropped the spark).
+    if (this.heartbeatMs === 0 || this.state === CLOSED) return this;
+    this.skipped = 0;
+    if (this.timeout) this.timeout.refresh();
+    else {
+      this.timeout = setTimeout(heartbeatExpired, this.heartbeatMs, this);
+      this.timeout.unref();
+    }
+    this.emit('heartbeat');
+    return this;
+  }
+
+  /**
+   * Send a pong. Replies to a ping (`reply`) are sent unless another reply went out within
+   * `pongSkipTime`: pings that queued up behind a large upload get one answer. Unsolicited pongs
+   * are skipped when any pong went out within `pongSkipTime`.
+   */
+  sendPong(time?: number, reply = false): this {
+    const now = Date.now();
+    const skip = this.primus.options.pongSkipTime;
+    if (reply) {
+      if (now - this.lastReply < skip) return this;
+      this.lastReply = now;
+    } else if (now - this.lastPong < skip) {
+      return this;
+    }
+    this.lastPong = now;
+    const value = time || now;
+    this.emit('outgoing::pong', value);
+    this._write(`primus::pong::${value}`);
+    return this;
+  }
+
+  /** @internal The heartbeat timer fired: tolerate a skip, or end the spark. */
+  onHeartbeatExpired(): void {
+    const primus = this.primus;
+    this.skipped += 1;
+    if (this.skipped <= primus.options.allowSkippedHeartBeats) {
+      primus.emit('heartbeat-skipped', this.skipped, this);
+      this.sendPong();
+      this.timeout?.refresh();
+      return;
+    }
+    const skipped = this.skipped;
+    this.end(undefined, { reconnect: true });
+    primus.emit('flatline', skipped, this);
+  }
+
+  // ---- The transformer's side: how a transformer reports what its connection did. ----
+
+  /** A message arrived from the client. */
+  incomingData(raw: unknown): void {
+    if (this.state === CLOSED) return;
+    this.emit('incoming::data', raw);
+    let data: unknown;
+    try {
+      data = this.primus.decode(raw, this);
+    } catch (err) {
+      this.report(new ParserError('PRIMUS_ERR_PARSER_DECODE', `Failed to decode incoming data: ${(err as Error)?.message ?? err}`, { cause: err }));
+      return;
+    }
+    if (isControl(data)) {
+      this.protocol(data);
+      return;
+    }
+    const incoming = this.primus.transformers.incoming;
+    if (incoming.length === 0) {
+      this.deliver(data, raw);
+      return;
+    }
+    runTransformers(this, incoming, { data, raw }, (err, packet) => {
+      if (err) this.report(new PrimusError('PRIMUS_ERR_TRANSFORM', `An incoming message transformer failed: ${err.message}`, { cause: err }));
+      else if (packet) this.deliver(packet.data, raw);
+    });
+  }
+
+  /** A transport-level ping (a WebSocket ping frame) arrived: it resets the heartbeat, no pong. */
+  incomingPing(): void {
+    this.emit('incoming::ping');
+    this.heartbeat();
+  }
+
+  /** The transport failed; the spark ends and tells the client not to reconnect. */
+  incomingError(err: unknown): void {
+    if (this.state === CLOSED) return;
+    this.emit('incoming::error', err);
+    const error = err instanceof Error ? err : new PrimusError('PRIMUS_ERR_CONNECTION', String(err));
+    this.report(error);
+    this.end();
+  }
+
+  /** The transport closed; the client may reconnect. */
+  incomingEnd(): void {
+    if (this.state === CLOSED) return;
+    this.emit('incoming::end');
+    this.end(undefined, { reconnect: true });
+  }
+
+  /** Handle a control message. Unknown types are ignored, as the protocol says. */
+  private protocol(message: string): void {
+    const [type, value] = parseControl(message);
+    if (type === 'ping') {
+      const time = +value;
+      this.emit('incoming::ping', time);
+      this.sendPong(time, true);
+      this.heartbeat();
+    } else if (type === 'id') {
+      this._write(`primus::id::${this.id}`);
+    } else {
+      this.primus.emit('log', 'debug', `ignored an unknown control message "${message.slice(0, 64)}"`, this);
+    }
+  }
+
+  private deliver(data: unknown, raw: unknown): void {
+    if (this.queue) this.queue.push([data, raw]);
+    else if (this.state !== CLOSED) this.emit('data', data, raw);
+  }
+
+  /** Emit `error` when someone listens, and always `log` on the server; never throws. */
+  private report(err: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    this.primus.emit('log', 'error', err, this);
+  }
+
+  /** @internal Announce the spark once its `connection` listeners have run. */
+  announce(): void {
+    if (this.state === CLOSED) return;
+    this.announced = true;
+    this.primus.announce(this, (err) => {
+      if (err) {
+        this.incomingError(err);
+        return;
+      }
+      const queue = this.queue;
+      this.queue = null;
+      if (!queue) return;
+      for (const [data, raw] of queue) {
+        if (this.state === CLOSED) break;
+        this.emit('data', data, raw);
+      }
+    });
+  }
+}
+
+function announce(spark: Spark): void {
+  spark.announce();
+}
+
+Object.defineProperty(Spark.prototype, '__initialise', { value: [] as Hook[], writable: true, configurable: true });
+
+/** Typed event methods for sparks; other event names stay allowed. */
+export interface Spark {
+  on<E extends keyof SparkEvents>(event: E, listener: SparkEvents[E]): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+  once<E extends keyof SparkEvents>(event: E, listener: SparkEvents[E]): this;
+  once(event: string | symbol, listener: (...args: any[]) => void): this;
+  off<E extends keyof SparkEvents>(event: E, listener: SparkEvents[E]): this;
+  off(event: string | symbol, listener: (...args: any[]) => void): this;
+  emit<E extends keyof SparkEvents>(event: E, ...args: Parameters<SparkEvents[E]>): boolean;
+  emit(event: string | symbol, ...args: any[]): boolean;
+}

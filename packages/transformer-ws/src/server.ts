@@ -1,0 +1,66 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { Spark, SparkSocket, TransformerContext, TransformerServer } from '@primus/core';
+
+type TrackedSocket = WebSocket & { spark?: Spark };
+
+/** The spark's handle on one `ws` connection. */
+class WsSparkSocket implements SparkSocket {
+  constructor(private readonly ws: WebSocket) {}
+
+  send(payload: string | Buffer | Uint8Array): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    this.ws.send(payload, { binary: typeof payload !== 'string' });
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+// Shared listeners (called with `this` = the socket) instead of closures per connection.
+function onMessage(this: TrackedSocket, data: RawData, isBinary: boolean): void {
+  this.spark?.incomingData(isBinary ? data : data.toString());
+}
+function onPing(this: TrackedSocket): void {
+  this.spark?.incomingPing();
+}
+function onError(this: TrackedSocket, err: Error): void {
+  this.spark?.incomingError(err);
+}
+function onClose(this: TrackedSocket): void {
+  const spark = this.spark;
+  this.spark = undefined;
+  spark?.incomingEnd();
+}
+
+/** The server half: `ws` in noServer mode behind Primus's HTTP handling. */
+export function createServer(context: TransformerContext): TransformerServer {
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    perMessageDeflate: context.options.compression,
+    maxPayload: context.options.maxLength,
+  });
+
+  return {
+    upgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
+      wss.handleUpgrade(req, socket, head, (ws: TrackedSocket) => {
+        ws.spark = context.connect({ headers: req.headers, address: req.socket, query: (req as { query?: Record<string, unknown> }).query ?? '', request: req }, new WsSparkSocket(ws));
+        ws.on('message', onMessage);
+        ws.on('ping', onPing);
+        ws.on('error', onError);
+        ws.on('close', onClose);
+      });
+    },
+    request(_req, res) {
+      res.statusCode = 426;
+      res.setHeader('Content-Type', 'text/plain');
+      res.end('Upgrade Required');
+    },
+    close() {
+      return new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
