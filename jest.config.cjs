@@ -15,6 +15,7 @@ const moduleNameMapper = {
 
 const common = {
   rootDir: __dirname,
+  watchman: false,
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j)sx?$': swc },
   moduleNameMapper,

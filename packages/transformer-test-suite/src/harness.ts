@@ -1,0 +1,131 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { EventEmitter } from 'node:events';
+import { Primus, type PrimusOptions, type Spark } from '@primus/core';
+import type { ClientOptions, PrimusClient } from '@primus/client';
+
+/** Anything with `once` (Node emitters, EventEmitter3, Primus, sparks, clients). */
+export interface Onceable {
+  once(event: string, listener: (...args: any[]) => void): unknown;
+  off?(event: string, listener: (...args: any[]) => void): unknown;
+  removeListener?(event: string, listener: (...args: any[]) => void): unknown;
+}
+
+/** Resolve with the arguments of the next `event`; reject after `ms` with a message that names it. */
+export function once<T extends unknown[] = any[]>(emitter: Onceable, event: string, ms = 10000): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const listener = (...args: unknown[]): void => {
+      clearTimeout(timer);
+      resolve(args as T);
+    };
+    const timer = setTimeout(() => {
+      (emitter.off ?? emitter.removeListener)?.call(emitter, event, listener);
+      reject(new Error(`timed out after ${ms} ms waiting for "${event}"`));
+    }, ms);
+    emitter.once(event, listener);
+  });
+}
+
+/** Poll `check` until it returns a truthy value; reject after `ms`. */
+export async function waitFor<T>(check: () => T | Promise<T>, ms = 10000, what = 'condition'): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Collect `n` values of `event`. */
+export function collect<T = unknown>(emitter: Onceable & { on(event: string, fn: (...args: any[]) => void): unknown }, event: string, n: number, ms = 10000): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    const seen: T[] = [];
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: got ${seen.length} of ${n} "${event}" events`)), ms);
+    emitter.on(event, (value: T) => {
+      seen.push(value);
+      if (seen.length === n) {
+        clearTimeout(timer);
+        resolve(seen);
+      }
+    });
+  });
+}
+
+/** A Primus server on a random port of 127.0.0.1, with clients that are cleaned up with it. */
+export interface TestServer {
+  primus: Primus;
+  server: http.Server;
+  port: number;
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  /** A Node client of this server; ended and destroyed by `close()`. */
+  client(options?: ClientOptions & { query?: string }): PrimusClient;
+  /** Destroy every client and the server. */
+  close(): Promise<void>;
+  /** Simulate a crash: drop every connection without a word, then stop listening. */
+  kill(): Promise<void>;
+}
+
+/** Start a server whose plain HTTP handler answers `/nothrow` and fails anything else. */
+export async function startServer(options: PrimusOptions, port = 0, host = '127.0.0.1'): Promise<TestServer> {
+  const server = http.createServer((req, res) => {
+    res.statusCode = req.url === '/nothrow' ? 200 : 500;
+    res.end(req.url === '/nothrow' ? 'original listener' : 'the application handler was reached');
+  });
+  const primus = new Primus(server, options);
+  const sockets = new Set<import('node:net').Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const actual = (server.address() as AddressInfo).port;
+  const url = host.includes(':') ? `http://[${host}]:${actual}` : `http://${host}:${actual}`;
+  const clients: PrimusClient[] = [];
+  return {
+    primus,
+    server,
+    port: actual,
+    url,
+    client(clientOptions = {}) {
+      const { query, url: target, ...rest } = clientOptions;
+      const socket = new primus.Socket((target ?? url) + (query ? `/?${query}` : ''), rest);
+      socket.on('error', () => {});
+      clients.push(socket);
+      return socket;
+    },
+    async kill() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => primus.destroy({ close: true }, () => resolve()));
+    },
+    async close() {
+      for (const client of clients) client.destroy();
+      await new Promise<void>((resolve) => primus.destroy({ close: true }, () => resolve()));
+      server.closeAllConnections();
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Resolve with the next spark to connect. */
+export function nextSpark(primus: Primus, ms = 10000): Promise<Spark> {
+  return once<[Spark]>(primus as unknown as EventEmitter, 'connection', ms).then(([spark]) => spark);
+}
+
+/** Make a plain HTTP request and collect the answer. */
+export function request(url: string, init: { method?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: init.method ?? 'GET', headers: init.headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
