@@ -15,13 +15,13 @@ const moduleNameMapper = {
 
 const common = {
   rootDir: __dirname,
-  watchman: false,
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j)sx?$': swc },
   moduleNameMapper,
 };
 
 module.exports = {
+  watchman: false,
   projects: [
     {
       ...common,

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ClientTransport } from '@primus/client';
@@ -102,6 +102,8 @@ export const TRANSFORMER_PACKAGES: Readonly<Record<string, string>> = Object.fre
 export function loadOptional(name: string): unknown {
   const bases = [join(process.cwd(), 'noop.js')];
   if (require.main?.filename) bases.push(require.main.filename);
+  // An ES module entry point has no require.main; the script node was started with stands in.
+  else if (process.argv[1] && isAbsolute(process.argv[1])) bases.push(process.argv[1]);
   try {
     return require(name);
   } catch (err) {

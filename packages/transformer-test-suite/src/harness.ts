@@ -67,12 +67,22 @@ export interface TestServer {
   kill(): Promise<void>;
 }
 
-/** Start a server whose plain HTTP handler answers `/nothrow` and fails anything else. */
-export async function startServer(options: PrimusOptions, port = 0, host = '127.0.0.1'): Promise<TestServer> {
-  const server = http.createServer((req, res) => {
-    res.statusCode = req.url === '/nothrow' ? 200 : 500;
-    res.end(req.url === '/nothrow' ? 'original listener' : 'the application handler was reached');
-  });
+function defaultHandler(req: http.IncomingMessage, res: http.ServerResponse): void {
+  res.statusCode = req.url === '/nothrow' ? 200 : 500;
+  res.end(req.url === '/nothrow' ? 'original listener' : 'the application handler was reached');
+}
+
+/**
+ * Start a server. Requests outside the pathname go to `handler`; by default it answers `/nothrow`
+ * and fails anything else, which proves Primus keeps its own requests.
+ */
+export async function startServer(
+  options: PrimusOptions,
+  port = 0,
+  host = '127.0.0.1',
+  handler: http.RequestListener = defaultHandler,
+): Promise<TestServer> {
+  const server = http.createServer(handler);
   const primus = new Primus(server, options);
   const sockets = new Set<import('node:net').Socket>();
   server.on('connection', (socket) => {
