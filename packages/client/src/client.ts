@@ -1,4 +1,4 @@
-import EventEmitter from 'eventemitter3';
+import { EventEmitter } from 'eventemitter3';
 import { emits } from './emits';
 import { escapeSeparators, isControl, parseControl } from './protocol';
 import { Recovery, type AttemptDone, type ReconnectAttempt, type ReconnectOptions } from './recovery';
@@ -289,6 +289,8 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
     recovery.on('reconnect timeout', (err, attempt) => this.emit('reconnect timeout', err, attempt));
     recovery.on('reconnect failed', (err, attempt) => {
       this.closeTransport();
+      // The failed attempt's socket was just closed and will not report its end, so settle here.
+      this.setState(CLOSED);
       this.writable = this.readable = false;
       this.emit('end');
       this.emit('reconnect failed', err, attempt);
@@ -396,8 +398,9 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
     this.timers.clearAll();
     // happn-primus left a reconnect attempt in flight here, and its timeout could revive the client.
     this.recovery.reset();
-    this.emit('outgoing::end');
-    this.closeTransport();
+    // closeTransport() announces outgoing::end itself when there is a connection; announce it once.
+    if (this.connection) this.closeTransport();
+    else this.emit('outgoing::end');
     this.emit('close');
     this.emit('end');
     return this;

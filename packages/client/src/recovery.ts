@@ -1,4 +1,4 @@
-import EventEmitter from 'eventemitter3';
+import { EventEmitter } from 'eventemitter3';
 import { Timers } from './timers';
 
 /** Reconnect back-off settings (`options.reconnect`). */
@@ -74,7 +74,8 @@ export function reconnectOptions(input: Partial<Record<keyof ReconnectOptions, u
     if (input[key] === undefined) continue;
     const value = parseDuration(input[key]);
     if (!(value >= 0)) {
-      throw new TypeError(`Primus: options.reconnect['${key}'] must be a non-negative number or duration, got ${String(input[key])}`);
+      const name = key.includes(' ') ? `options.reconnect['${key}']` : `options.reconnect.${key}`;
+      throw new TypeError(`Primus: ${name} must be a non-negative number or duration, got ${String(input[key])}`);
     }
     result[key] = value;
   }

@@ -1,4 +1,4 @@
-import type EventEmitter from 'eventemitter3';
+import type { EventEmitter } from 'eventemitter3';
 
 /**
  * Emit `event` to each listener in turn and call `done` when all have finished. A listener that

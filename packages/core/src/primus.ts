@@ -3,10 +3,10 @@ import { writeFile, writeFileSync } from 'node:fs';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import EventEmitter from 'eventemitter3';
+import { EventEmitter } from 'eventemitter3';
 import { compile, escapeSeparators, type ClientPlugin, type MessageTransformer, type Packet, type PrimusConstructor } from '@primus/client';
 import { asyncEmit } from './async-emit';
-import { invalidOption, PrimusError } from './errors';
+import { invalidOption, ParserError, PrimusError } from './errors';
 import { buildLibrary } from './library';
 import {
   authorizationLayer,
@@ -511,7 +511,7 @@ export class Primus extends EventEmitter<PrimusEvents> {
     try {
       payload = this.encode(data);
     } catch (err) {
-      this.emit('log', 'error', new PrimusError('PRIMUS_ERR_PARSER_ENCODE', `Failed to encode a broadcast: ${(err as Error)?.message ?? err}`, { cause: err }));
+      this.emit('log', 'error', new ParserError('PRIMUS_ERR_PARSER_ENCODE', `Failed to encode a broadcast: ${(err as Error)?.message ?? err}`, { cause: err }));
       return false;
     }
     if (!payload) return false;

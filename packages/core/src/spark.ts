@@ -63,7 +63,8 @@ function heartbeatExpired(spark: Spark): void {
 }
 
 function learn(value: unknown, fallback: number): number {
-  const parsed = typeof value === 'number' ? value : Number.parseInt(String(value), 10);
+  // parseFloat, not parseInt: '1e12' must clamp to the maximum rather than read as 1.
+  const parsed = typeof value === 'number' ? value : Math.floor(Number.parseFloat(String(value)));
   if (!Number.isFinite(parsed) || parsed <= 0) return fallback;
   return Math.min(Math.max(parsed, MIN_HEARTBEAT), MAX_HEARTBEAT);
 }
@@ -138,7 +139,8 @@ export class Spark extends Stream {
 
   /** The hooks that run on construction; see `initialise`. */
   private get hooks(): readonly Hook[] {
-    return (Object.getPrototypeOf(this) as { __initialise?: Hook[] }).__initialise ?? [];
+    // A plain lookup, so reading `primus.Spark.prototype.initialise` sees that prototype's own hooks.
+    return (this as unknown as { __initialise?: Hook[] }).__initialise ?? [];
   }
 
   /**

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Spark, Transformer, PrimusOptions } from '@primus/core';
-import { nextSpark, once, startServer, waitFor, type TestServer } from './harness';
+import { nextData, startServer, waitFor, type TestServer } from './harness';
 
 /** Options of the browser suite. */
 export interface BrowserSuiteOptions {
@@ -122,9 +122,7 @@ export function browserSuite(options: BrowserSuiteOptions): void {
       await waitForEvent(tab, 'reconnect scheduled');
       await tab.evaluate(() => (window as unknown as { primus: { write(d: unknown): void } }).primus.write('during the outage'));
       const restarted = await start({}, server.port);
-      const sparkP = nextSpark(restarted.primus, timeout - 5000);
-      const spark = await sparkP;
-      const [data] = await once(spark, 'data', 10000);
+      const [data] = await nextData(restarted.primus, timeout - 5000);
       expect(data).toBe('during the outage');
       await waitForEvent(tab, 'reconnected');
     }, timeout);
@@ -152,11 +150,11 @@ export function browserSuite(options: BrowserSuiteOptions): void {
           },
         },
       });
-      const sparkP = nextSpark(server.primus);
+      const first = nextData(server.primus);
       const tab = await open(server);
       expect(await tab.evaluate(() => typeof (window as unknown as { Realtime?: unknown }).Realtime)).toBe('function');
       expect(await tab.evaluate(() => typeof (window as unknown as { Primus?: unknown }).Primus)).toBe('undefined');
-      const [data] = await once(await sparkP, 'data');
+      const [data] = await first;
       expect(data).toBe('greetings from the plugin');
     }, timeout);
   });

@@ -126,6 +126,28 @@ export function nextSpark(primus: Primus, ms = 10000): Promise<Spark> {
   return once<[Spark]>(primus as unknown as EventEmitter, 'connection', ms).then(([spark]) => spark);
 }
 
+/**
+ * Resolve with the first message of the next spark to connect. The listener is attached inside the
+ * `connection` event: data queued during the announcement is delivered synchronously right after
+ * it, before any promise continuation could attach one.
+ */
+export function nextData<T = unknown>(primus: Primus, ms = 10000): Promise<[data: T, spark: Spark]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      primus.off('connection', onConnection);
+      reject(new Error(`timed out after ${ms} ms waiting for the first message of a new spark`));
+    }, ms);
+    const onConnection = (spark: Spark): void => {
+      primus.off('connection', onConnection);
+      spark.once('data', (data: T) => {
+        clearTimeout(timer);
+        resolve([data, spark]);
+      });
+    };
+    primus.on('connection', onConnection);
+  });
+}
+
 /** Make a plain HTTP request and collect the answer. */
 export function request(url: string, init: { method?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {

@@ -1,3 +1,3 @@
 export { transformerSuite, type Capabilities, type SuiteOptions } from './suite';
 export { browserSuite, CHROMIUM_ARGS, type BrowserSuiteOptions } from './browser';
-export { collect, nextSpark, once, request, startServer, waitFor, type Onceable, type TestServer } from './harness';
+export { collect, nextData, nextSpark, once, request, startServer, waitFor, type Onceable, type TestServer } from './harness';

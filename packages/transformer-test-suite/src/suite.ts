@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { Transformer, Spark } from '@primus/core';
 import type { PrimusClient } from '@primus/client';
-import { collect, nextSpark, once, request, startServer, waitFor, type TestServer } from './harness';
+import { collect, nextData, nextSpark, once, request, startServer, waitFor, type TestServer } from './harness';
 
 /** What a transformer can do; the suite adapts its expectations to these flags. */
 export interface Capabilities {
@@ -311,10 +311,9 @@ export function transformerSuite(options: SuiteOptions): void {
         await scheduled;
         client.write('during the outage');
         const restarted = await start({}, server.port);
-        const sparkP = nextSpark(restarted.primus);
+        const first = nextData(restarted.primus, 15000);
         await once(client, 'reconnected', 15000);
-        const spark = await sparkP;
-        const [data] = await once(spark, 'data');
+        const [data] = await first;
         expect(data).toBe('during the outage');
       }, timeout);
 
@@ -395,11 +394,11 @@ export function transformerSuite(options: SuiteOptions): void {
             },
           },
         });
-        const sparkP = nextSpark(server.primus);
+        const first = nextData(server.primus);
         const client = server.client() as PrimusClient & { shouted?: boolean };
         expect(client.shouted).toBe(true);
         client.write('quiet');
-        const [data] = await once(await sparkP, 'data');
+        const [data] = await first;
         expect(data).toBe('QUIET');
       }, timeout);
     });

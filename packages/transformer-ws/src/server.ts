@@ -15,7 +15,8 @@ class WsSparkSocket implements SparkSocket {
   }
 
   close(): void {
-    this.ws.close();
+    // happn-primus's ws (< 3) always sent 1000; ws 8 sends no status, which peers read as 1005.
+    this.ws.close(1000);
   }
 }
 
