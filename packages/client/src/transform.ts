@@ -7,14 +7,14 @@ export interface Packet<Raw = unknown> {
 /** Completion callback of an asynchronous message transformer; `keep === false` drops the message. */
 export type TransformNext = (err?: Error | null, keep?: boolean) => void;
 
+// One function type rather than a union of the two forms, so that `(packet) => ...` gets its
+// parameter type from context; a function that declares fewer parameters still fits it.
 /**
  * A message transformer. One declared parameter means synchronous: return `false` to drop the
  * message, or a promise (an `async` function) that resolves to `false` to drop it. Any other
  * arity is callback style and must call `next`.
  */
-export type MessageTransformer<Ctx = unknown, P extends Packet = Packet> =
-  | ((this: Ctx, packet: P) => unknown)
-  | ((this: Ctx, packet: P, next: TransformNext) => void);
+export type MessageTransformer<Ctx = unknown, P extends Packet = Packet> = (this: Ctx, packet: P, next: TransformNext) => unknown;
 
 /** Called once the chain is done: `packet` is undefined when a transformer dropped the message. */
 export type TransformDone<P> = (err: Error | null, packet: P | undefined) => void;
