@@ -318,11 +318,17 @@ export class Primus extends EventEmitter<PrimusEvents> {
     }
 
     const plugins = this.options.plugin;
-    if (typeof plugins === 'string') {
-      for (const name of plugins.split(/[, ]+/).filter(Boolean)) this.use(name, name);
-    } else if (plugins !== undefined) {
-      if (typeof plugins !== 'object' || plugins === null) throw invalidOption('plugin', 'an object of plugins or a string of names', plugins);
-      for (const [name, plugin] of Object.entries(plugins)) this.use(name, plugin);
+    try {
+      if (typeof plugins === 'string') {
+        for (const name of plugins.split(/[, ]+/).filter(Boolean)) this.use(name, name);
+      } else if (plugins !== undefined) {
+        if (typeof plugins !== 'object' || plugins === null) throw invalidOption('plugin', 'an object of plugins or a string of names', plugins);
+        for (const [name, plugin] of Object.entries(plugins)) this.use(name, plugin);
+      }
+    } catch (err) {
+      // A constructor that throws must leave the HTTP server as it found it.
+      this.unhook();
+      throw err;
     }
 
     if (cluster.isWorker && !this.options.iknowclusterwillbreakconnections) {
@@ -395,6 +401,18 @@ export class Primus extends EventEmitter<PrimusEvents> {
     server.on('request', this.handleRequest);
     if (this.service.upgrade || this.previous.upgrade.length) server.on('upgrade', this.handleUpgrade);
     server.on('close', this.handleClose);
+  }
+
+  /** Give the HTTP server back its original request and upgrade listeners. */
+  private unhook(): void {
+    const server = this.server;
+    if (!server) return;
+    server.removeListener('request', this.handleRequest);
+    server.removeListener('upgrade', this.handleUpgrade);
+    server.removeListener('close', this.handleClose);
+    // Prepending in reverse keeps the original listeners first and in their original order.
+    for (const listener of [...this.previous.request].reverse()) server.prependListener('request', listener as () => void);
+    for (const listener of [...this.previous.upgrade].reverse()) server.prependListener('upgrade', listener as () => void);
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -753,15 +771,7 @@ export class Primus extends EventEmitter<PrimusEvents> {
 
   private shutdown(options: DestroyOptions): void {
     asyncEmit(this, 'close', [options], 2, (err) => {
-      const server = this.server;
-      if (server) {
-        server.removeListener('request', this.handleRequest);
-        server.removeListener('upgrade', this.handleUpgrade);
-        server.removeListener('close', this.handleClose);
-        // Prepending in reverse keeps the original listeners first and in their original order.
-        for (const listener of [...this.previous.request].reverse()) server.prependListener('request', listener as () => void);
-        for (const listener of [...this.previous.upgrade].reverse()) server.prependListener('upgrade', listener as () => void);
-      }
+      this.unhook();
       const finish = (): void => {
         this.destroyed = true;
         this.removeAllListeners();

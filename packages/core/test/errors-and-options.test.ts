@@ -66,6 +66,9 @@ describe('bad options', () => {
     server.on('request', onRequest);
     failure({ transformer: websockets, maxLength: -1 }, server);
     failure({ transformer: 'no-such-thing' }, server);
+    failure({ transformer: websockets, plugin: 42 as never }, server);
+    failure({ transformer: websockets, plugin: { broken: {} } }, server);
+    failure({ transformer: websockets, plugin: 'no-such-plugin-package' }, server);
     expect(server.listeners('request')).toEqual([onRequest]);
     expect(server.listeners('upgrade')).toEqual([]);
   });
