@@ -1,0 +1,181 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import sockjs from 'sockjs';
+import type { Connection } from 'sockjs';
+import type { Logger, Spark, SparkSocket, TransformerContext, TransformerServer } from '@primus/core';
+import permessageDeflate from 'permessage-deflate';
+
+/** The listener options sockjs 0.3 understands (its published types miss some). */
+interface ListenerOptions {
+  prefix: string;
+  log(severity: string, line: string): void;
+  faye_server_options: Record<string, unknown> | null;
+}
+
+/** `server.listener(options).getHandler()`: answers a request or upgrade, or returns false when the path is not its own. */
+type Handler = (req: IncomingMessage, resOrSocket: ServerResponse | Duplex, head?: Buffer) => boolean;
+
+interface ListenerServer {
+  listener(options: ListenerOptions): { getHandler(): Handler };
+}
+
+/** The parts of sockjs 0.3's (private) session object that shutdown needs. */
+interface SessionLike {
+  recv: unknown;
+  readyState: number;
+  didTimeout(): void;
+}
+
+type TrackedConnection = Connection & { spark?: Spark; _session?: SessionLike | null };
+
+const CLOSED = 3;
+
+/**
+ * SockJS copies only a whitelist of request headers onto its connection, and `via` is one of
+ * them. Before a request reaches sockjs its `via` header is replaced by one of these, which carries
+ * the request and its full headers through to the `connection` event. `toString()` gives the real
+ * `via`, so anything that reads the header as text still sees the original value.
+ */
+class RequestCarrier {
+  /** A copy of every header, taken before `via` was replaced. */
+  readonly headers: IncomingHttpHeaders;
+  private readonly via: string | undefined;
+
+  constructor(readonly request: IncomingMessage) {
+    this.headers = { ...request.headers };
+    this.via = request.headers.via;
+    (request.headers as Record<string, unknown>).via = this;
+  }
+
+  /** Put the request's own `via` back. */
+  restore(): void {
+    const headers = this.request.headers as Record<string, unknown>;
+    if (headers.via !== this) return;
+    if (this.via === undefined) delete headers.via;
+    else headers.via = this.via;
+  }
+
+  toString(): string {
+    return this.via ?? '';
+  }
+}
+
+/** The spark's handle on one SockJS session. */
+class SockjsSparkSocket implements SparkSocket {
+  constructor(private readonly conn: Connection) {}
+
+  send(payload: string | Buffer | Uint8Array): void {
+    // SockJS carries text only; bytes travel as their UTF-8 text (sockjs would write "1,2,3" for a Uint8Array).
+    this.conn.write(typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+  }
+
+  close(): void {
+    // sockjs's default close frame, 1000 "Normal closure", as happn-primus's server sent.
+    this.conn.close();
+  }
+}
+
+// Shared listeners (called with `this` = the connection) instead of closures per connection.
+function onData(this: TrackedConnection, message: string): void {
+  this.spark?.incomingData(message);
+}
+function onError(this: TrackedConnection, err: unknown): void {
+  this.spark?.incomingError(err);
+}
+function onClose(this: TrackedConnection): void {
+  const spark = this.spark;
+  this.spark = undefined;
+  this.removeListener('data', onData);
+  this.removeListener('error', onError);
+  this.removeListener('close', onClose);
+  spark?.incomingEnd();
+}
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Route sockjs's log lines to the Primus `log` event, at sockjs's own severity. */
+function sockjsLog(logger: Logger): (severity: string, line: string) => void {
+  return (severity, line) => {
+    if (severity === 'error') logger.error(line);
+    else if (severity === 'info') logger.info(line);
+    else if (severity === 'debug') logger.debug(line);
+    else logger.log(severity, line);
+  };
+}
+
+/** The server half: sockjs 0.3 behind Primus's HTTP handling. */
+export function createServer(context: TransformerContext): TransformerServer {
+  const { options, logger } = context;
+  const faye: Record<string, unknown> = { maxLength: options.maxLength };
+  if (options.compression) faye.extensions = [permessageDeflate];
+
+  // Every connection until sockjs reports it closed, which for a polling session is
+  // disconnect_delay (5 s) after it was closed: sockjs waits that long for a late poll to hand
+  // the close frame to.
+  const sessions = new Set<TrackedConnection>();
+  const service = sockjs.createServer();
+  service.on('connection', (conn: TrackedConnection) => {
+    sessions.add(conn);
+    conn.once('close', () => sessions.delete(conn));
+    const carrier = conn.headers?.via as unknown;
+    let headers: IncomingHttpHeaders = conn.headers;
+    let request: IncomingMessage | undefined;
+    if (carrier instanceof RequestCarrier) {
+      carrier.restore();
+      headers = carrier.headers;
+      request = carrier.request;
+      // sockjs keeps the connection's header copy; it must not hold on to the carrier either.
+      if (headers.via === undefined) delete conn.headers.via;
+      else conn.headers.via = headers.via;
+    }
+    const url = conn.url ?? '';
+    const q = url.indexOf('?');
+    conn.spark = context.connect(
+      { headers, address: conn, query: q === -1 ? '' : url.slice(q + 1), id: conn.id, request },
+      new SockjsSparkSocket(conn),
+    );
+    conn.on('data', onData);
+    conn.on('error', onError);
+    conn.on('close', onClose);
+  });
+
+  const handle = (service as unknown as ListenerServer)
+    // sockjs matches `^<prefix>/...`, so the root pathname is the empty prefix.
+    .listener({ prefix: options.pathname === '/' ? '' : escapeRegExp(options.pathname), log: sockjsLog(logger), faye_server_options: faye })
+    .getHandler();
+
+  return {
+    request(req, res) {
+      const carrier = new RequestCarrier(req);
+      res.once('close', () => carrier.restore());
+      if (handle(req, res)) return;
+      carrier.restore();
+      // Primus owns every path that starts with the pathname (`/primusfoo` too), sockjs only the
+      // pathname and what lies below it: answer the rest as sockjs answers unknown paths.
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=UTF-8' });
+      res.end('404 Error: Page not found\n');
+    },
+    upgrade(req, socket, head) {
+      const carrier = new RequestCarrier(req);
+      socket.once('close', () => carrier.restore());
+      if (handle(req, socket, head)) return;
+      carrier.restore();
+      socket.destroy();
+    },
+    close() {
+      // Primus no longer routes requests here, so no poll can come back for a lingering session:
+      // expire each one now, as its disconnect_delay timer would, instead of keeping the process
+      // alive for it.
+      for (const conn of sessions) {
+        const session = conn._session;
+        if (!session || session.recv || session.readyState === CLOSED) continue;
+        try {
+          session.didTimeout();
+        } catch (err) {
+          logger.error('sockjs: could not expire a session on shutdown', err);
+        }
+      }
+      sessions.clear();
+    },
+  };
+}

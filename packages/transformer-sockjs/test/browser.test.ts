@@ -1,0 +1,4 @@
+import { browserSuite } from '@primus/transformer-test-suite';
+import sockjs from '../src';
+
+browserSuite({ transformer: sockjs });
