@@ -528,8 +528,13 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
       () => {
         if (this.readyState === OPEN || this.recovery.reconnecting()) return;
         this.emit('timeout');
-        if (this.options.strategy.includes('timeout')) this.recovery.reconnect();
-        else this.end();
+        if (!this.options.strategy.includes('timeout')) {
+          this.end();
+          return;
+        }
+        // Give up on the slow connection: opening late, it would race the scheduled attempt.
+        this.closeTransport();
+        this.recovery.reconnect();
       },
       timeout,
     );

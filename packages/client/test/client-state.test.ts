@@ -374,6 +374,21 @@ describe('the first connection', () => {
     expect(events).toEqual(['timeout', 'reconnect scheduled']);
   });
 
+  it('abandons the timed-out connection, so a late open cannot race the reconnect', () => {
+    const { client, transport } = setup({ timeout: 2000, reconnect: { min: 100 } });
+    const events = record(client, ['timeout', 'reconnect scheduled', 'open']);
+    jest.advanceTimersByTime(2000);
+    const late = transport.last;
+    expect(late.closed).toBe(true);
+    late.accept();
+    expect(events).toEqual(['timeout', 'reconnect scheduled']);
+    jest.advanceTimersByTime(100);
+    expect(transport.last).not.toBe(late);
+    transport.last.accept();
+    expect(events).toEqual(['timeout', 'reconnect scheduled', 'open']);
+    expect(client.readyState).toBe(OPEN);
+  });
+
   it('emits timeout and ends when the strategy has no timeout', () => {
     const { client, transport } = setup({ timeout: 2000, strategy: 'disconnect,online' });
     const events = record(client, ['timeout', 'reconnect scheduled', 'end']);
