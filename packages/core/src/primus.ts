@@ -525,15 +525,31 @@ export class Primus extends EventEmitter<PrimusEvents> {
       for (const id in this.connections) this.connections[id]!.write(data);
       return true;
     }
+    const payload = this.encodeBroadcast(data);
+    return payload !== undefined && this.writeEncoded(payload);
+  }
+
+  /**
+   * Encode a broadcast once, escaped for the wire, without the message transformers. Returns
+   * undefined when it encodes to nothing or fails (the failure goes to the `log` event).
+   */
+  encodeBroadcast(data: unknown): string | Buffer | Uint8Array | undefined {
     let payload: string | Buffer | Uint8Array | undefined;
     try {
       payload = this.encode(data);
     } catch (err) {
       this.emit('log', 'error', new ParserError('PRIMUS_ERR_PARSER_ENCODE', `Failed to encode a broadcast: ${(err as Error)?.message ?? err}`, { cause: err }));
-      return false;
+      return undefined;
     }
-    if (!payload) return false;
-    if (typeof payload === 'string') payload = escapeSeparators(payload);
+    if (!payload) return undefined;
+    return typeof payload === 'string' ? escapeSeparators(payload) : payload;
+  }
+
+  /**
+   * Send a payload from `encodeBroadcast()` to every local spark as is. Cluster plugins use it to
+   * deliver a broadcast that another server encoded, without encoding it again.
+   */
+  writeEncoded(payload: string | Buffer | Uint8Array): boolean {
     for (const id in this.connections) this.connections[id]!.sendEncoded(payload);
     return true;
   }

@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+// Cross-node broadcast: Primus with @primus/redis against Socket.IO with @socket.io/redis-adapter,
+// in the same setup. One redis-server, N server processes per stack, one load generator; rounds
+// alternate the stacks (P S, P S, ...) so a slow patch of a shared machine hits both. See README.md.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { child, repo, requireBuilt, startRedis } from './lib.mjs';
+
+const HELP = `Usage: node bench/cluster/run.mjs [options]
+
+  --quick            one short round, to check that everything works
+  --rounds <n>       rounds per stack (default 3; 1 with --quick)
+  --servers <n>      server processes per stack (default 3)
+  --clients <n>      receiving clients, spread evenly over the servers (default 300; 60 with --quick)
+  --count <n>        broadcasts per phase (default 300; 50 with --quick)
+  --window <n>       broadcasts in flight in the throughput phase (default 16)
+  --stacks <list>    comma-separated, from: primus, socket.io (default: both)
+  --no-save          print only; do not write bench/cluster/results/latest.json
+  --help             this text
+`;
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    servers: { type: 'string', default: '3' },
+    clients: { type: 'string' },
+    count: { type: 'string' },
+    window: { type: 'string', default: '16' },
+    stacks: { type: 'string', default: 'primus,socket.io' },
+    'no-save': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+const int = (value, fallback, name) => {
+  const n = value === undefined ? fallback : Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new TypeError(`--${name} must be a positive integer, got ${value}`);
+  return n;
+};
+const quick = values.quick;
+const config = {
+  rounds: int(values.rounds, quick ? 1 : 3, 'rounds'),
+  servers: int(values.servers, 3, 'servers'),
+  clients: int(values.clients, quick ? 60 : 300, 'clients'),
+  count: int(values.count, quick ? 50 : 300, 'count'),
+  window: int(values.window, 16, 'window'),
+  warmup: quick ? 10 : 30,
+  concurrency: 25,
+  timeoutMs: 10_000,
+  // 64 characters, some multi-byte in UTF-8, as in the single-server benchmark.
+  payload: 'Primus benchmark payload: ÅÉÎØÜ ü € 0123456789 abcdefghijklmnopq',
+};
+const stacks = values.stacks.split(',').map((s) => s.trim()).filter(Boolean);
+for (const stack of stacks) if (!['primus', 'socket.io'].includes(stack)) throw new TypeError(`unknown stack "${stack}"`);
+
+requireBuilt();
+
+async function round(stack, redisUrl) {
+  const servers = [];
+  const loadgen = [];
+  try {
+    for (let i = 0; i < config.servers; i++) {
+      const server = child('server.mjs', { stack, redisUrl, id: `${stack}-${i + 1}` }, `${stack} server ${i + 1}`);
+      servers.push(server);
+    }
+    const ports = (await Promise.all(servers.map((s) => s.next('listening', 15_000)))).map((m) => m.port);
+    const load = child(
+      'load.mjs',
+      { ...config, stack, urls: ports.map((port) => `http://127.0.0.1:${port}`) },
+      `${stack} load generator`,
+    );
+    loadgen.push(load);
+    const lifetime = 60_000 + 3 * config.count * config.timeoutMs / 100;
+    const result = await load.next('result', lifetime);
+    if (!result.ok) throw new Error(`${stack}: ${result.failure}`);
+    return result;
+  } finally {
+    await Promise.all([...loadgen, ...servers].map((c) => c.stop()));
+  }
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const redis = await startRedis();
+const results = Object.fromEntries(stacks.map((s) => [s, []]));
+try {
+  for (let r = 1; r <= config.rounds; r++) {
+    for (const stack of stacks) {
+      const result = await round(stack, redis.url);
+      results[stack].push(result);
+      process.stdout.write(
+        `round ${r} ${stack.padEnd(9)} ttld p50 ${result.latency.ttldP50.toFixed(2)} ms  p99 ${result.latency.ttldP99.toFixed(2)} ms  ` +
+          `remote p50 ${result.latency.remoteP50.toFixed(2)} ms  ${Math.round(result.throughput.broadcastsPerSec)} broadcasts/s  ` +
+          `${Math.round(result.throughput.deliveriesPerSec)} deliveries/s\n`,
+      );
+    }
+  }
+} finally {
+  await redis.stop();
+}
+
+const summary = {};
+for (const stack of stacks) {
+  const rs = results[stack];
+  summary[stack] = {
+    ttldP50Ms: median(rs.map((x) => x.latency.ttldP50)),
+    ttldP99Ms: median(rs.map((x) => x.latency.ttldP99)),
+    remoteP50Ms: median(rs.map((x) => x.latency.remoteP50)),
+    remoteP99Ms: median(rs.map((x) => x.latency.remoteP99)),
+    broadcastsPerSec: median(rs.map((x) => x.throughput.broadcastsPerSec)),
+    deliveriesPerSec: median(rs.map((x) => x.throughput.deliveriesPerSec)),
+  };
+}
+
+const rows = [
+  ['', ...stacks],
+  ['time to last delivery p50 (ms)', ...stacks.map((s) => summary[s].ttldP50Ms.toFixed(2))],
+  ['time to last delivery p99 (ms)', ...stacks.map((s) => summary[s].ttldP99Ms.toFixed(2))],
+  ['remote delivery p50 (ms)', ...stacks.map((s) => summary[s].remoteP50Ms.toFixed(2))],
+  ['remote delivery p99 (ms)', ...stacks.map((s) => summary[s].remoteP99Ms.toFixed(2))],
+  [`broadcasts/s (window ${config.window})`, ...stacks.map((s) => String(Math.round(summary[s].broadcastsPerSec)))],
+  ['deliveries/s', ...stacks.map((s) => String(Math.round(summary[s].deliveriesPerSec)))],
+];
+const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+process.stdout.write(
+  `\n${config.servers} servers per stack, ${config.clients} clients, ${config.count} broadcasts per phase, median of ${config.rounds} round(s)\n` +
+    rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')).join('\n') +
+    '\n',
+);
+
+if (!values['no-save']) {
+  const dir = join(repo, 'bench/cluster/results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'latest.json');
+  writeFileSync(
+    file,
+    JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model, config, summary, rounds: results }, null, 2) + '\n',
+  );
+  process.stdout.write(`\nwrote ${file}\n`);
+}
