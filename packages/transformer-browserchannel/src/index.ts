@@ -1,0 +1,17 @@
+import { defineTransformer } from '@primus/core';
+import { browser, client } from './client';
+import { createServer } from './server';
+
+/**
+ * The BrowserChannel transformer: browserchannel 2.x's server middleware, its Node client and its
+ * browser client, long polling only. `new Primus(server, { transformer: 'browserchannel' })` loads
+ * it by name.
+ */
+export const browserchannel = defineTransformer({
+  name: 'browserchannel',
+  server: createServer,
+  client,
+  browser,
+});
+
+export default browserchannel;

@@ -1,0 +1,13 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: ['src/index.ts'],
+  format: ['esm', 'cjs'],
+  dts: true,
+  clean: true,
+  sourcemap: true,
+  target: 'node20',
+  // browserchannel's files are located with require.resolve, which the ESM build needs a require for.
+  banner: ({ format }) =>
+    format === 'esm' ? { js: "import { createRequire as __primusCreateRequire } from 'node:module';\nconst require = __primusCreateRequire(import.meta.url);" } : {},
+});
