@@ -1,0 +1,301 @@
+import { EventEmitter } from 'node:events';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import io from 'socket.io';
+import type { Logger, SparkSocket, TransformerContext, TransformerServer } from '@primus/core';
+
+/** What socket.io 0.9 records about the request that opened a session (`socket.handshake`). */
+interface Handshake {
+  headers: IncomingHttpHeaders;
+  address?: { address: string; port: number };
+  query: Record<string, unknown>;
+}
+
+/** A server-side socket.io 0.9 socket of the default namespace. */
+interface ServerSocket extends EventEmitter {
+  readonly id: string;
+  readonly handshake: Handshake | undefined;
+  send(data: string): unknown;
+  /** Queue or send one packet to the client. */
+  packet(packet: { type: string }): unknown;
+  disconnect(): unknown;
+}
+
+/** socket.io 0.9's WebSocket frame parser (hybi drafts, and hixie-76 which has no `expect`). */
+interface FrameParser extends EventEmitter {
+  state?: { opcode: number };
+  expect?(what: string, length: number, handler: (data: Buffer) => void): void;
+  add(data: Buffer): void;
+  _maxBuffer: number;
+  _dataLength: number;
+}
+
+/** One request-bound transport of a session (a WebSocket, or the current poll). */
+interface SessionTransport {
+  readonly name: string;
+  readonly open: boolean;
+  req?: IncomingMessage;
+  parser?: FrameParser;
+}
+
+/** A decoded socket.io packet, as far as this transformer looks at it. */
+interface Packet {
+  type?: string;
+  endpoint?: string;
+}
+
+/** What socket.io makes of a request URL (`Manager#checkRequest`), or false when it is not its own. */
+type RequestData = false | { transport?: string; id?: string; query: Record<string, unknown> };
+
+/** The parts of socket.io 0.9's Manager this transformer uses. */
+interface Manager extends EventEmitter {
+  readonly sockets: EventEmitter;
+  readonly namespaces: Record<string, unknown>;
+  readonly store: EventEmitter & { destroy(): unknown };
+  /** Live transports by session id (kept, oddly, on a function shared by every Manager). */
+  readonly transports: Record<string, SessionTransport | null | undefined>;
+  /** The garbage-collection interval for abandoned handshakes, started on `listening`. */
+  gc?: ReturnType<typeof setInterval>;
+  checkRequest(req: IncomingMessage): RequestData;
+  onClientMessage(id: string, packet: Packet): void;
+}
+
+type ManagerConstructor = new (server: EventEmitter, settings: Record<string, unknown>) => Manager;
+
+const noop = (): void => {};
+const EMPTY = Buffer.alloc(0);
+/**
+ * The transports offered. socket.io's `htmlfile` (for old Internet Explorer) and `jsonp-polling`
+ * (for browsers without CORS) are left out: current browsers never need them, and crafted requests
+ * to either crash the process.
+ */
+const TRANSPORTS = ['websocket', 'xhr-polling'];
+/** Transports whose client comes back with a new request after each response. */
+const HTTP_TRANSPORTS = new Set(['xhr-polling']);
+/** socket.io's session ids: 15 random bytes in URL-safe base64. */
+const SESSION_ID = /^[\w-]{20}$/;
+
+/**
+ * Whether socket.io can be trusted with a request. It keeps sessions in plain objects and reads
+ * a request's session id from them unchecked, so ids such as `propertyIsEnumerable` resolve to
+ * Object's own functions; its upgrade handling assumes a WebSocket without `?disconnect`; and a
+ * session request that is neither a poll nor a send is left hanging. Those are refused here.
+ */
+function acceptable(data: RequestData, method: string | undefined, upgrade: boolean): boolean {
+  if (!data) return true;
+  if (data.id !== undefined && !(SESSION_ID.test(data.id) && !(data.id in noop))) return false;
+  if (upgrade) return data.transport === 'websocket' && data.query.disconnect === undefined;
+  if (data.id !== undefined && method !== 'GET' && method !== 'POST') return false;
+  return data.transport !== 'websocket';
+}
+
+/** The spark's handle on one socket.io session. */
+class SocketioSparkSocket implements SparkSocket {
+  constructor(
+    private readonly socket: ServerSocket,
+    private readonly end: (socket: ServerSocket) => void,
+  ) {}
+
+  send(payload: string | Buffer | Uint8Array): void {
+    // socket.io 0.9 carries text only; bytes travel as their UTF-8 text.
+    this.socket.send(typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+  }
+
+  close(): void {
+    this.end(this.socket);
+  }
+}
+
+/** socket.io's logger interface, routed to the Primus `log` event at socket.io's own level. */
+function ioLogger(logger: Logger): Record<string, (...args: unknown[]) => void> {
+  return {
+    error: (...args) => logger.error(...args),
+    warn: (...args) => logger.warn(...args),
+    info: (...args) => logger.info(...args),
+    debug: (...args) => logger.debug(...args),
+  };
+}
+
+/** The session id in a socket.io URL: `<resource>/<protocol>/<transport>/<session>`. */
+function sessionOf(url: string | undefined, resource: string): string | undefined {
+  const path = (url ?? '').split('?')[0]!;
+  if (!path.startsWith(resource)) return undefined;
+  return path.slice(resource.length).split('/')[3] || undefined;
+}
+
+/**
+ * Apply `maxLength` to each message of one WebSocket. socket.io 0.9 counts every byte a connection
+ * ever received against its single limit (socket.io#1519), which cuts long-lived connections
+ * off; here the count starts again with every message.
+ */
+function limitMessages(parser: FrameParser, maxLength: number, logger: Logger): void {
+  const expect = parser.expect;
+  if (typeof expect !== 'function') {
+    // hixie-76 frames carry no length up front: count the bytes since the last complete message.
+    parser._maxBuffer = maxLength;
+    parser.on('data', () => (parser._dataLength = 0));
+    return;
+  }
+  Object.defineProperty(parser, '_dataLength', { configurable: true, get: () => 0, set: noop });
+  let size = 0;
+  parser.expect = function (this: FrameParser, what, length, handler) {
+    if (what === 'Data') {
+      const opcode = this.state?.opcode;
+      // Text and binary fragments add up to one message; control frames stand alone.
+      const message = opcode === 1 || opcode === 2;
+      const total = message ? size + length : length;
+      if (total > maxLength) {
+        // Drop the rest of the frame instead of buffering it while the connection closes.
+        this.add = noop;
+        logger.warn(`socket.io: closing a WebSocket whose message is larger than maxLength (${maxLength} bytes)`);
+        this.emit('kick', 'message larger than maxLength');
+        return;
+      }
+      if (message) size = total;
+    }
+    expect.call(this, what, length, handler);
+  };
+  const reset = (): void => {
+    size = 0;
+  };
+  parser.on('data', reset);
+  parser.on('binary', reset);
+}
+
+/** The server half: a socket.io 0.9 Manager behind Primus's HTTP handling. */
+export function createServer(context: TransformerContext): TransformerServer {
+  const { options, logger } = context;
+  const { maxLength, pathname } = options;
+  // The Manager takes an HTTP server and listens to its `request` and `upgrade` events. It gets this
+  // stand-in instead, which emits only what passed Primus's middleware.
+  const gateway = new EventEmitter();
+  const manager = new (io.Manager as unknown as ManagerConstructor)(gateway, {
+    resource: pathname,
+    // maxLength is enforced per message below; socket.io's own limit is per connection.
+    'destroy buffer size': Infinity,
+    // Primus answers upgrades it does not want; socket.io must not destroy them first.
+    'destroy upgrade': false,
+    // The socket.io client is bundled into primus.js; the Manager does not serve it.
+    'browser client': false,
+    'flash policy server': false,
+    transports: TRANSPORTS,
+    logger: ioLogger(logger),
+    // Forget a session's data as soon as it ends, as the other transformers do.
+    'client store expiration': 0,
+    // Only `message` packets feed a spark: event packets named like the listeners below are dropped.
+    blacklist: ['disconnect', 'message', 'error'],
+  });
+  // Start socket.io's collection of abandoned handshakes, without keeping the process alive for it.
+  gateway.emit('listening');
+  manager.gc?.unref?.();
+  // socket.io looks a packet's endpoint up in a plain object too: `constructor` and the like would
+  // resolve to Object's own functions and throw from a socket's data handler.
+  const onClientMessage = manager.onClientMessage;
+  manager.onClientMessage = function (this: Manager, id, packet) {
+    if (typeof packet.endpoint === 'string' && Object.hasOwn(this.namespaces, packet.endpoint)) onClientMessage.call(this, id, packet);
+  };
+
+  const sockets = new Map<string, ServerSocket>();
+  // Sessions ended between two polls, waiting for the poll that takes their last messages.
+  const closing = new Set<string>();
+  const endSession = (socket: ServerSocket): void => {
+    const transport = manager.transports[socket.id];
+    if (transport && !transport.open && HTTP_TRANSPORTS.has(transport.name)) {
+      // Messages written between two polls wait in socket.io's buffer for the next poll; ending the
+      // session now would drop them, and with them the spark's closing message. The disconnect
+      // packet is queued behind them instead, and the session ends once that poll took them.
+      socket.packet({ type: 'disconnect' });
+      closing.add(socket.id);
+      return;
+    }
+    // With a live transport socket.io sends its disconnect packet at once; with a dead one (a
+    // WebSocket that went away) the client is gone anyway.
+    socket.disconnect();
+  };
+  manager.sockets.on('connection', (socket: ServerSocket) => {
+    const handshake: Handshake = socket.handshake ?? { headers: {}, query: {} };
+    const request = manager.transports[socket.id]?.req;
+    sockets.set(socket.id, socket);
+    const spark = context.connect(
+      {
+        headers: handshake.headers,
+        // A copy taken at the handshake: a polling session's requests come and go.
+        address: {
+          remoteAddress: handshake.address?.address,
+          remotePort: handshake.address?.port,
+          encrypted: !!(request?.socket as TLSSocket | undefined)?.encrypted,
+        },
+        query: handshake.query,
+        id: socket.id,
+        request,
+      },
+      new SocketioSparkSocket(socket, endSession),
+    );
+    const onMessage = (data: unknown): void => spark.incomingData(data);
+    socket.on('message', onMessage);
+    socket.once('disconnect', () => {
+      sockets.delete(socket.id);
+      closing.delete(socket.id);
+      socket.removeListener('message', onMessage);
+      spark.incomingEnd();
+    });
+  });
+
+  let closed = false;
+  return {
+    request(req, res) {
+      if (!acceptable(manager.checkRequest(req), req.method, false)) {
+        logger.warn(`socket.io: refusing a request it cannot handle safely: ${req.method} ${req.url}`);
+        res.writeHead(400, { 'Content-Type': 'text/plain' });
+        res.end('Bad socket.io request');
+        return;
+      }
+      if (req.method === 'POST') {
+        // socket.io appends raw chunks to a string, which breaks characters split between two
+        // chunks: decoding here hands it whole characters.
+        req.setEncoding('utf8');
+        let size = 0;
+        const onData = (chunk: string): void => {
+          size += Buffer.byteLength(chunk);
+          if (size <= maxLength) return;
+          req.removeListener('data', onData);
+          logger.warn(`socket.io: closing a session whose request body is larger than maxLength (${maxLength} bytes)`);
+          req.socket.destroy();
+          const id = sessionOf(req.url, pathname);
+          if (id) sockets.get(id)?.disconnect();
+        };
+        req.on('data', onData);
+      }
+      gateway.emit('request', req, res);
+      if (closing.size && req.method === 'GET') {
+        // socket.io has handled the poll, and written what was queued for it: end the session.
+        const id = sessionOf(req.url, pathname);
+        if (id && closing.has(id)) sockets.get(id)?.disconnect();
+      }
+    },
+    upgrade(req, socket, head) {
+      if (!acceptable(manager.checkRequest(req), req.method, true)) {
+        logger.warn(`socket.io: refusing an upgrade it cannot handle safely: ${req.url}`);
+        socket.destroy();
+        return;
+      }
+      // socket.io ignores bytes that came in with the upgrade request; give them back to the socket.
+      if (head.length) socket.unshift(head);
+      gateway.emit('upgrade', req, socket, EMPTY);
+      const id = sessionOf(req.url, pathname);
+      const transport = id ? manager.transports[id] : undefined;
+      if (transport?.req === req && transport.parser) limitMessages(transport.parser, maxLength, logger);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      for (const socket of [...sockets.values()]) socket.disconnect();
+      sockets.clear();
+      manager.store.destroy();
+      manager.store.removeAllListeners();
+      // Stops socket.io's garbage-collection interval.
+      gateway.emit('close');
+      gateway.removeAllListeners();
+    },
+  };
+}
