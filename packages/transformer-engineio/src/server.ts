@@ -1,0 +1,162 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Server, type Socket } from 'engine.io';
+import type { RemoteLike, Spark, SparkSocket, TransformerContext, TransformerServer } from '@primus/core';
+
+type TrackedSocket = Socket & { spark?: Spark; handshakeTransport?: Socket['transport'] };
+
+/**
+ * How long `primus.destroy()` waits for long-polling clients to collect what their sparks sent
+ * last (`primus::server::close` above all) before engine.io is closed.
+ */
+export const DRAIN_TIMEOUT = 2000;
+
+/** The spark's handle on one engine.io connection; `socket` is the engine.io `Socket` itself. */
+export class EngineIoSparkSocket implements SparkSocket {
+  constructor(readonly socket: Socket) {}
+
+  send(payload: string | Buffer | Uint8Array): void {
+    // engine.io buffers while an upgrade is in flight and drops writes once the socket is closing.
+    this.socket.send(payload as string | Buffer);
+  }
+
+  close(): void {
+    // Closes once the buffered packets are flushed: over long-polling, with the client's next poll.
+    this.socket.close();
+  }
+}
+
+/**
+ * Quirk of engine.io's polling transport: closing it while no poll is pending arms a 30 s timer
+ * (`closeTimeout`) that waits for the client's next poll. Nothing clears that timer when the
+ * socket closes another way (the client left, an upgrade finished, `engine.close()`), and it
+ * keeps the process alive. Run the pending close now; the timer goes with it. Only the handshake
+ * transport can be polling: upgrades go to WebSocket.
+ */
+function finishOrderlyClose(socket: TrackedSocket): void {
+  for (const transport of new Set([socket.handshakeTransport, socket.transport])) {
+    const polling = transport as { shouldClose?: (() => void) | null } | undefined;
+    const pending = polling?.shouldClose;
+    if (!polling || typeof pending !== 'function') continue;
+    polling.shouldClose = null;
+    pending();
+  }
+}
+
+// Shared listeners (called with `this` = the engine.io socket) instead of closures per connection.
+function onMessage(this: TrackedSocket, data: string | Buffer): void {
+  this.spark?.incomingData(data);
+}
+function onError(this: TrackedSocket, err: Error): void {
+  this.spark?.incomingError(err);
+}
+function onClose(this: TrackedSocket): void {
+  finishOrderlyClose(this);
+  const spark = this.spark;
+  this.spark = undefined;
+  this.removeListener('message', onMessage);
+  this.removeListener('error', onError);
+  spark?.incomingEnd();
+}
+
+/**
+ * The server half: an engine.io 6 server that is never attached to the HTTP server. Primus runs
+ * its middleware (CORS, authorization, ...) on every request and upgrade under the pathname, so
+ * each long-poll is authorised, and only then hands it to engine.io.
+ */
+export function createServer(context: TransformerContext): TransformerServer {
+  const { options, primus } = context;
+  const sockets = new Set<TrackedSocket>();
+  let shuttingDown = false;
+
+  const engine = new Server({
+    // happn-primus's clients speak engine.io protocol 3; engine.io 6 refuses it unless told.
+    allowEIO3: true,
+    // engine.io applies its 1 KB threshold to `perMessageDeflate: true` but not to
+    // `httpCompression: true`, which would gzip even tiny polling responses.
+    perMessageDeflate: options.compression,
+    httpCompression: options.compression ? { threshold: 1024 } : false,
+    maxHttpBufferSize: options.maxLength,
+    // Called for handshakes only: no new sessions while the server drains for shutdown.
+    allowRequest: (_req, fn) => (shuttingDown ? fn('Server is shutting down', false) : fn(null, true)),
+    // No `path`: it is an `attach()` option. `handleRequest`/`handleUpgrade` serve whatever
+    // Primus routes to them, every path that starts with the pathname (the client asks for
+    // `<pathname>/`). No `cors` either (engine.io's default: off): Primus's CORS layer has
+    // already answered preflights and set the headers.
+  });
+
+  // engine.io answers (and may close) the handshake request before it emits `connection`, so the
+  // peer is read from the request's socket while it is certainly still there.
+  const remotes = new WeakMap<IncomingMessage, RemoteLike>();
+  const remember = (req: IncomingMessage): void => {
+    const socket = req.socket;
+    if (!socket) return;
+    remotes.set(req, {
+      remoteAddress: socket.remoteAddress,
+      remotePort: socket.remotePort,
+      encrypted: (socket as { encrypted?: boolean }).encrypted ?? false,
+    });
+  };
+
+  engine.on('connection', (socket: TrackedSocket) => {
+    const req = socket.request;
+    socket.handshakeTransport = socket.transport;
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.spark = context.connect(
+      {
+        headers: req.headers,
+        address: remotes.get(req) ?? { remoteAddress: socket.remoteAddress },
+        // The query Primus parsed for its middleware: the user's keys, `_primuscb`, `ping`, `pong`,
+        // and engine.io's own `EIO`, `transport` and `t`.
+        query: (req as { query?: Record<string, unknown> }).query ?? {},
+        // The engine.io session id, which the client also knows; engine.io's typings call it private.
+        id: (socket as unknown as { id: string }).id,
+        request: req,
+      },
+      new EngineIoSparkSocket(socket),
+    );
+    socket.on('message', onMessage);
+    socket.on('error', onError);
+    socket.once('close', onClose);
+  });
+
+  // `destroy({ close: false })` ends every spark first, but a long-polling client only receives
+  // the last packets (the goodbye and `primus::server::close`) with its next poll, and Primus
+  // stops routing requests right after its `close` listeners: hold shutdown here until those
+  // sockets have closed. With `close: true` the HTTP server has already dropped every
+  // connection by now, so there is nothing to wait for.
+  primus.on('close', (opts?: { close?: boolean }) => {
+    shuttingDown = true;
+    if (opts?.close !== false) return undefined;
+    const closing = [...sockets].filter((socket) => socket.readyState === 'closing');
+    if (closing.length === 0) return undefined;
+    return new Promise<void>((resolve) => {
+      let left = closing.length;
+      const timer = setTimeout(resolve, DRAIN_TIMEOUT);
+      const closed = (): void => {
+        if (--left > 0) return;
+        clearTimeout(timer);
+        resolve();
+      };
+      for (const socket of closing) socket.once('close', closed);
+    });
+  });
+
+  return {
+    request(req: IncomingMessage, res: ServerResponse) {
+      remember(req);
+      engine.handleRequest(req, res);
+    },
+    upgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
+      remember(req);
+      engine.handleUpgrade(req, socket, head);
+    },
+    close() {
+      shuttingDown = true;
+      // Closes every engine.io socket and the internal `ws` server.
+      engine.close();
+      for (const socket of sockets) finishOrderlyClose(socket);
+    },
+  };
+}

@@ -1,0 +1,5 @@
+import { transformerSuite } from '@primus/transformer-test-suite';
+import engineio from '../src';
+
+// engine.io answers plain HTTP requests under the pathname itself (400 JSON, tested in engineio.test.ts).
+transformerSuite({ transformer: engineio, capabilities: { plainHttpStatus: undefined } });
