@@ -1,0 +1,125 @@
+// Turning the cells of a run into medians, same-round ratios, target checks and tables.
+import { METRICS, metricScenario } from './scenarios.mjs';
+import { human, kb, median, spread } from './stats.mjs';
+
+/** The server every ratio is taken against. */
+export const BASELINE = 'ws';
+/** The server the targets apply to. */
+export const TARGET_SERVER = 'primus-ts/websockets';
+
+/** The issue's targets for the websockets transformer, as ratios to raw ws in the same run. */
+export const TARGETS = [
+  { metric: 'echoPerCpuSec', op: '>=', value: 0.9, text: 'Echo throughput per server CPU-second ≥ 0.90× raw ws' },
+  { metric: 'heapPerConn', op: '<=', value: 1.3, text: 'Heap per idle connection ≤ 1.3× raw ws' },
+  { metric: 'deliveriesPerCpuSec', op: '>=', value: 0.9, text: 'Broadcast deliveries per server CPU-second ≥ 0.90× a hand-written ws loop' },
+  { metric: 'rttP99Us', op: '<=', value: 1.1, text: 'Echo round trip p99 ≤ 1.1× raw ws' },
+  { library: true, op: '<', value: 6000, text: 'Browser library (websockets) < 6 KB (6,000 bytes) minified + gzip' },
+];
+
+/**
+ * Medians per server and scenario, and ratios to the baseline taken round by round (each round's
+ * figure over the baseline's figure from the same round, then the median of those), so a slow
+ * patch on the machine affects both sides of a ratio alike.
+ */
+export function summarize(cells, servers, library) {
+  const byServer = {};
+  for (const server of servers) {
+    byServer[server.id] = {};
+    const scenarios = new Set(cells.filter((c) => c.server === server.id).map((c) => c.scenario));
+    for (const scenario of scenarios) {
+      const mine = cells.filter((c) => c.server === server.id && c.scenario === scenario);
+      const failed = mine.find((c) => !c.ok);
+      if (failed) {
+        byServer[server.id][scenario] = { ok: false, failure: failed.failure, rounds: mine.length, failedRounds: mine.filter((c) => !c.ok).length };
+        continue;
+      }
+      const entry = { ok: true, rounds: mine.length, median: {}, spread: {}, ratio: {} };
+      const keys = Object.keys(mine[0].metrics).filter((k) => k in METRICS);
+      for (const key of keys) {
+        entry.median[key] = median(mine.map((c) => c.metrics[key]));
+        entry.spread[key] = spread(mine.map((c) => c.metrics[key]));
+        const ratios = mine.map((c) => {
+          const base = cells.find((b) => b.server === BASELINE && b.scenario === scenario && b.round === c.round && b.ok);
+          return base ? c.metrics[key] / base.metrics[key] : NaN;
+        });
+        entry.ratio[key] = median(ratios);
+      }
+      byServer[server.id][scenario] = entry;
+    }
+  }
+  const lib = {};
+  for (const entry of library) lib[entry.id] = entry;
+  return { byServer, library: lib };
+}
+
+/** Each target with the measured figure and whether it is met. */
+export function checkTargets(summary) {
+  return TARGETS.map((target) => {
+    if (target.library) {
+      const lib = summary.library[TARGET_SERVER];
+      if (!lib?.ok) return { ...target, measured: NaN, met: false, failure: lib?.failure ?? 'not measured' };
+      return { ...target, measured: lib.gzip, met: lib.gzip < target.value };
+    }
+    const scenario = summary.byServer[TARGET_SERVER]?.[metricScenario(target.metric)];
+    if (!scenario) return { ...target, measured: NaN, met: false, failure: 'not measured' };
+    if (!scenario.ok) return { ...target, measured: NaN, met: false, failure: scenario.failure };
+    const measured = scenario.ratio[target.metric];
+    const met = target.op === '>=' ? measured >= target.value : measured <= target.value;
+    return { ...target, measured, met };
+  });
+}
+
+function formatValue(metric, value) {
+  if (!Number.isFinite(value)) return '-';
+  const unit = METRICS[metric].unit;
+  if (unit === 'B') return kb(value);
+  if (unit === 'µs') return value >= 1000 ? `${(value / 1000).toFixed(2)} ms` : `${Math.round(value)} µs`;
+  if (unit === 'ms') return `${value.toFixed(2)} ms`;
+  if (unit === '%') return `${Math.round(value)}%`;
+  return `${human(value)}${unit}`;
+}
+
+/** The rows of the results table: one per metric, one column per server. */
+export function tableRows(servers, summary, metrics) {
+  const rows = [];
+  for (const metric of metrics) {
+    const scenario = metricScenario(metric);
+    if (!servers.some((s) => summary.byServer[s.id]?.[scenario])) continue;
+    const cells = servers.map((server) => {
+      const entry = summary.byServer[server.id]?.[scenario];
+      if (!entry) return '';
+      if (!entry.ok) return 'FAILED';
+      const value = formatValue(metric, entry.median[metric]);
+      if (server.id === BASELINE || METRICS[metric].better === 'none') return value;
+      const ratio = entry.ratio[metric];
+      return Number.isFinite(ratio) ? `${value} (${ratio.toFixed(2)}×)` : value;
+    });
+    rows.push([METRICS[metric].label, ...cells]);
+  }
+  const libs = servers.map((s) => {
+    const lib = summary.library[s.id];
+    if (!lib) return s.id === BASELINE ? 'n/a (native WebSocket)' : '';
+    return lib.ok ? kb(lib.gzip) : 'FAILED';
+  });
+  if (libs.some((v) => v && !v.startsWith('n/a'))) rows.push(['Browser library, minified + gzip', ...libs]);
+  return rows;
+}
+
+/** A fixed-width text table for the terminal. */
+export function textTable(header, rows) {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => String(r[i] ?? '').length)));
+  const line = (r) => r.map((c, i) => String(c ?? '').padEnd(widths[i])).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** A Markdown table. */
+export function markdownTable(header, rows) {
+  const esc = (c) => String(c ?? '').replace(/\|/g, '\\|');
+  return [`| ${header.map(esc).join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+/** Every failure of the run, one line each. */
+export function failures(cells) {
+  return cells.filter((c) => !c.ok).map((c) => `${c.server} / ${c.scenario} / round ${c.round + 1}: ${c.failure}`);
+}

@@ -1,0 +1,30 @@
+// Connections. "setup": open `count` connections, `concurrency` handshakes at a time, each proven
+// with one verified echo, between two marks (the orchestrator samples server CPU at each).
+// "idle": open them, report, and hold them idle until the orchestrator has measured the server's
+// memory; a connection that drops meanwhile fails the run.
+import { closeAll, connector, openMany } from './wire.mjs';
+import { command, failureSignal, nowUs, run, send } from './common.mjs';
+
+run(async (p) => {
+  const open = await connector(p.target);
+  if (p.mode === 'setup') {
+    const startUs = nowUs();
+    send({ type: 'mark', name: 'start' });
+    const conns = await openMany(open, p.count, p.concurrency);
+    const endUs = nowUs();
+    send({ type: 'mark', name: 'end' });
+    closeAll(conns);
+    return { connections: conns.length, wallUs: endUs - startUs };
+  }
+
+  const conns = await openMany(open, p.count, p.concurrency);
+  const failure = failureSignal();
+  conns.forEach((conn, c) => {
+    conn.onmessage = (json) => failure.fail(`idle connection ${c} received ${json.slice(0, 80)}`);
+    conn.onclose = (reason) => failure.fail(`idle connection ${c}: ${reason}`);
+  });
+  send({ type: 'idle', connections: conns.length });
+  await Promise.race([command('release'), failure.promise]);
+  closeAll(conns);
+  return { connections: conns.length };
+});

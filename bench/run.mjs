@@ -1,0 +1,337 @@
+#!/usr/bin/env node
+// The benchmark: starts every server and load generator as separate processes on 127.0.0.1 and
+// runs each scenario for every server in turn, round after round (A B C, A B C, ...), so a slow
+// patch on a shared machine lands on every server instead of on one. See README.md.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { renderChart } from './lib/chart.mjs';
+import { writeDocs } from './lib/docs.mjs';
+import { summarizeProfile } from './lib/profile.mjs';
+import { BASELINE, checkTargets, failures, summarize, tableRows, TARGET_SERVER, textTable } from './lib/report.mjs';
+import { METRICS, SCENARIOS, startServer } from './lib/scenarios.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '..');
+
+const HELP = `Usage: node run.mjs [options]
+
+  --quick               a short pass (1 round, fewer clients) to check that everything works
+  --rounds <n>          alternating rounds per scenario (default 3; 1 with --quick)
+  --servers <ids>       comma-separated server ids to run (default: all); the baseline "ws" is always included
+  --scenarios <names>   comma-separated, from: ${Object.keys(SCENARIOS).join(', ')}, library (default: all)
+  --profile <id>        run one scenario (echo, or the first of --scenarios) against <id> under --cpu-prof
+                        and print its hottest functions
+  --docs                write docs/performance.md from this run
+  --note <text>         a sentence about the machine or the run, shown with the results
+  --report <file>       re-render a saved results/*.json (table, chart, and the docs with --docs)
+  --list                list the servers this checkout can run, and exit
+  --help                this text
+`;
+
+/** The two sizes of run. Counts and durations are bounded so every process stops by itself. */
+const CONFIGS = {
+  full: {
+    rounds: 3,
+    concurrency: 50,
+    echo: { clients: 50, window: 16, warmupMs: 1000, measureMs: 3000 },
+    latency: { clients: 16, warmupMs: 1000, measureMs: 2500 },
+    broadcast: { clients: 1000, count: 100, timeoutMs: 10_000 },
+    setup: { count: 1500, concurrency: 50 },
+    idle: { count: 10_000, rounds: 1 },
+    // Transformers the targets are not about run one round, so each one that joins adds minutes,
+    // not a third of the run.
+    otherTransformerRounds: 1,
+  },
+  quick: {
+    rounds: 1,
+    concurrency: 25,
+    echo: { clients: 20, window: 8, warmupMs: 500, measureMs: 1500 },
+    latency: { clients: 8, warmupMs: 300, measureMs: 1200 },
+    broadcast: { clients: 200, count: 30, timeoutMs: 10_000 },
+    setup: { count: 300, concurrency: 25 },
+    idle: { count: 1000, rounds: 1 },
+    otherTransformerRounds: 1,
+  },
+};
+
+/** 64 characters of message text, some of them multi-byte in UTF-8, so encoding bugs show. */
+const PAYLOAD = 'Primus benchmark payload: ÅÉÎØÜ ü € 0123456789 abcdefghijklmnopq';
+
+/** Every @primus/transformer-* package in this checkout that has been built. */
+async function discoverTransformers() {
+  const found = [];
+  const skipped = [];
+  const dir = join(repo, 'packages');
+  for (const name of readdirSync(dir).sort()) {
+    if (!name.startsWith('transformer-') || name === 'transformer-test-suite') continue;
+    const pkgDir = join(dir, name);
+    if (!existsSync(join(pkgDir, 'dist/index.js'))) {
+      skipped.push(`${name} (not built)`);
+      continue;
+    }
+    try {
+      const mod = await import(pathToFileURL(join(pkgDir, 'dist/index.js')).href);
+      const transformer = mod.default ?? mod;
+      if (typeof transformer?.name !== 'string' || typeof transformer.server !== 'function') throw new Error('no transformer export');
+      found.push({ name: transformer.name, dir: pkgDir });
+    } catch (err) {
+      skipped.push(`${name} (${err.message.split('\n')[0]})`);
+    }
+  }
+  // The websockets transformer first: it is the one the targets are about.
+  found.sort((a, b) => (a.name === 'websockets' ? -1 : b.name === 'websockets' ? 1 : a.name.localeCompare(b.name)));
+  return { found, skipped };
+}
+
+function serverList(transformers) {
+  return [
+    { id: BASELINE, label: 'ws 8 (raw)', kind: 'raw', file: 'raw-ws', args: [], wire: 'json', path: '/' },
+    ...transformers.map((t) => ({
+      id: `primus-ts/${t.name}`,
+      label: `@primus/core (${t.name})`,
+      kind: 'primus-ts',
+      file: 'primus-ts',
+      args: ['--transformer', t.dir],
+      transformerDir: t.dir,
+      // Raw ws clients speak the websockets transformer's frames; other transformers frame
+      // messages their own way, so their own client drives them.
+      wire: t.name === 'websockets' ? 'json' : 'client',
+      path: '/primus',
+    })),
+    { id: 'primus8', label: 'Primus 8.0.9', kind: 'primus8', file: 'primus8', args: [], wire: 'json', path: '/primus' },
+    { id: 'happn', label: 'happn-primus 6.0.1', kind: 'happn', file: 'happn', args: [], wire: 'json', path: '/primus' },
+    { id: 'socketio', label: 'Socket.IO 4 (ws only)', kind: 'socketio', file: 'socketio', args: [], wire: 'eio', path: '/socket.io' },
+  ];
+}
+
+function libraryEntries(servers) {
+  return servers.filter((s) => s.kind !== 'raw').map((s) => ({ id: s.id, kind: s.kind, transformerDir: s.transformerDir }));
+}
+
+function measureLibraries(servers) {
+  const proc = spawnSync(process.execPath, [join(here, 'library-size.mjs'), JSON.stringify(libraryEntries(servers))], { encoding: 'utf8', timeout: 120_000 });
+  if (proc.status !== 0) {
+    const failure = `library-size.mjs failed: ${(proc.stderr || proc.error?.message || '').trim().split('\n').slice(-3).join(' ')}`;
+    return libraryEntries(servers).map((e) => ({ id: e.id, ok: false, failure }));
+  }
+  return JSON.parse(proc.stdout.trim().split('\n').pop());
+}
+
+function environment(note) {
+  const cpus = os.cpus();
+  return {
+    node: process.versions.node,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpuModel: (cpus[0]?.model ?? 'unknown CPU').replace(/\s+/g, ' ').trim(),
+    cpus: cpus.length,
+    memoryGB: Math.round(os.totalmem() / 1e9),
+    note: note ?? null,
+  };
+}
+
+async function runCell(server, scenario, round, cfg, options) {
+  const started = Date.now();
+  const load1 = os.loadavg()[0];
+  let child;
+  try {
+    child = await startServer(server, { payload: PAYLOAD, profileDir: options.profileDir, lifetimeMs: 300_000 });
+    const metrics = await SCENARIOS[scenario](server, child, cfg);
+    return { server: server.id, scenario, round, ok: true, metrics, ms: Date.now() - started, load1 };
+  } catch (err) {
+    return { server: server.id, scenario, round, ok: false, failure: String(err?.message ?? err).split('\n')[0], ms: Date.now() - started, load1 };
+  } finally {
+    await child?.stop();
+  }
+}
+
+function describeCell(cell) {
+  if (!cell.ok) return `FAILED: ${cell.failure}`;
+  const m = cell.metrics;
+  switch (cell.scenario) {
+    case 'echo':
+      return `${Math.round(m.echoPerCpuSec)} echoes/CPU-s, ${Math.round(m.echoPerSec)}/s, server CPU ${Math.round(m.echoServerCpu)}%`;
+    case 'latency':
+      return `p50 ${Math.round(m.rttP50Us)} µs, p99 ${Math.round(m.rttP99Us)} µs (${m.samples} samples)`;
+    case 'broadcast':
+      return `${Math.round(m.deliveriesPerCpuSec)} deliveries/CPU-s, ${Math.round(m.deliveriesPerSec)}/s, last delivery p50 ${m.ttldP50Ms.toFixed(2)} ms`;
+    case 'setup':
+      return `${Math.round(m.setupPerSec)} connections/s, ${Math.round(m.setupCpuUs)} µs server CPU each`;
+    case 'idle':
+      return `heap ${Math.round(m.heapPerConn)} B, RSS ${Math.round(m.rssPerConn)} B per connection`;
+    default:
+      return '';
+  }
+}
+
+async function main() {
+  const { values } = parseArgs({
+    // `pnpm run bench -- --quick` passes the `--` through; it separates nothing here.
+    args: process.argv.slice(2).filter((a) => a !== '--'),
+    options: {
+      quick: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
+      servers: { type: 'string' },
+      scenarios: { type: 'string' },
+      profile: { type: 'string' },
+      docs: { type: 'boolean', default: false },
+      note: { type: 'string' },
+      list: { type: 'boolean', default: false },
+      report: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (values.report) {
+    report(values.report, values.docs);
+    return;
+  }
+
+  const { found, skipped } = await discoverTransformers();
+  let servers = serverList(found);
+  if (values.list) {
+    for (const s of servers) console.log(`${s.id.padEnd(24)} ${s.label}`);
+    if (skipped.length) console.log(`\nTransformer packages not included: ${skipped.join(', ')}`);
+    return;
+  }
+  if (skipped.length) console.log(`Transformer packages not included: ${skipped.join(', ')}`);
+
+  const cfg = { ...structuredClone(values.quick ? CONFIGS.quick : CONFIGS.full), payload: PAYLOAD };
+  if (values.rounds) cfg.rounds = Math.max(1, Number.parseInt(values.rounds, 10) || 1);
+  let scenarios = [...Object.keys(SCENARIOS), 'library'];
+  if (values.scenarios) {
+    scenarios = values.scenarios.split(',').map((s) => s.trim());
+    const unknown = scenarios.filter((s) => s !== 'library' && !(s in SCENARIOS));
+    if (unknown.length) throw new Error(`unknown scenario(s): ${unknown.join(', ')}`);
+  }
+  if (values.servers) {
+    const wanted = new Set([BASELINE, ...values.servers.split(',').map((s) => s.trim())]);
+    const unknown = [...wanted].filter((id) => !servers.some((s) => s.id === id));
+    if (unknown.length) throw new Error(`unknown server(s): ${unknown.join(', ')} (see --list)`);
+    servers = servers.filter((s) => wanted.has(s.id));
+  }
+
+  if (values.profile) {
+    await profile(servers, values.profile, values.scenarios ? scenarios[0] : 'echo', cfg);
+    return;
+  }
+
+  const startedAt = new Date().toISOString();
+  const env = environment(values.note);
+  const loadBefore = os.loadavg();
+  console.log(`${values.quick ? 'Quick' : 'Full'} run: ${servers.map((s) => s.id).join(', ')}; ${cfg.rounds} round(s); ${env.cpus} CPUs; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
+
+  const cells = [];
+  const wall = Date.now();
+  for (const scenario of scenarios.filter((s) => s !== 'library')) {
+    const rounds = scenario === 'idle' ? Math.min(cfg.rounds, cfg.idle.rounds) : cfg.rounds;
+    for (let round = 0; round < rounds; round++) {
+      for (const server of servers) {
+        if (server.kind === 'primus-ts' && server.id !== TARGET_SERVER && round >= cfg.otherTransformerRounds) continue;
+        const cell = await runCell(server, scenario, round, cfg, {});
+        cells.push(cell);
+        console.log(`  ${scenario.padEnd(9)} r${round + 1} ${server.id.padEnd(22)} ${describeCell(cell)}  [${(cell.ms / 1000).toFixed(1)} s]`);
+      }
+    }
+  }
+  const library = scenarios.includes('library') ? measureLibraries(servers) : [];
+  const loadAfter = os.loadavg();
+  // With other work on the machine the absolute figures drift; ratios from the same round hold up better.
+  const meanLoad = cells.length ? cells.reduce((sum, c) => sum + c.load1, 0) / cells.length : loadAfter[0];
+  env.loadAverage = { before: loadBefore, after: loadAfter, meanDuringRun: meanLoad };
+  env.noisy = meanLoad > env.cpus * 0.75 || Boolean(values.note && /shared|noisy/i.test(values.note));
+
+  const complete = !values.quick && !values.servers && !values.scenarios;
+  const run = {
+    startedAt,
+    durationS: Math.round((Date.now() - wall) / 1000),
+    quick: values.quick,
+    complete,
+    env,
+    config: { ...cfg, payloadBytes: Buffer.byteLength(JSON.stringify(PAYLOAD)) },
+    servers: servers.map(({ id, label, kind, wire }) => ({ id, label, kind, wire })),
+    cells,
+    library,
+  };
+  // Quick and partial runs are for checking the harness; only complete runs land in results/.
+  publish(run, join(here, 'results', complete ? '' : 'tmp'), values.docs);
+}
+
+/**
+ * Summarize a run, print its table and targets, write its JSON and chart (and the docs page when
+ * asked), and set the exit status: 1 when any cell failed.
+ */
+function publish(run, outDir, docs, writeLatest = true) {
+  run.summary = summarize(run.cells, run.servers, run.library);
+  run.targets = checkTargets(run.summary);
+  const { servers, summary, targets } = run;
+
+  const header = ['', ...servers.map((s) => s.label)];
+  console.log(`\n${textTable(header, tableRows(servers, summary, Object.keys(METRICS)))}\n`);
+  console.log(`Ratios are to ${servers[0].label} in the same round (median over rounds). Targets for ${TARGET_SERVER}:`);
+  for (const t of targets) {
+    const measured = t.library ? `${t.measured} bytes` : `${Number.isFinite(t.measured) ? t.measured.toFixed(3) : '-'}×`;
+    console.log(`  ${t.met ? 'MET    ' : 'NOT MET'}  ${t.text}: ${t.failure ? `failed (${t.failure})` : measured}`);
+  }
+  const failed = failures(run.cells);
+  if (failed.length) console.log(`\nFailures (reported instead of numbers):\n  ${failed.join('\n  ')}`);
+
+  mkdirSync(outDir, { recursive: true });
+  const stamp = run.startedAt.replace(/[:.]/g, '-').replace(/-\d+Z$/, 'Z');
+  const jsonPath = join(outDir, `${stamp}.json`);
+  const svgPath = join(outDir, `${stamp}.svg`);
+  const json = JSON.stringify(run, null, 2) + '\n';
+  const svg = renderChart(run);
+  writeFileSync(jsonPath, json);
+  writeFileSync(svgPath, svg);
+  if (writeLatest) {
+    writeFileSync(join(outDir, 'latest.json'), json);
+    writeFileSync(join(outDir, 'latest.svg'), svg);
+  }
+  console.log(`\nWrote ${relative(process.cwd(), jsonPath)} and ${relative(process.cwd(), svgPath)} (${run.durationS} s)`);
+
+  if (docs && !run.complete) {
+    console.log('Not writing docs/performance.md: --docs needs a complete run (no --quick, --servers or --scenarios).');
+  } else if (docs) {
+    const docPath = join(repo, 'docs', 'performance.md');
+    writeDocs(docPath, run, relative(dirname(docPath), svgPath), relative(dirname(docPath), jsonPath));
+    console.log(`Wrote ${relative(process.cwd(), docPath)}`);
+  }
+  process.exitCode = failed.length ? 1 : 0;
+}
+
+/** Re-render a saved run (after a change to the tables, chart or docs page) without rerunning it. */
+function report(file, docs) {
+  const run = JSON.parse(readFileSync(file, 'utf8'));
+  const dir = dirname(resolve(file));
+  // Re-rendering an older run must not replace latest.* with it.
+  const newest = readdirSync(dir).filter((f) => /^\d{4}-.*\.json$/.test(f)).sort().pop();
+  const stamp = run.startedAt.replace(/[:.]/g, '-').replace(/-\d+Z$/, 'Z');
+  publish(run, dir, docs, `${stamp}.json` === newest);
+}
+
+/** One scenario (echo unless --scenarios names another) against one server under --cpu-prof, then its hottest functions. */
+async function profile(servers, id, scenario, cfg) {
+  const server = servers.find((s) => s.id === id);
+  if (!server) throw new Error(`unknown server ${id} (see --list)`);
+  const profileDir = join(here, 'results', 'tmp', 'profiles', `${id.replace(/\W+/g, '-')}-${Date.now()}`);
+  mkdirSync(profileDir, { recursive: true });
+  if (!(scenario in SCENARIOS)) throw new Error(`cannot profile the ${scenario} scenario`);
+  const cell = await runCell(server, scenario, 0, cfg, { profileDir });
+  console.log(`${scenario} ${server.id}: ${describeCell(cell)}`);
+  const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) throw new Error(`no profile was written to ${profileDir}`);
+  console.log(`\n${summarizeProfile(join(profileDir, file), { top: 30 })}`);
+  console.log(`\nProfile: ${relative(process.cwd(), join(profileDir, file))} (open it in Chrome DevTools > Performance)`);
+}
+
+main().catch((err) => {
+  console.error(err?.stack ?? err);
+  process.exitCode = 2;
+});

@@ -1,0 +1,21 @@
+// @primus/core with the transformer whose built package directory is given as --transformer.
+import http from 'node:http';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Primus } from '@primus/core';
+import { arg, listen, serve } from './common.mjs';
+
+serve(async () => {
+  const dir = arg('transformer');
+  if (!dir) throw new Error('--transformer <package directory> is required');
+  const mod = await import(pathToFileURL(join(dir, 'dist/index.js')).href);
+  const server = http.createServer();
+  const primus = new Primus(server, { transformer: mod.default ?? mod });
+  primus.on('connection', (spark) => {
+    spark.on('data', (data) => spark.write(data));
+  });
+  return {
+    port: await listen(server),
+    broadcast: (message) => primus.write(message),
+  };
+});
