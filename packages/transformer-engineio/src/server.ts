@@ -43,8 +43,25 @@ function finishOrderlyClose(socket: TrackedSocket): void {
   }
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * engine.io-client 1.x (protocol 3, the client happn-primus ships) UTF-8-encodes every text packet
+ * it sends by polling, one byte per code unit, and engine.io 6's protocol 3 parser does not undo
+ * it: without this, "😀" would arrive as "ð\u009f\u0098\u0080".
+ */
+function decodePolling3(text: string): string {
+  if (!/[\u0080-\u00ff]/.test(text) || /[^\u0000-\u00ff]/.test(text)) return text;
+  try {
+    return strictUtf8.decode(Buffer.from(text, 'latin1'));
+  } catch {
+    return text;
+  }
+}
+
 // Shared listeners (called with `this` = the engine.io socket) instead of closures per connection.
 function onMessage(this: TrackedSocket, data: string | Buffer): void {
+  if (typeof data === 'string' && this.protocol === 3 && this.transport?.name === 'polling') data = decodePolling3(data);
   this.spark?.incomingData(data);
 }
 function onError(this: TrackedSocket, err: Error): void {

@@ -1,99 +1,28 @@
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { compile } from '@primus/client';
 import json from '@primus/parser-json';
-import { startServer } from '@primus/transformer-test-suite';
+import { happnInterop } from '@primus/transformer-test-suite';
 import faye from '../src';
 import { client as fayeClient } from '../src/client';
 
-/** The event surface both implementations share: servers, sparks and clients alike. */
-export interface Emitter {
-  on(event: string, listener: (...args: any[]) => void): unknown;
-  once(event: string, listener: (...args: any[]) => void): unknown;
-  removeListener(event: string, listener: (...args: any[]) => void): unknown;
-  emit(event: string, ...args: any[]): boolean;
-}
-
-/** A server-side connection as the tests use it, on either implementation. */
-export interface AnySpark extends Emitter {
-  id: string;
-  query: Record<string, unknown>;
-  headers: Record<string, unknown>;
-  address: { ip: string; port: number };
-  write(data: unknown): boolean;
-  end(data?: unknown, options?: { reconnect?: boolean }): unknown;
-}
-
-/** A client as the tests use it, on either implementation. */
-export interface AnyClient extends Emitter {
-  readyState: number;
-  latency: number;
-  write(data: unknown): boolean;
-  end(data?: unknown): unknown;
-  destroy(): unknown;
-  id(fn: (id: string) => void): unknown;
-}
-
-/** A client class: `new Client(url, options)`. */
-export type AnyClientClass = new (url: string, options?: Record<string, unknown>) => AnyClient;
-
-/** A listening server of either implementation. */
-export interface AnyServer {
-  primus: Emitter;
-  /** `http://127.0.0.1:<port>` */
-  url: string;
-  close(): Promise<void>;
-}
-
-/** Server options both implementations understand. */
-export interface ServerOptions {
-  pongSkipTime?: number;
-}
-
-interface HappnPrimusClass {
-  new (server: http.Server, options: Record<string, unknown>): Emitter & {
-    Socket: AnyClientClass;
-    destroy(options: { close?: boolean }, fn: () => void): void;
-  };
-}
-
 // happn-primus ships no types and is CommonJS only; it brings its own faye-websocket 0.11.
-const HappnPrimus = require('happn-primus') as HappnPrimusClass;
+const HappnPrimus = require('happn-primus') as happnInterop.HappnPrimusModule;
 
 /**
  * happn-primus's own Node client for its faye transformer (faye-websocket's Client, as Node 20 has
  * no global WebSocket), compiled once from a server that is never started: the getter compiles
  * the client in a vm on every access.
  */
-export const HappnSocket: AnyClientClass = new HappnPrimus(http.createServer(), { transformer: 'faye' }).Socket;
+export const HappnSocket = new HappnPrimus(http.createServer(), { transformer: 'faye' }).Socket;
 
 /** Our Node client for a foreign server at `/primus` that speaks JSON. */
-export const OurSocket = compile({ transport: fayeClient, parser: json, pathname: '/primus' }) as unknown as AnyClientClass;
+export const OurSocket = compile({ transport: fayeClient, parser: json, pathname: '/primus' }) as unknown as happnInterop.ClientClass;
 
 /** Start happn-primus 6.0.1 with the faye transformer on a random port. */
-export async function startHappn(options: ServerOptions = {}): Promise<AnyServer> {
-  const server = http.createServer();
-  const primus = new HappnPrimus(server, { transformer: 'faye', ...options });
-  // Upgraded sockets leave the http server's bookkeeping, so track them to destroy them on close.
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    primus,
-    url: `http://127.0.0.1:${port}`,
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => primus.destroy({ close: true }, resolve));
-    },
-  };
-}
+export const startHappn = (options: happnInterop.ServerOptions = {}) => happnInterop.startHappn(HappnPrimus, { transformer: 'faye', ...options });
 
 /** Start our server with the faye transformer on a random port. */
-export async function startOurs(options: ServerOptions = {}): Promise<AnyServer> {
-  const started = await startServer({ transformer: faye, ...options });
-  return { primus: started.primus as unknown as Emitter, url: started.url, close: () => started.close() };
-}
+export const startOurs = (options: happnInterop.ServerOptions = {}) => happnInterop.startOurs(faye, options);
+
+/** Both implementations' servers and clients, as the interop suite takes them. */
+export const implementations = { startOurs, startHappn, HappnClient: HappnSocket, OurClient: OurSocket };

@@ -14,6 +14,11 @@ class WsSparkSocket implements SparkSocket {
     this.ws.send(payload, { binary: typeof payload !== 'string' });
   }
 
+  /** What `ws` holds for a slow client: its own queue plus the TCP socket's write buffer. */
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
   close(): void {
     // happn-primus's ws (< 3) always sent 1000; ws 8 sends no status, which peers read as 1005.
     this.ws.close(1000);
@@ -29,6 +34,10 @@ function onPing(this: TrackedSocket): void {
 }
 function onError(this: TrackedSocket, err: Error): void {
   this.spark?.incomingError(err);
+}
+// The TCP socket's `drain`: its write buffer emptied, so the spark may resume a paused writer.
+function onDrain(this: Duplex & { ws?: TrackedSocket }): void {
+  this.ws?.spark?.incomingDrain();
 }
 function onClose(this: TrackedSocket): void {
   const spark = this.spark;
@@ -53,6 +62,8 @@ export function createServer(context: TransformerContext): TransformerServer {
         ws.on('ping', onPing);
         ws.on('error', onError);
         ws.on('close', onClose);
+        (socket as Duplex & { ws?: TrackedSocket }).ws = ws;
+        socket.on('drain', onDrain);
       });
     },
     request(_req, res) {
