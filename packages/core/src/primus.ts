@@ -70,6 +70,8 @@ export interface PrimusOptions {
   compression?: boolean;
   /** Largest incoming message in bytes; larger ones close the connection (1009 on WebSockets). @default 10485760 */
   maxLength?: number;
+  /** Bytes a spark may have queued toward a slow client before `spark.write()` returns false (then `drain` follows). Only transformers that can measure their buffer apply it (websockets). @default 1048576 */
+  highWaterMark?: number;
   /** CORS: allowed origins. @default '*' */
   origins?: string | string[];
   /** CORS: allowed methods. @default 'GET, HEAD, PUT, POST, DELETE, OPTIONS' */
@@ -101,6 +103,7 @@ export interface ResolvedOptions extends PrimusOptions {
   global: string;
   compression: boolean;
   maxLength: number;
+  highWaterMark: number;
   origins: string | string[];
   methods: string | string[];
   credentials: boolean;
@@ -162,6 +165,7 @@ const DEFAULTS = {
   global: 'Primus',
   compression: false,
   maxLength: 10 * 1024 * 1024,
+  highWaterMark: 1024 * 1024,
   origins: '*',
   methods: 'GET, HEAD, PUT, POST, DELETE, OPTIONS',
   credentials: true,
@@ -193,6 +197,9 @@ function resolveOptions(input: PrimusOptions): ResolvedOptions {
   }
   if (!(Number.isInteger(options.maxLength) && options.maxLength > 0)) {
     throw invalidOption('maxLength', 'a positive integer number of bytes', options.maxLength);
+  }
+  if (!(Number.isInteger(options.highWaterMark) && options.highWaterMark > 0)) {
+    throw invalidOption('highWaterMark', 'a positive integer number of bytes', options.highWaterMark);
   }
   if (typeof options.global !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(options.global)) {
     throw invalidOption('global', 'a JavaScript identifier', options.global);

@@ -41,6 +41,8 @@ export interface SparkEvents {
   readyStateChange: () => void;
   /** The heartbeat was reset by a ping. */
   heartbeat: () => void;
+  /** After `write()` returned false: the connection's buffer emptied and writing may resume. */
+  drain: () => void;
   'incoming::data': (raw: unknown) => void;
   'incoming::ping': (time?: number) => void;
   'incoming::end': () => void;
@@ -111,6 +113,7 @@ export class Spark extends Stream {
   private lastPong = 0;
   private lastReply = 0;
   private announced = false;
+  private needDrain = false;
 
   constructor(primus: Primus, headers?: IncomingHttpHeaders, address?: RemoteLike, query?: string | Record<string, unknown>, id?: string, request?: IncomingMessage) {
     super();
@@ -199,20 +202,21 @@ export class Spark extends Stream {
 
   /**
    * Send data to the client, through the outgoing message transformers and the parser. Returns
-   * false when the spark is closed.
+   * false when the spark is closed, or when the connection has more than `highWaterMark` bytes
+   * queued toward a slow client: the data is still sent, and `drain` says when to write again.
    */
   write(data: unknown): boolean {
     if (this.state === CLOSED) return false;
     const outgoing = this.primus.transformers.outgoing;
     if (outgoing.length === 0) {
       this._write(data);
-      return true;
+      return !this.needDrain;
     }
     runTransformers(this, outgoing, { data, raw: undefined } as Packet, (err, packet) => {
       if (err) this.report(new PrimusError('PRIMUS_ERR_TRANSFORM', `An outgoing message transformer failed: ${err.message}`, { cause: err }));
       else if (packet) this._write(packet.data);
     });
-    return true;
+    return !this.needDrain;
   }
 
   /** Encode and send without the message transformers (control messages use this). */
@@ -232,12 +236,18 @@ export class Spark extends Stream {
     return this.sendEncoded(typeof payload === 'string' ? escapeSeparators(payload) : payload);
   }
 
-  /** Send an already encoded and escaped payload; broadcasts use this to encode once. */
+  /**
+   * Send an already encoded and escaped payload; broadcasts use this to encode once. Returns false
+   * when the spark is closed or its connection is above the high-water mark.
+   */
   sendEncoded(payload: string | Buffer | Uint8Array): boolean {
     if (this.state === CLOSED) return false;
     this.emit('outgoing::data', payload);
-    this.socket?.send(payload);
-    return true;
+    const socket = this.socket;
+    if (!socket) return true;
+    const accepted = socket.send(payload);
+    if (accepted === false || (socket.bufferedAmount ?? 0) > this.primus.options.highWaterMark) this.needDrain = true;
+    return !this.needDrain;
   }
 
   /**
@@ -342,6 +352,17 @@ export class Spark extends Stream {
       if (err) this.report(new PrimusError('PRIMUS_ERR_TRANSFORM', `An incoming message transformer failed: ${err.message}`, { cause: err }));
       else if (packet) this.deliver(packet.data, raw);
     });
+  }
+
+  /**
+   * The connection's buffer emptied: after a `write()` that returned false, emit `drain` once the
+   * buffer is back under the high-water mark.
+   */
+  incomingDrain(): void {
+    if (!this.needDrain || this.state === CLOSED) return;
+    if ((this.socket?.bufferedAmount ?? 0) > this.primus.options.highWaterMark) return;
+    this.needDrain = false;
+    this.emit('drain');
   }
 
   /** A transport-level ping (a WebSocket ping frame) arrived: it resets the heartbeat, no pong. */

@@ -10,8 +10,15 @@ import type { Spark } from './spark';
 
 /** The transformer's handle on one connection, given to the spark it creates. */
 export interface SparkSocket {
-  /** Send one encoded message (a string is a text frame, bytes a binary frame). */
-  send(payload: string | Buffer | Uint8Array): void;
+  /**
+   * Send one encoded message (a string is a text frame, bytes a binary frame). Returning false
+   * says the connection's buffer is full; nothing (or true) says it took the message in stride.
+   * A transformer that returns false, or exposes `bufferedAmount`, must call the spark's
+   * `incomingDrain()` when its buffer empties.
+   */
+  send(payload: string | Buffer | Uint8Array): boolean | void;
+  /** Bytes accepted by `send()` but not yet handed to the network, when the framework can tell. */
+  readonly bufferedAmount?: number;
   /** Close the connection; the spark has already ended. */
   close(): void;
 }
@@ -47,7 +54,7 @@ export interface TransformerContext {
   readonly logger: Logger;
   /**
    * Create the spark for an accepted connection. Report what the connection does through the
-   * spark's `incomingData`, `incomingPing`, `incomingError` and `incomingEnd`.
+   * spark's `incomingData`, `incomingPing`, `incomingError`, `incomingEnd` and `incomingDrain`.
    */
   connect(info: ConnectionInfo, socket: SparkSocket): Spark;
 }
