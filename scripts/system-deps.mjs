@@ -1,23 +1,43 @@
-// Make sure the system programs the tests drive are present: Debian's Chromium (browser tests) and
-// redis-server (cluster tests). As root on Debian they are installed with apt-get; anywhere else
-// the script says what to install and fails, so a test run never half-passes for want of them.
+// Make sure the system packages this repository needs are present: libwebsockets (the lws
+// transformer's native addon is built against it when the workspace installs), and, for the tests,
+// Debian's Chromium (browser tests) and redis-server (cluster tests). As root on Debian or Ubuntu
+// they are installed with apt-get; anywhere else the script names what to install and fails.
+//
+//   node scripts/system-deps.mjs          everything the tests need
+//   node scripts/system-deps.mjs --build  only what installing and building need (the demo)
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
+const buildOnly = process.argv.includes('--build');
+
+function hasLibwebsockets() {
+  try {
+    execFileSync('pkg-config', ['--exists', 'libwebsockets'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const needed = [
-  { pkg: 'chromium', binary: '/usr/bin/chromium', env: 'PRIMUS_CHROMIUM' },
-  { pkg: 'redis-server', binary: '/usr/bin/redis-server' },
+  { pkgs: ['pkg-config', 'libwebsockets-dev'], present: hasLibwebsockets },
+  ...(buildOnly
+    ? []
+    : [
+        { pkgs: ['chromium'], present: () => existsSync(process.env.PRIMUS_CHROMIUM || '/usr/bin/chromium') },
+        { pkgs: ['redis-server'], present: () => existsSync('/usr/bin/redis-server') },
+      ]),
 ];
 
-const missing = needed.filter(({ binary, env }) => !existsSync((env && process.env[env]) || binary)).map(({ pkg }) => pkg);
+const missing = needed.filter(({ present }) => !present()).flatMap(({ pkgs }) => pkgs);
 if (missing.length === 0) process.exit(0);
 
 const canInstall = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
 if (!canInstall) {
-  console.error(`The tests need ${missing.join(' and ')}. Install them (Debian/Ubuntu: sudo apt-get install ${missing.join(' ')}) and run the tests again.`);
+  console.error(`This needs the system packages ${missing.join(', ')}. Install them (Debian/Ubuntu: sudo apt-get install ${missing.join(' ')}) and run the command again.`);
   process.exit(1);
 }
-console.log(`Installing ${missing.join(', ')} with apt-get for the tests...`);
+console.log(`Installing ${missing.join(', ')} with apt-get...`);
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 execFileSync('apt-get', ['update'], { stdio: 'inherit', env });
 execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...missing], { stdio: 'inherit', env });

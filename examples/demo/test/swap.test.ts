@@ -34,7 +34,7 @@ function next(client: PrimusClient, type: Message['type'], test: (m: Message) =>
   });
 }
 
-const transformers = ['websockets', 'engine.io', 'sockjs', 'faye', 'browserchannel', 'socket.io'];
+const transformers = ['websockets', 'engine.io', 'sockjs', 'faye', 'browserchannel', 'socket.io', 'lws'];
 const servers: TestServer[] = [];
 
 afterEach(async () => {

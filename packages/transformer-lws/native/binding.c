@@ -1,0 +1,1208 @@
+/*
+ * Node-API binding between Primus and libwebsockets.
+ *
+ * Node's HTTP server accepts the TCP connection and parses the upgrade request. This binding
+ * duplicates the socket's descriptor and hands it, together with the request bytes, to
+ * libwebsockets, which performs the WebSocket handshake and everything after it (framing,
+ * masking, fragmentation, permessage-deflate, ping/pong, the close handshake). libwebsockets runs
+ * on Node's own libuv loop (a "foreign loop"), so every callback arrives on the JavaScript thread.
+ *
+ * One libwebsockets context serves a whole Node environment and lives as long as it does; each
+ * Primus server is a vhost in it. (Tearing a context down while the process goes on is not safe
+ * with libwebsockets 4.1 on a foreign loop: it closes its event-pipe descriptor twice, the second
+ * time a loop iteration later, when the number may belong to a new socket.)
+ *
+ * The JavaScript boundary is small on purpose: a connection is a number, and everything the
+ * connections report (open, text, binary, error, close) is appended to one array that JavaScript
+ * receives once per loop iteration. JavaScript therefore never runs inside a libwebsockets
+ * callback, so nothing it calls back into (send, close, terminate) can re-enter libwebsockets for
+ * a connection that is half way through being serviced.
+ */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <libwebsockets.h>
+#include <uv.h>
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Event types, as JavaScript sees them. */
+enum { EV_OPEN = 1, EV_TEXT = 2, EV_BINARY = 3, EV_ERROR = 4, EV_CLOSE = 5 };
+
+/* Work a connection waits for in the idle phase, outside every libwebsockets callback. */
+enum { PENDING_KICK = 1, PENDING_CLOSE = 2 };
+
+/* Connection states. */
+enum {
+  CONN_HANDSHAKE = 0, /* adopted, the upgrade is being answered */
+  CONN_OPEN = 1,      /* WebSocket established */
+  CONN_CLOSING = 2,   /* closing with a close frame; nothing more is sent or delivered */
+  CONN_KILLED = 3,    /* torn down without a close handshake */
+};
+
+/* Outgoing messages are written in fragments of this size, so one large message neither blocks
+ * other connections nor makes libwebsockets copy the unsent rest of it. */
+#define CHUNK (64 * 1024)
+/* At most this much is written to one connection per writable callback. */
+#define WRITE_BUDGET (256 * 1024)
+
+/* One outgoing message. A broadcast shares one among every connection it goes to. */
+typedef struct msg {
+  uint32_t refs;
+  uint8_t binary;
+  size_t len;
+  unsigned char buf[]; /* LWS_PRE bytes of headroom for the frame header, then the payload */
+} msg_t;
+
+typedef struct qnode {
+  struct qnode *next;
+  msg_t *msg;
+} qnode_t;
+
+struct server;
+
+typedef struct conn {
+  struct server *srv;
+  struct lws *wsi;
+  uint32_t slot;
+  uint32_t gen;
+  uint8_t state;
+  uint8_t deflate;     /* permessage-deflate is active: libwebsockets keeps pointers into messages */
+  uint8_t paused;      /* reading is stopped until the send queue drains */
+  uint8_t close_asked; /* close once the queue is flushed */
+  uint8_t pending;     /* PENDING_* work waiting in the server's list */
+  uint8_t rx_active, rx_binary;
+  uint16_t close_code;
+  const char *error; /* reported to JavaScript before the close */
+  char *protocol;    /* the subprotocol to confirm in the handshake response, if any */
+  qnode_t *head, *tail;
+  size_t queued; /* bytes in the queue and in the message being written */
+  msg_t *current; /* the message being written, and how much of it is out */
+  size_t offset;
+  msg_t *retired; /* written, but permessage-deflate may still read from it */
+  unsigned char *rx; /* a message arriving in several fragments */
+  size_t rx_len, rx_cap;
+} conn_t;
+
+/* What one Node environment shares: the libwebsockets context. */
+typedef struct env_state {
+  uv_loop_t *loop;
+  struct lws_context *lws;
+  void *foreign_loops[1];
+  uv_handle_t *lws_handles[8]; /* the uv handles libwebsockets keeps for the whole context */
+  int n_lws_handles;
+  int callback_depth; /* libwebsockets callbacks on the stack */
+  unsigned char *scratch;
+  struct server *servers; /* live servers, for environment teardown */
+  int vhosts; /* vhosts not yet destroyed, for diagnostics */
+} env_t;
+
+typedef struct server {
+  env_t *e;
+  napi_env env;
+  struct server *next_server, *prev_server;
+  struct lws_vhost *vhost;
+  char name[64]; /* the vhost's name, which the request's Host header carries */
+  struct lws_protocols protocols[2];
+  struct lws_extension extensions[2];
+
+  napi_ref dispatch;
+  napi_ref batch;
+  uint32_t batch_len;
+  napi_async_context async;
+  uv_check_t check;
+  uv_idle_t idle;
+  uint8_t flush_scheduled;
+  uint8_t flushing;
+  double *pending; /* ids of connections with PENDING_* work */
+  uint32_t npending, pending_cap;
+
+  conn_t *adopting; /* the connection lws_adopt_* is creating right now */
+  conn_t **slots;
+  uint32_t *gens;
+  uint32_t *free_slots;
+  uint32_t nslots, cap, nfree;
+  uint32_t live;
+
+  size_t max_message;
+  size_t high_water;
+  size_t max_buffered;
+  int compression;
+  msg_t *last_msg; /* the last text message converted, for broadcasts */
+
+  uint8_t destroyed; /* destroy() was called */
+  uint8_t js_gone;   /* no more calls into JavaScript */
+  uint8_t finishing; /* waiting for the last connection before destroying the vhost */
+  int holds;         /* the JS handle, the vhost, and the two uv handles */
+} server_t;
+
+/* ---- memory ---- */
+
+static msg_t *msg_new(size_t len, int binary) {
+  msg_t *m = malloc(sizeof(msg_t) + LWS_PRE + len + 1);
+  if (!m) return NULL;
+  m->refs = 1;
+  m->binary = (uint8_t)binary;
+  m->len = len;
+  return m;
+}
+
+static void msg_unref(msg_t *m) {
+  if (m && --m->refs == 0) free(m);
+}
+
+static void server_release(server_t *s) {
+  if (--s->holds > 0) return;
+  msg_unref(s->last_msg);
+  free(s->pending);
+  free(s->slots);
+  free(s->gens);
+  free(s->free_slots);
+  free(s);
+}
+
+static void on_handle_closed(uv_handle_t *handle) {
+  server_release((server_t *)handle->data);
+}
+
+/* ---- connection table: ids are slot + generation, so a stale id never reaches a new connection ---- */
+
+#define GEN_MASK 0x1fffffu /* ids stay exact in a double */
+
+static double conn_id(const conn_t *c) {
+  return (double)c->gen * 4294967296.0 + (double)c->slot;
+}
+
+static int slot_alloc(server_t *s, conn_t *c) {
+  uint32_t slot;
+  if (s->nfree) {
+    slot = s->free_slots[--s->nfree];
+  } else {
+    if (s->nslots == s->cap) {
+      uint32_t cap = s->cap ? s->cap * 2 : 64;
+      conn_t **slots = realloc(s->slots, cap * sizeof(*slots));
+      if (!slots) return -1;
+      s->slots = slots;
+      uint32_t *gens = realloc(s->gens, cap * sizeof(*gens));
+      if (!gens) return -1;
+      s->gens = gens;
+      uint32_t *free_slots = realloc(s->free_slots, cap * sizeof(*free_slots));
+      if (!free_slots) return -1;
+      s->free_slots = free_slots;
+      memset(s->gens + s->cap, 0, (cap - s->cap) * sizeof(*gens));
+      s->cap = cap;
+    }
+    slot = s->nslots++;
+  }
+  s->gens[slot] = (s->gens[slot] + 1) & GEN_MASK;
+  s->slots[slot] = c;
+  c->slot = slot;
+  c->gen = s->gens[slot];
+  s->live++;
+  return 0;
+}
+
+static conn_t *conn_lookup(server_t *s, double id) {
+  if (!(id >= 0) || id > 9007199254740991.0) return NULL;
+  uint64_t v = (uint64_t)id;
+  uint32_t slot = (uint32_t)(v & 0xffffffffu);
+  uint32_t gen = (uint32_t)(v >> 32);
+  if (slot >= s->nslots) return NULL;
+  conn_t *c = s->slots[slot];
+  return c && c->gen == gen ? c : NULL;
+}
+
+static void conn_free(conn_t *c) {
+  server_t *s = c->srv;
+  qnode_t *n = c->head;
+  while (n) {
+    qnode_t *next = n->next;
+    msg_unref(n->msg);
+    free(n);
+    n = next;
+  }
+  msg_unref(c->current);
+  msg_unref(c->retired);
+  free(c->rx);
+  free(c->protocol);
+  s->slots[c->slot] = NULL;
+  s->free_slots[s->nfree++] = c->slot;
+  s->live--;
+  free(c);
+}
+
+/* ---- the loop: batches for JavaScript, kicks, teardown ---- */
+
+static void flush_events(server_t *s);
+static void run_pending(server_t *s);
+static void finish_destroy(server_t *s);
+
+static void on_check(uv_check_t *handle) {
+  server_t *s = handle->data;
+  if (s->finishing) finish_destroy(s);
+  else flush_events(s);
+}
+
+/* Runs while events wait for the check phase (so the loop polls without blocking), while
+ * connections wait for pending work, and while the server waits for its last connection. */
+static void on_idle(uv_idle_t *handle) {
+  server_t *s = handle->data;
+  if (s->npending && !s->destroyed) run_pending(s);
+  if (!s->npending && !s->flush_scheduled && !s->finishing) uv_idle_stop(&s->idle);
+}
+
+static void schedule_flush(server_t *s) {
+  if (s->flush_scheduled || s->js_gone) return;
+  s->flush_scheduled = 1;
+  uv_check_start(&s->check, on_check);
+  uv_idle_start(&s->idle, on_idle);
+}
+
+/*
+ * Work that has to wait until no libwebsockets callback is on the stack.
+ *
+ * Kicks: some work has to be done without new network input, such as inflating the rest of a
+ * compressed message ("rx draining") or reading what arrived while the connection was paused.
+ * libwebsockets 4.1's libuv glue does one such pass from its idle handler and then stops the
+ * handler although more may be left, so a large compressed message stalls until the peer sends
+ * something else. Kicked connections are serviced, as if readable, until they stop making
+ * progress.
+ *
+ * Closes: a callback that returns -1 makes libwebsockets close the connection, but builds with
+ * debugging compiled in (Debian's among them) then close it a second time, "to test" the libuv
+ * path, which drops the socket before the close frame is out: the peer sees 1006. A close started
+ * from outside a callback goes through the close handshake properly.
+ */
+static void schedule(conn_t *c, int work) {
+  server_t *s = c->srv;
+  if (s->destroyed || (c->pending & work)) return;
+  if (!c->pending) {
+    if (s->npending == s->pending_cap) {
+      uint32_t cap = s->pending_cap ? s->pending_cap * 2 : 16;
+      double *pending = realloc(s->pending, cap * sizeof(*pending));
+      if (!pending) return;
+      s->pending = pending;
+      s->pending_cap = cap;
+    }
+    s->pending[s->npending++] = conn_id(c);
+  }
+  c->pending |= (uint8_t)work;
+  uv_idle_start(&s->idle, on_idle);
+}
+
+static void run_pending(server_t *s) {
+  uint32_t n = s->npending;
+  double stack[64];
+  double *ids = n <= 64 ? stack : malloc(n * sizeof(double));
+  if (!ids) return;
+  memcpy(ids, s->pending, n * sizeof(double));
+  s->npending = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    conn_t *c = conn_lookup(s, ids[i]);
+    if (!c || !c->wsi) continue;
+    int work = c->pending;
+    c->pending = 0;
+    if (work & PENDING_CLOSE) {
+      if (c->state == CONN_KILLED) continue;
+      lws_close_reason(c->wsi, (enum lws_close_status)c->close_code, NULL, 0);
+      /* Sends the close frame (the reason is set), then waits for the peer's. */
+      lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+      continue;
+    }
+    if (c->state != CONN_OPEN || c->paused) continue;
+    /* A receive callback during this service schedules another kick. */
+    struct lws_pollfd pfd;
+    pfd.fd = lws_get_socket_fd(c->wsi);
+    pfd.events = LWS_POLLIN;
+    pfd.revents = LWS_POLLIN;
+    if (pfd.fd >= 0) lws_service_fd_tsi(s->e->lws, &pfd, 0);
+  }
+  if (ids != stack) free(ids);
+}
+
+/* ---- events to JavaScript ---- */
+
+/* Append one event; the caller has a handle scope open. */
+static void push_event(server_t *s, int type, double id, napi_value data) {
+  if (s->js_gone) return;
+  napi_env env = s->env;
+  napi_value batch, value;
+  if (napi_get_reference_value(env, s->batch, &batch) != napi_ok || !batch) return;
+  napi_create_int32(env, type, &value);
+  napi_set_element(env, batch, s->batch_len, value);
+  napi_create_double(env, id, &value);
+  napi_set_element(env, batch, s->batch_len + 1, value);
+  if (!data) napi_get_undefined(env, &data);
+  napi_set_element(env, batch, s->batch_len + 2, data);
+  s->batch_len += 3;
+  schedule_flush(s);
+}
+
+static void push_simple(server_t *s, int type, conn_t *c, const char *text) {
+  if (s->js_gone) return;
+  napi_handle_scope scope;
+  napi_value value = NULL;
+  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
+  if (text) napi_create_string_utf8(s->env, text, NAPI_AUTO_LENGTH, &value);
+  push_event(s, type, conn_id(c), value);
+  napi_close_handle_scope(s->env, scope);
+}
+
+static void push_message(server_t *s, conn_t *c, const void *data, size_t len, int binary) {
+  if (s->js_gone) return;
+  napi_env env = s->env;
+  napi_handle_scope scope;
+  napi_value value = NULL;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  if (binary) {
+    void *copy;
+    napi_create_buffer_copy(env, len, len ? data : "", &copy, &value);
+  } else {
+    napi_create_string_utf8(env, len ? (const char *)data : "", len, &value);
+  }
+  if (value) push_event(s, binary ? EV_BINARY : EV_TEXT, conn_id(c), value);
+  napi_close_handle_scope(env, scope);
+}
+
+/* Hand the batch to JavaScript: one call per loop iteration, however many events it holds. */
+static void flush_events(server_t *s) {
+  if (s->flushing) return;
+  if (s->flush_scheduled) {
+    s->flush_scheduled = 0;
+    uv_check_stop(&s->check);
+  }
+  napi_env env = s->env;
+  s->flushing = 1;
+  /* destroy() called from inside the batch stops the loop: its references are gone. */
+  while (s->batch_len && !s->js_gone) {
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) break;
+    napi_value batch, fn, recv, argv[2], fresh, result;
+    napi_get_reference_value(env, s->batch, &batch);
+    napi_get_reference_value(env, s->dispatch, &fn);
+    napi_create_uint32(env, s->batch_len, &argv[1]);
+    argv[0] = batch;
+    /* Events raised while JavaScript handles this batch go to a fresh array. */
+    napi_create_array(env, &fresh);
+    napi_delete_reference(env, s->batch);
+    napi_create_reference(env, fresh, 1, &s->batch);
+    s->batch_len = 0;
+    /* napi_make_callback converts the receiver to an object: undefined would throw. */
+    napi_get_global(env, &recv);
+    napi_status status = napi_make_callback(env, s->async, recv, fn, 2, argv, &result);
+    if (status == napi_pending_exception) {
+      napi_value err;
+      if (napi_get_and_clear_last_exception(env, &err) == napi_ok) napi_fatal_exception(env, err);
+    }
+    napi_close_handle_scope(env, scope);
+  }
+  s->flushing = 0;
+}
+
+/* ---- sending ---- */
+
+static void kill_conn(conn_t *c, const char *error) {
+  if (error && !c->error) c->error = error;
+  c->state = CONN_KILLED;
+  /* Synchronously when no libwebsockets callback is on the stack: the caller may be about to
+   * write to the spark, and nothing may reach the wire after this. */
+  lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, c->srv->e->callback_depth ? LWS_TO_KILL_ASYNC : LWS_TO_KILL_SYNC);
+}
+
+static int enqueue(conn_t *c, msg_t *m) {
+  qnode_t *n = malloc(sizeof(qnode_t));
+  if (!n) {
+    msg_unref(m);
+    return -1;
+  }
+  n->next = NULL;
+  n->msg = m;
+  if (c->tail) c->tail->next = n;
+  else c->head = n;
+  c->tail = n;
+  c->queued += m->len;
+  return 0;
+}
+
+static void set_paused(conn_t *c, int paused) {
+  if (c->paused == paused) return;
+  c->paused = (uint8_t)paused;
+  int flags = LWS_RXFLOW_REASON_USER_BOOL | (paused ? LWS_RXFLOW_REASON_APPLIES_DISABLE : LWS_RXFLOW_REASON_APPLIES_ENABLE);
+  /* Outside a callback the change has to be applied at once. */
+  if (!c->srv->e->callback_depth) flags |= LWS_RXFLOW_REASON_FLAG_PROCESS_NOW;
+  lws_rx_flow_control(c->wsi, flags);
+}
+
+/* Write what the queue holds. Returns -1 when libwebsockets should close the connection. */
+static int write_queue(conn_t *c) {
+  server_t *s = c->srv;
+  unsigned char *scratch = s->e->scratch;
+  /* libwebsockets only asks for more once permessage-deflate has drained the previous message. */
+  msg_unref(c->retired);
+  c->retired = NULL;
+  if (c->state == CONN_KILLED) return -1;
+  if (c->state != CONN_OPEN) return 0;
+
+  size_t budget = WRITE_BUDGET;
+  for (;;) {
+    if (!c->current) {
+      qnode_t *n = c->head;
+      if (!n) break;
+      c->head = n->next;
+      if (!c->head) c->tail = NULL;
+      c->current = n->msg;
+      c->offset = 0;
+      free(n);
+    }
+    msg_t *m = c->current;
+    size_t remain = m->len - c->offset;
+    int first = c->offset == 0;
+    size_t chunk = c->deflate || remain <= CHUNK ? remain : CHUNK;
+    int last = chunk == remain;
+    unsigned char *p = m->buf + LWS_PRE + c->offset;
+    /* The frame header goes into the LWS_PRE bytes before the payload; past the first fragment
+     * those bytes belong to the message, which other connections may still have to send. */
+    if (!first && m->refs > 1) {
+      memcpy(scratch + LWS_PRE, p, chunk);
+      p = scratch + LWS_PRE;
+    }
+    int flags = lws_write_ws_flags(m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT, first, last);
+    if (lws_write(c->wsi, p, chunk, (enum lws_write_protocol)flags) < 0) return -1;
+    c->offset += chunk;
+    c->queued -= chunk;
+    if (last) {
+      if (c->deflate) c->retired = m;
+      else msg_unref(m);
+      c->current = NULL;
+    }
+    /* zlib may still hold on to this message's bytes: nothing more until it has drained. */
+    if (c->deflate) break;
+    if (lws_partial_buffered(c->wsi)) break;
+    if (budget <= chunk) break;
+    budget -= chunk;
+  }
+
+  if (c->paused && c->queued <= s->high_water / 2) {
+    set_paused(c, 0);
+    /* What arrived while paused may already sit in libwebsockets' buffers. */
+    schedule(c, PENDING_KICK);
+  }
+  if (c->current || c->head) {
+    lws_callback_on_writable(c->wsi);
+    return 0;
+  }
+  if (c->close_asked) schedule(c, PENDING_CLOSE);
+  return 0;
+}
+
+/* ---- the libwebsockets protocol callback ---- */
+
+static int fail_receive(conn_t *c, const char *error, uint16_t code) {
+  c->error = error;
+  free(c->rx);
+  c->rx = NULL;
+  c->rx_len = c->rx_cap = 0;
+  c->rx_active = 0;
+  c->state = CONN_CLOSING;
+  c->close_code = code;
+  schedule(c, PENDING_CLOSE);
+  return 0;
+}
+
+static int receive(server_t *s, conn_t *c, struct lws *wsi, const void *in, size_t len) {
+  /* A connection being closed on request still reports what the peer sent until it is gone;
+   * the spark has ended and ignores it. */
+  if (c->state != CONN_OPEN) return 0;
+  if (!c->rx_active) {
+    c->rx_active = 1;
+    c->rx_binary = (uint8_t)lws_frame_is_binary(wsi);
+    c->rx_len = 0;
+  }
+  int final = lws_is_final_fragment(wsi);
+  if (!final && c->deflate) schedule(c, PENDING_KICK);
+  if (c->rx_len + len > s->max_message) return fail_receive(c, "LWS_ERR_MESSAGE_TOO_BIG", LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
+  if (final && c->rx_len == 0) {
+    /* The common case: the whole message arrived at once, no copy of our own. */
+    c->rx_active = 0;
+    push_message(s, c, in, len, c->rx_binary);
+    return 0;
+  }
+  if (c->rx_len + len > c->rx_cap) {
+    size_t cap = c->rx_cap ? c->rx_cap : 4096;
+    while (cap < c->rx_len + len) cap *= 2;
+    if (cap > s->max_message) cap = s->max_message;
+    unsigned char *rx = realloc(c->rx, cap);
+    if (!rx) return fail_receive(c, "LWS_ERR_OUT_OF_MEMORY", LWS_CLOSE_STATUS_UNEXPECTED_CONDITION);
+    c->rx = rx;
+    c->rx_cap = cap;
+  }
+  if (len) memcpy(c->rx + c->rx_len, in, len);
+  c->rx_len += len;
+  if (final) {
+    push_message(s, c, c->rx, c->rx_len, c->rx_binary);
+    /* Large buffers are not kept between messages: memory per idle connection stays small. */
+    free(c->rx);
+    c->rx = NULL;
+    c->rx_len = c->rx_cap = 0;
+    c->rx_active = 0;
+  }
+  return 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
+  const struct lws_protocols *protocol = lws_get_protocol(wsi);
+  server_t *s = protocol ? (server_t *)protocol->user : NULL;
+  if (!s) return lws_callback_http_dummy(wsi, reason, user, in, len);
+  env_t *e = s->e;
+  conn_t *c = (conn_t *)lws_get_opaque_user_data(wsi);
+  int ret = 0;
+  e->callback_depth++;
+
+  switch (reason) {
+  case LWS_CALLBACK_WSI_CREATE:
+  case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+    /* Adoption sets the opaque pointer itself after WSI_CREATE, so attach again on the second. */
+    if (!c && s->adopting) {
+      c = s->adopting;
+      c->wsi = wsi;
+      lws_set_opaque_user_data(wsi, c);
+    }
+    break;
+
+  case LWS_CALLBACK_ADD_HEADERS:
+    /* The subprotocol JavaScript chose (libwebsockets only knows its own protocol's name). */
+    if (c && c->protocol) {
+      struct lws_process_html_args *args = in;
+      unsigned char *p = (unsigned char *)args->p;
+      if (lws_add_http_header_by_name(wsi, (const unsigned char *)"sec-websocket-protocol:", (const unsigned char *)c->protocol,
+                                      (int)strlen(c->protocol), &p, (unsigned char *)args->p + args->max_len))
+        ret = -1;
+      else
+        args->p = (char *)p;
+    }
+    break;
+
+  case LWS_CALLBACK_ESTABLISHED:
+    if (!c || s->destroyed) {
+      ret = -1;
+      break;
+    }
+    c->state = CONN_OPEN;
+    if (s->compression) {
+      /* Succeeds only when the client negotiated permessage-deflate. Larger buffers than the
+       * defaults (1 KiB in, 4 KiB out) mean fewer trips through the loop per large message. */
+      c->deflate = lws_set_extension_option(wsi, "permessage-deflate", "tx_buf_size", "14") == 0;
+      if (c->deflate) lws_set_extension_option(wsi, "permessage-deflate", "rx_buf_size", "12");
+    }
+    push_simple(s, EV_OPEN, c, NULL);
+    break;
+
+  case LWS_CALLBACK_RECEIVE:
+    if (c) ret = receive(s, c, wsi, in, len);
+    break;
+
+  case LWS_CALLBACK_SERVER_WRITEABLE:
+    if (c) ret = write_queue(c);
+    break;
+
+  case LWS_CALLBACK_HTTP:
+    /* An upgrade to something other than WebSocket: there is no HTTP service here. */
+    lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST, NULL);
+    ret = -1;
+    break;
+
+  case LWS_CALLBACK_WSI_DESTROY:
+    if (c) {
+      lws_set_opaque_user_data(wsi, NULL);
+      if (c->error) push_simple(s, EV_ERROR, c, c->error);
+      push_simple(s, EV_CLOSE, c, NULL);
+      conn_free(c);
+    }
+    break;
+
+  case LWS_CALLBACK_PROTOCOL_DESTROY:
+    /* The vhost is gone: the last callback libwebsockets makes for this server. */
+    if (s->vhost) {
+      s->vhost = NULL;
+      e->vhosts--;
+      e->callback_depth--;
+      server_release(s);
+      return 0;
+    }
+    break;
+
+  default:
+    ret = lws_callback_http_dummy(wsi, reason, user, in, len);
+    break;
+  }
+
+  e->callback_depth--;
+  return ret;
+}
+
+/* ---- the shared context ---- */
+
+typedef struct handle_list {
+  uv_handle_t **items;
+  size_t len, cap;
+  int failed;
+} handle_list_t;
+
+static void collect_handle(uv_handle_t *handle, void *arg) {
+  handle_list_t *list = arg;
+  if (list->failed) return;
+  if (list->len == list->cap) {
+    size_t cap = list->cap ? list->cap * 2 : 64;
+    uv_handle_t **items = realloc(list->items, cap * sizeof(*items));
+    if (!items) {
+      list->failed = 1;
+      return;
+    }
+    list->items = items;
+    list->cap = cap;
+  }
+  list->items[list->len++] = handle;
+}
+
+static int in_list(const handle_list_t *list, const uv_handle_t *handle) {
+  for (size_t i = 0; i < list->len; i++)
+    if (list->items[i] == handle) return 1;
+  return 0;
+}
+
+static void emit_log(int level, const char *line) {
+  /* libwebsockets 4.1.6 reports every adoption with a read buffer as an error. */
+  if (strstr(line, "adopt_socket_readbuf: calling service")) return;
+  lwsl_emit_stderr(level, line);
+}
+
+static void set_log_level(void) {
+  const char *level = getenv("PRIMUS_LWS_LOG");
+  /* libwebsockets logs to stderr; by default only its errors. */
+  lws_set_log_level(level ? atoi(level) : LLL_ERR, emit_log);
+}
+
+/* The environment's libwebsockets context, created on first use. */
+static struct lws_context *env_context(env_t *e, unsigned int header_limit) {
+  if (e->lws) return e->lws;
+  static int logging_set = 0;
+  if (!logging_set) {
+    logging_set = 1;
+    set_log_level();
+  }
+  struct lws_context_creation_info ci;
+  memset(&ci, 0, sizeof(ci));
+  ci.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN |
+               LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+               LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+  e->foreign_loops[0] = e->loop;
+  ci.foreign_loops = e->foreign_loops;
+  ci.count_threads = 1;
+  /* One shared read buffer: large reads, few syscalls. */
+  ci.pt_serv_buf_size = 64 * 1024;
+  /* Node has parsed these headers already under its own limit; accept what it accepted. */
+  ci.max_http_header_data = (unsigned short)(header_limit > 65535 ? 65535 : header_limit < 4096 ? 4096 : header_limit);
+  ci.max_http_header_pool = 64;
+  ci.timeout_secs = 10;
+
+  handle_list_t before = { 0 };
+  uv_walk(e->loop, collect_handle, &before);
+  e->lws = lws_create_context(&ci);
+  if (e->lws && !before.failed) {
+    handle_list_t after = { 0 };
+    uv_walk(e->loop, collect_handle, &after);
+    for (size_t i = 0; i < after.len && e->n_lws_handles < 8; i++) {
+      uv_handle_t *h = after.items[i];
+      if (in_list(&before, h)) continue;
+      e->lws_handles[e->n_lws_handles++] = h;
+      /* The context outlives every Primus server: its own handles (event pipe, timer, idle)
+       * must not keep the process alive. Connections keep it alive through their sockets. */
+      uv_unref(h);
+    }
+    free(after.items);
+  }
+  free(before.items);
+  return e->lws;
+}
+
+static void find_lws_handle(uv_handle_t *handle, void *arg) {
+  env_t *e = ((void **)arg)[0];
+  int *found = ((void **)arg)[1];
+  for (int i = 0; i < e->n_lws_handles; i++)
+    if (e->lws_handles[i] == handle) *found = 1;
+}
+
+/* ---- teardown ---- */
+
+/* Start closing a server: drop its connections, then (once they are gone) its vhost. */
+static void destroy_server(server_t *s) {
+  if (s->destroyed) return;
+  s->destroyed = 1;
+  s->js_gone = 1;
+  s->npending = 0;
+  for (uint32_t i = 0; i < s->nslots; i++) {
+    conn_t *c = s->slots[i];
+    if (c && c->wsi && c->state != CONN_KILLED) kill_conn(c, NULL);
+  }
+  /* The check handle now waits for the last connection; the idle one keeps the loop from
+   * blocking meanwhile. */
+  s->flush_scheduled = 0;
+  s->finishing = 1;
+  uv_check_start(&s->check, on_check);
+  uv_idle_start(&s->idle, on_idle);
+}
+
+/*
+ * libwebsockets frees a connection from a uv close callback; once the last one is gone, the
+ * vhost has nothing bound and lws_vhost_destroy() finishes at once (PROTOCOL_DESTROY).
+ */
+static void finish_destroy(server_t *s) {
+  if (s->live) return;
+  s->finishing = 0;
+  if (s->vhost) {
+    struct lws_vhost *vhost = s->vhost;
+    s->e->callback_depth++;
+    lws_vhost_destroy(vhost);
+    s->e->callback_depth--;
+  }
+  if (s->prev_server) s->prev_server->next_server = s->next_server;
+  else s->e->servers = s->next_server;
+  if (s->next_server) s->next_server->prev_server = s->prev_server;
+  uv_check_stop(&s->check);
+  uv_idle_stop(&s->idle);
+  uv_close((uv_handle_t *)&s->check, on_handle_closed);
+  uv_close((uv_handle_t *)&s->idle, on_handle_closed);
+}
+
+static void keep_iterating(uv_idle_t *handle) {
+  (void)handle;
+}
+
+/* Run the loop once, even though everything of ours on it is unref'd. */
+static void iterate(env_t *e, uv_idle_t *keepalive) {
+  uv_idle_start(keepalive, keep_iterating);
+  uv_run(e->loop, UV_RUN_NOWAIT);
+}
+
+static int lws_handles_open(env_t *e) {
+  int found = 0;
+  void *walk_arg[2] = { e, &found };
+  uv_walk(e->loop, find_lws_handle, walk_arg);
+  return found;
+}
+
+/*
+ * The environment is going away (process exit, or a worker ending): destroy what is left without
+ * calling into JavaScript, and run the loop until libwebsockets is done with it, since a
+ * worker's loop must be empty when it is closed. Here, and only here, the context goes: with a
+ * foreign loop, libwebsockets 4.1 closes its handles asynchronously after the first
+ * lws_context_destroy() and frees the context on the second.
+ */
+static void env_cleanup(void *arg) {
+  env_t *e = arg;
+  uv_idle_t keepalive;
+  uv_idle_init(e->loop, &keepalive);
+  for (server_t *s = e->servers; s; s = s->next_server) {
+    if (s->destroyed) continue;
+    napi_delete_reference(s->env, s->batch);
+    napi_delete_reference(s->env, s->dispatch);
+    napi_async_destroy(s->env, s->async);
+    destroy_server(s);
+  }
+  /* Connections are freed from uv close callbacks, then each server can let its vhost go. */
+  for (int i = 0; i < 1000 && e->servers; i++) {
+    iterate(e, &keepalive);
+    for (server_t *s = e->servers, *next; s; s = next) {
+      next = s->next_server;
+      finish_destroy(s);
+    }
+  }
+  int done = !e->servers;
+  if (done && e->lws) {
+    e->callback_depth++;
+    lws_context_destroy(e->lws);
+    e->callback_depth--;
+    for (int i = 0; i < 1000 && lws_handles_open(e); i++) iterate(e, &keepalive);
+    if (lws_handles_open(e)) done = 0;
+    else lws_context_destroy(e->lws);
+  }
+  uv_close((uv_handle_t *)&keepalive, NULL);
+  uv_run(e->loop, UV_RUN_NOWAIT);
+  /* Otherwise libwebsockets may still use what this points to: leave it. */
+  if (!done) return;
+  free(e->scratch);
+  free(e);
+}
+
+/* ---- JavaScript API ---- */
+
+static napi_value throw_type(napi_env env, const char *message) {
+  napi_throw_type_error(env, NULL, message);
+  return NULL;
+}
+
+static server_t *get_server(napi_env env, napi_value value) {
+  void *data = NULL;
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_external) return NULL;
+  if (napi_get_value_external(env, value, &data) != napi_ok) return NULL;
+  return (server_t *)data;
+}
+
+static env_t *get_env(napi_env env) {
+  void *data = NULL;
+  napi_get_instance_data(env, &data);
+  return data;
+}
+
+static napi_value number(napi_env env, double value) {
+  napi_value result;
+  napi_create_double(env, value, &result);
+  return result;
+}
+
+static double get_number(napi_env env, napi_value object, const char *name, double fallback) {
+  napi_value value;
+  double result;
+  if (napi_get_named_property(env, object, name, &value) != napi_ok) return fallback;
+  if (napi_get_value_double(env, value, &result) != napi_ok) return fallback;
+  return result;
+}
+
+static void finalize_server(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  server_release((server_t *)data);
+}
+
+/* create(options, dispatch) -> handle: a vhost for one Primus server. */
+static napi_value js_create(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  napi_valuetype t0, t1;
+  if (argc < 2 || napi_typeof(env, argv[0], &t0) != napi_ok || t0 != napi_object ||
+      napi_typeof(env, argv[1], &t1) != napi_ok || t1 != napi_function)
+    return throw_type(env, "create(options, dispatch) expects an object and a function");
+  env_t *e = get_env(env);
+  if (!e) return throw_type(env, "the libwebsockets binding is not initialised");
+  if (!env_context(e, (unsigned int)get_number(env, argv[0], "maxHeaderSize", 16384)))
+    return throw_type(env, "libwebsockets could not create a context (is its libuv event-loop plugin installed?)");
+
+  server_t *s = calloc(1, sizeof(server_t));
+  if (!s) return throw_type(env, "out of memory");
+  s->e = e;
+  s->env = env;
+  s->max_message = (size_t)get_number(env, argv[0], "maxLength", 10 * 1024 * 1024);
+  s->high_water = (size_t)get_number(env, argv[0], "highWaterMark", 1024 * 1024);
+  s->max_buffered = (size_t)get_number(env, argv[0], "maxBufferedAmount", 64 * 1024 * 1024);
+  napi_value compression;
+  bool compress = false;
+  if (napi_get_named_property(env, argv[0], "compression", &compression) == napi_ok) napi_get_value_bool(env, compression, &compress);
+  s->compression = compress;
+  /*
+   * While it answers the upgrade, libwebsockets picks the vhost again from the Host header, and
+   * every vhost without a listener matches any host: each gets a name of its own, and the request
+   * it adopts names it as the host.
+   */
+  napi_value name_value;
+  size_t name_len = 0;
+  if (napi_get_named_property(env, argv[0], "name", &name_value) != napi_ok ||
+      napi_get_value_string_utf8(env, name_value, s->name, sizeof(s->name), &name_len) != napi_ok || !name_len) {
+    free(s);
+    return throw_type(env, "create() needs options.name, the vhost's name");
+  }
+
+  s->protocols[0].name = "primus";
+  s->protocols[0].callback = callback;
+  s->protocols[0].user = s;
+  /* Per-connection receive buffer: messages larger than this arrive in several callbacks. */
+  s->protocols[0].rx_buffer_size = 4096;
+  s->protocols[0].tx_packet_size = CHUNK + LWS_PRE;
+  s->extensions[0].name = "permessage-deflate";
+  s->extensions[0].callback = lws_extension_callback_pm_deflate;
+  s->extensions[0].client_offer = "permessage-deflate; client_max_window_bits";
+
+  struct lws_context_creation_info ci;
+  memset(&ci, 0, sizeof(ci));
+  ci.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+  ci.protocols = s->protocols;
+  ci.extensions = compress ? s->extensions : NULL;
+  ci.vhost_name = s->name;
+  ci.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+  e->callback_depth++;
+  s->vhost = lws_create_vhost(e->lws, &ci);
+  e->callback_depth--;
+  if (!s->vhost) {
+    free(s);
+    return throw_type(env, "libwebsockets could not create a vhost");
+  }
+  e->vhosts++;
+
+  napi_value batch, resource_name, handle;
+  napi_create_array(env, &batch);
+  napi_create_reference(env, batch, 1, &s->batch);
+  napi_create_reference(env, argv[1], 1, &s->dispatch);
+  napi_create_string_utf8(env, "PrimusLws", NAPI_AUTO_LENGTH, &resource_name);
+  napi_async_init(env, NULL, resource_name, &s->async);
+
+  uv_check_init(e->loop, &s->check);
+  uv_idle_init(e->loop, &s->idle);
+  s->check.data = s;
+  s->idle.data = s;
+  /* These only carry events; they must never keep the process alive. */
+  uv_unref((uv_handle_t *)&s->check);
+  uv_unref((uv_handle_t *)&s->idle);
+
+  /* Held by: the JavaScript handle, the vhost (until PROTOCOL_DESTROY), the two uv handles. */
+  s->holds = 4;
+  s->next_server = e->servers;
+  if (e->servers) e->servers->prev_server = s;
+  e->servers = s;
+  napi_create_external(env, s, finalize_server, NULL, &handle);
+  return handle;
+}
+
+/*
+ * adopt(handle, fd, request, protocol?) -> id: libwebsockets takes over a duplicate of the socket;
+ * `protocol` is the subprotocol to confirm in the response.
+ */
+static napi_value js_adopt(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  server_t *s = argc >= 3 ? get_server(env, argv[0]) : NULL;
+  int32_t fd;
+  void *data;
+  size_t len;
+  bool is_buffer = false;
+  if (!s || napi_get_value_int32(env, argv[1], &fd) != napi_ok || napi_is_buffer(env, argv[2], &is_buffer) != napi_ok || !is_buffer)
+    return throw_type(env, "adopt(handle, fd, request) expects a handle, a descriptor and a Buffer");
+  napi_get_buffer_info(env, argv[2], &data, &len);
+  if (s->destroyed || fd < 0) return number(env, -1);
+
+  int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  if (dup_fd < 0) return number(env, -1);
+  conn_t *c = calloc(1, sizeof(conn_t));
+  if (!c || slot_alloc(s, c) < 0) {
+    free(c);
+    close(dup_fd);
+    return number(env, -1);
+  }
+  c->srv = s;
+  c->state = CONN_HANDSHAKE;
+  double id = conn_id(c);
+  napi_valuetype ptype = napi_undefined;
+  if (argc >= 4) napi_typeof(env, argv[3], &ptype);
+  if (ptype == napi_string) {
+    size_t plen;
+    napi_get_value_string_utf8(env, argv[3], NULL, 0, &plen);
+    if (plen && plen < 256 && (c->protocol = malloc(plen + 1))) napi_get_value_string_utf8(env, argv[3], c->protocol, plen + 1, &plen);
+  }
+
+  s->adopting = c;
+  s->e->callback_depth++;
+  lws_adopt_socket_vhost_readbuf(s->vhost, dup_fd, (const char *)data, len);
+  s->e->callback_depth--;
+  s->adopting = NULL;
+  /* The returned wsi may already be gone again (a failed handshake): the connection is found
+   * through its id only, and WSI_DESTROY has freed it and queued its close if so. */
+  c = conn_lookup(s, id);
+  if (c && !c->wsi) {
+    /* libwebsockets never created a connection for it, and has closed the duplicate. */
+    conn_free(c);
+    return number(env, -1);
+  }
+  return number(env, id);
+}
+
+/*
+ * send(handle, id, payload, sameAsLast) -> -1 dropped (the text cache is unchanged), 0 queued,
+ * 1 queued and above the high-water mark, 2 dropped because the connection's buffer is full.
+ * sameAsLast says the payload is the string of the last send that did not return -1.
+ */
+static napi_value js_send(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  server_t *s = argc >= 4 ? get_server(env, argv[0]) : NULL;
+  double id;
+  if (!s || napi_get_value_double(env, argv[1], &id) != napi_ok) return throw_type(env, "send(handle, id, payload, same) expects a handle and an id");
+  conn_t *c = s->destroyed ? NULL : conn_lookup(s, id);
+  if (!c || c->state != CONN_OPEN || c->close_asked) return number(env, -1);
+
+  bool same = false;
+  napi_get_value_bool(env, argv[3], &same);
+  napi_valuetype type;
+  napi_typeof(env, argv[2], &type);
+  msg_t *m = NULL;
+  if (type == napi_string) {
+    if (same && s->last_msg) {
+      m = s->last_msg;
+      m->refs++;
+    } else {
+      size_t len, written;
+      napi_get_value_string_utf8(env, argv[2], NULL, 0, &len);
+      m = msg_new(len, 0);
+      if (!m) return number(env, -1);
+      napi_get_value_string_utf8(env, argv[2], (char *)m->buf + LWS_PRE, len + 1, &written);
+      m->len = written;
+      /* A broadcast sends this same string to every connection next: convert it only once. */
+      msg_unref(s->last_msg);
+      s->last_msg = m;
+      m->refs++;
+    }
+  } else {
+    bool is_typed = false;
+    napi_is_typedarray(env, argv[2], &is_typed);
+    if (!is_typed) return throw_type(env, "send() payload must be a string, a Buffer or a Uint8Array");
+    napi_typedarray_type ttype;
+    size_t length, offset;
+    void *data;
+    napi_value arraybuffer;
+    napi_get_typedarray_info(env, argv[2], &ttype, &length, &data, &arraybuffer, &offset);
+    size_t bytes = length;
+    switch (ttype) {
+    case napi_int16_array: case napi_uint16_array: bytes *= 2; break;
+    case napi_int32_array: case napi_uint32_array: case napi_float32_array: bytes *= 4; break;
+    case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: bytes *= 8; break;
+    default: break;
+    }
+    m = msg_new(bytes, 1);
+    if (!m) return number(env, -1);
+    if (bytes) memcpy(m->buf + LWS_PRE, data, bytes);
+  }
+
+  if (c->queued > 0 && c->queued + m->len > s->max_buffered) {
+    /* The peer does not read: drop it rather than buffer without bound. */
+    msg_unref(m);
+    kill_conn(c, "LWS_ERR_BUFFER_FULL");
+    return number(env, 2);
+  }
+  if (enqueue(c, m) < 0) {
+    kill_conn(c, "LWS_ERR_OUT_OF_MEMORY");
+    return number(env, 2);
+  }
+  lws_callback_on_writable(c->wsi);
+  if (c->queued > s->high_water) {
+    set_paused(c, 1);
+    return number(env, 1);
+  }
+  return number(env, 0);
+}
+
+/* close(handle, id, code): flush what is queued, then the close handshake. */
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  server_t *s = argc >= 3 ? get_server(env, argv[0]) : NULL;
+  double id;
+  int32_t code;
+  if (!s || napi_get_value_double(env, argv[1], &id) != napi_ok || napi_get_value_int32(env, argv[2], &code) != napi_ok)
+    return throw_type(env, "close(handle, id, code) expects a handle, an id and a code");
+  conn_t *c = s->destroyed ? NULL : conn_lookup(s, id);
+  if (!c || c->close_asked || c->state >= CONN_CLOSING) return NULL;
+  if (c->state == CONN_HANDSHAKE) {
+    kill_conn(c, NULL);
+    return NULL;
+  }
+  c->close_asked = 1;
+  c->close_code = (uint16_t)(code >= 1000 && code < 5000 ? code : 1000);
+  if (c->current || c->head) lws_callback_on_writable(c->wsi);
+  else schedule(c, PENDING_CLOSE);
+  return NULL;
+}
+
+/* terminate(handle, id): drop the connection at once, without a close handshake. */
+static napi_value js_terminate(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  server_t *s = argc >= 2 ? get_server(env, argv[0]) : NULL;
+  double id;
+  if (!s || napi_get_value_double(env, argv[1], &id) != napi_ok) return throw_type(env, "terminate(handle, id) expects a handle and an id");
+  conn_t *c = s->destroyed ? NULL : conn_lookup(s, id);
+  if (c && c->wsi && c->state != CONN_KILLED) kill_conn(c, NULL);
+  return NULL;
+}
+
+/* destroy(handle): drop every connection and release the vhost. Nothing is reported after it. */
+static napi_value js_destroy(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  server_t *s = argc >= 1 ? get_server(env, argv[0]) : NULL;
+  if (!s) return throw_type(env, "destroy(handle) expects a handle");
+  if (s->destroyed) return NULL;
+  napi_delete_reference(env, s->batch);
+  napi_delete_reference(env, s->dispatch);
+  napi_async_destroy(env, s->async);
+  destroy_server(s);
+  return NULL;
+}
+
+/* stats(handle) -> { connections, queuedBytes, paused } */
+static napi_value js_stats(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  server_t *s = argc >= 1 ? get_server(env, argv[0]) : NULL;
+  if (!s) return throw_type(env, "stats(handle) expects a handle");
+  double queued = 0, paused = 0;
+  for (uint32_t i = 0; i < s->nslots; i++) {
+    conn_t *c = s->slots[i];
+    if (!c) continue;
+    queued += (double)c->queued;
+    paused += c->paused;
+  }
+  napi_create_object(env, &result);
+  napi_set_named_property(env, result, "connections", number(env, s->live));
+  napi_set_named_property(env, result, "queuedBytes", number(env, queued));
+  napi_set_named_property(env, result, "paused", number(env, paused));
+  return result;
+}
+
+/* diagnostics() -> { servers, vhosts }: servers not yet torn down, vhosts not yet freed. */
+static napi_value js_diagnostics(napi_env env, napi_callback_info info) {
+  (void)info;
+  env_t *e = get_env(env);
+  napi_value result;
+  double servers = 0;
+  for (server_t *s = e ? e->servers : NULL; s; s = s->next_server) servers++;
+  napi_create_object(env, &result);
+  napi_set_named_property(env, result, "servers", number(env, servers));
+  napi_set_named_property(env, result, "vhosts", number(env, e ? e->vhosts : 0));
+  return result;
+}
+
+NAPI_MODULE_INIT() {
+  env_t *e = calloc(1, sizeof(env_t));
+  if (!e || !(e->scratch = malloc(LWS_PRE + CHUNK)) || napi_get_uv_event_loop(env, &e->loop) != napi_ok) {
+    if (e) free(e->scratch);
+    free(e);
+    napi_throw_error(env, NULL, "could not initialise the libwebsockets binding");
+    return NULL;
+  }
+  napi_set_instance_data(env, e, NULL, NULL);
+  napi_add_env_cleanup_hook(env, env_cleanup, e);
+
+  napi_property_descriptor props[] = {
+    { "create", NULL, js_create, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "adopt", NULL, js_adopt, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "send", NULL, js_send, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "terminate", NULL, js_terminate, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "destroy", NULL, js_destroy, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "stats", NULL, js_stats, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "diagnostics", NULL, js_diagnostics, NULL, NULL, NULL, napi_enumerable, NULL },
+  };
+  napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+  napi_value version;
+  napi_create_string_utf8(env, lws_get_library_version(), NAPI_AUTO_LENGTH, &version);
+  napi_set_named_property(env, exports, "version", version);
+  return exports;
+}

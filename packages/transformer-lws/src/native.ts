@@ -1,0 +1,85 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+/** An opaque handle on one libwebsockets context (one per Primus server). */
+export type NativeHandle = { readonly __brand: 'PrimusLwsHandle' };
+
+/** Options the binding reads when it creates a server (a vhost). */
+export interface NativeOptions {
+  /** The vhost's name, unique in the process; adopted requests carry it as their Host header. */
+  name: string;
+  compression: boolean;
+  maxLength: number;
+  highWaterMark: number;
+  maxBufferedAmount: number;
+  /** The largest request header block to accept; the first server's value sets it for all. */
+  maxHeaderSize: number;
+}
+
+/**
+ * Receives what the connections did since the last call, as a flat list of
+ * `[type, id, data, type, id, data, ...]` triples; `count` is the list's length.
+ */
+export type NativeDispatch = (batch: unknown[], count: number) => void;
+
+/** Event types in a dispatched batch. */
+export const EVENT = { OPEN: 1, TEXT: 2, BINARY: 3, ERROR: 4, CLOSE: 5 } as const;
+
+/** Results of `send()`. */
+export const SEND = { DROPPED: -1, QUEUED: 0, ABOVE_HIGH_WATER: 1, BUFFER_FULL: 2 } as const;
+
+/** The native binding's API (native/binding.c). */
+export interface NativeBinding {
+  /** The libwebsockets version it is linked against. */
+  readonly version: string;
+  create(options: NativeOptions, dispatch: NativeDispatch): NativeHandle;
+  /**
+   * Give libwebsockets a duplicate of `fd` and the request bytes; returns the connection id, or -1.
+   * `protocol` is the subprotocol to confirm in the handshake response.
+   */
+  adopt(handle: NativeHandle, fd: number, request: Buffer, protocol?: string): number;
+  /** Queue a message; `sameAsLast` says it is the string of the previous accepted text send. */
+  send(handle: NativeHandle, id: number, payload: string | Uint8Array, sameAsLast: boolean): number;
+  /** Flush the queue, then close with `code`. */
+  close(handle: NativeHandle, id: number, code: number): void;
+  /** Drop the connection now, without a close handshake. */
+  terminate(handle: NativeHandle, id: number): void;
+  /** Close every connection and release the context. */
+  destroy(handle: NativeHandle): void;
+  stats(handle: NativeHandle): { connections: number; queuedBytes: number; paused: number };
+  /** Servers not yet torn down and vhosts not yet freed, in this thread. */
+  diagnostics(): { servers: number; vhosts: number };
+}
+
+/** The package root: src/ and dist/ both sit one level below it. */
+export const PACKAGE_ROOT = join(__dirname, '..');
+
+let binding: NativeBinding | undefined;
+
+/** The binding's path; PRIMUS_LWS_BINDING points at another build (an AddressSanitizer one, say). */
+export function bindingPath(): string {
+  return process.env.PRIMUS_LWS_BINDING || join(PACKAGE_ROOT, 'build', 'Release', 'primus_lws.node');
+}
+
+/**
+ * Load the native binding. When it was never built (the package manager skipped the install
+ * script), build it now, once; if that cannot work, the error says what to install.
+ */
+export function loadBinding(): NativeBinding {
+  if (binding) return binding;
+  const file = bindingPath();
+  if (!existsSync(file)) {
+    const script = join(PACKAGE_ROOT, 'scripts', 'build.cjs');
+    const result = spawnSync(process.execPath, [script], { cwd: PACKAGE_ROOT, env: process.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    if (result.status !== 0 || !existsSync(file)) {
+      const reason = (result.stderr || result.stdout || String(result.error ?? '')).trim().split('\n')[0];
+      const err = new Error(reason || `@primus/transformer-lws: the native binding is missing; run "node ${script}"`) as Error & { code: string };
+      err.code = 'LWS_ERR_BINDING';
+      throw err;
+    }
+  }
+  binding = createRequire(join(PACKAGE_ROOT, 'package.json'))(file) as NativeBinding;
+  return binding;
+}

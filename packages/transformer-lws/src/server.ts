@@ -1,0 +1,378 @@
+import { randomUUID } from 'node:crypto';
+import { maxHeaderSize, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { Server as TlsServer } from 'node:tls';
+import type { Spark, SparkSocket, TransformerContext, TransformerServer } from '@primus/core';
+import { EVENT, SEND, loadBinding, type NativeBinding, type NativeHandle } from './native';
+
+/** Options of the lws transformer; see `createLwsTransformer()`. */
+export interface LwsOptions {
+  /**
+   * Bytes queued for one connection above which the server stops reading from it until the
+   * queue has drained to half of this: a client that sends faster than it reads is slowed down.
+   * @default 1048576
+   */
+  highWaterMark?: number;
+  /**
+   * Bytes queued for one connection above which it is dropped with `LWS_ERR_BUFFER_FULL`: a
+   * client that stopped reading cannot make the server buffer without bound. One message larger
+   * than this is still accepted into an empty queue.
+   * @default 67108864
+   */
+  maxBufferedAmount?: number;
+  /**
+   * How long the server's shutdown waits for close handshakes still in progress before it drops
+   * what is left, in ms.
+   * @default 2000
+   */
+  closeTimeout?: number;
+}
+
+/** Error codes the lws transformer reports on a spark. */
+export type LwsErrorCode = 'LWS_ERR_MESSAGE_TOO_BIG' | 'LWS_ERR_BUFFER_FULL' | 'LWS_ERR_OUT_OF_MEMORY';
+
+const MESSAGES: Record<LwsErrorCode, string> = {
+  LWS_ERR_MESSAGE_TOO_BIG: 'A message larger than maxLength arrived; the connection was closed with 1009',
+  LWS_ERR_BUFFER_FULL: 'The client stopped reading and its send queue exceeded maxBufferedAmount; the connection was dropped',
+  LWS_ERR_OUT_OF_MEMORY: 'The server ran out of memory for this connection; it was closed',
+};
+
+/** An error the lws transformer reports on a spark; `code` says which. */
+export class LwsError extends Error {
+  override name = 'LwsError';
+  readonly code: LwsErrorCode;
+
+  constructor(code: LwsErrorCode) {
+    super(MESSAGES[code] ?? code);
+    this.code = code;
+  }
+}
+
+/** Defaults of `LwsOptions`. */
+export const DEFAULTS: Required<LwsOptions> = Object.freeze({
+  highWaterMark: 1024 * 1024,
+  maxBufferedAmount: 64 * 1024 * 1024,
+  closeTimeout: 2000,
+});
+
+/** The libuv stream handle behind a net.Socket; Node does not expose its descriptor otherwise. */
+type StreamHandle = { fd?: number; reading?: boolean; readStop?(): number };
+type AdoptedSocket = Socket & {
+  _handle?: StreamHandle | null;
+  _read(size: number): void;
+  _destroy(err: Error | null, cb: (err?: Error | null) => void): void;
+  encrypted?: boolean;
+};
+
+/** One upgraded connection, from adoption until libwebsockets has let go of it. */
+class Connection {
+  spark: Spark | undefined;
+  /** libwebsockets reported the end; the Node socket is being released. */
+  ended = false;
+
+  constructor(
+    readonly id: number,
+    readonly socket: AdoptedSocket,
+    readonly request: IncomingMessage,
+    readonly address: { remoteAddress?: string; remotePort?: number },
+  ) {}
+}
+
+function noop(): void {}
+
+/** Headers libwebsockets must not see as sent: it picks the vhost by Host and refuses subprotocols other than its own. */
+const REWRITTEN = new Set(['host', 'sec-websocket-protocol']);
+
+/**
+ * The request line and headers as the client sent them, for libwebsockets to parse again, except
+ * that Host names our vhost and the subprotocol offer is left out (the chosen one is added to the
+ * response by the binding). The spark sees Node's parse of the original headers.
+ */
+function requestHead(req: IncomingMessage, vhost: string): Buffer {
+  const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+  let head = `${req.method} ${url} HTTP/${req.httpVersion}\r\nHost: ${vhost}\r\n`;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (REWRITTEN.has(raw[i]!.toLowerCase())) continue;
+    head += `${raw[i]}: ${raw[i + 1]}\r\n`;
+  }
+  // Node decodes header bytes as latin1, so latin1 gives back the original bytes.
+  return Buffer.from(`${head}\r\n`, 'latin1');
+}
+
+const KEY = /^[+/0-9A-Za-z]{22}==$/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * Check an upgrade request. Returns `[status, message]` when it is no WebSocket handshake, else
+ * the subprotocol to confirm: like ws, the first one the client offers.
+ */
+function checkUpgrade(req: IncomingMessage): [number, string] | { protocol?: string } {
+  if (req.method !== 'GET') return [405, 'Invalid HTTP method'];
+  if (String(req.headers.upgrade).toLowerCase() !== 'websocket') return [400, 'Invalid Upgrade header'];
+  const key = req.headers['sec-websocket-key'];
+  if (typeof key !== 'string' || !KEY.test(key)) return [400, 'Missing or invalid Sec-WebSocket-Key header'];
+  const version = req.headers['sec-websocket-version'];
+  if (version !== '8' && version !== '13') return [400, 'Missing or invalid Sec-WebSocket-Version header'];
+  const offer = req.headers['sec-websocket-protocol'];
+  if (offer === undefined) return {};
+  const protocols = offer.split(',').map((protocol) => protocol.trim());
+  if (!protocols.every((protocol) => TOKEN.test(protocol))) return [400, 'Invalid Sec-WebSocket-Protocol header'];
+  return { protocol: protocols[0] };
+}
+
+/** Answer an upgrade with an HTTP error and close once it is out. */
+function refuse(socket: Socket, status: number, message: string): void {
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`,
+  );
+}
+
+/** The spark's handle on one libwebsockets connection. */
+class LwsSparkSocket implements SparkSocket {
+  constructor(
+    private readonly service: LwsService,
+    private readonly id: number,
+  ) {}
+
+  send(payload: string | Buffer | Uint8Array): void {
+    this.service.send(this.id, payload);
+  }
+
+  close(): void {
+    // happn-primus's servers closed with 1000; a bare close would reach peers as 1005.
+    this.service.closeConnection(this.id, 1000);
+  }
+}
+
+/** The server half for one Primus server: libwebsockets behind Node's HTTP upgrade handling. */
+export class LwsService implements TransformerServer {
+  private binding: NativeBinding | undefined;
+  private handle: NativeHandle | null = null;
+  private readonly connections = new Map<number, Connection>();
+  /** The last string handed to the binding; a broadcast sends the same one to every spark. */
+  private lastText: string | undefined;
+  private closing = false;
+  /** This server's vhost name, unique in the process. */
+  private readonly name = `primus-${randomUUID()}`;
+  private closed: Promise<void> | undefined;
+  private drained: (() => void) | null = null;
+
+  constructor(
+    private readonly context: TransformerContext,
+    private readonly options: Required<LwsOptions>,
+  ) {
+    const server = context.primus.server;
+    if (server instanceof TlsServer) {
+      throw new TypeError(
+        'Primus: the lws transformer needs a plain http.Server: libwebsockets takes over the TCP socket, which an HTTPS server has wrapped in TLS. Terminate TLS in front of Node, or use the websockets transformer.',
+      );
+    }
+    // Load the binding now so a missing libwebsockets shows at `new Primus()`. Primus.createSocket
+    // builds a server around a bare EventEmitter that never upgrades: it needs no binding.
+    if (server && typeof (server as { listen?: unknown }).listen === 'function') this.binding = loadBinding();
+  }
+
+  /**
+   * Whether new connections are welcome. Once the HTTP server stops listening (server.close(),
+   * primus.destroy()), connections still in their handshake get no spark: Primus has already ended
+   * the sparks it knows, and server.close() would otherwise wait for them.
+   */
+  private get accepting(): boolean {
+    return !this.closing && (this.context.primus.server as { listening?: boolean } | null)?.listening !== false;
+  }
+
+  private native(): NativeBinding {
+    this.binding ??= loadBinding();
+    return this.binding;
+  }
+
+  /** The libwebsockets context, created on the first upgrade. */
+  private ensureHandle(): NativeHandle {
+    if (this.handle) return this.handle;
+    const { compression, maxLength } = this.context.options;
+    const { highWaterMark, maxBufferedAmount } = this.options;
+    // Node has parsed the request headers under its own limit already: accept what it accepted.
+    this.handle = this.native().create({ name: this.name, compression, maxLength, highWaterMark, maxBufferedAmount, maxHeaderSize }, this.dispatch);
+    return this.handle;
+  }
+
+  upgrade(req: IncomingMessage, duplex: Duplex, head: Buffer): void {
+    const socket = duplex as AdoptedSocket;
+    if (!this.accepting || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
+    const streamHandle = socket._handle;
+    const fd = streamHandle?.fd;
+    if (socket.encrypted || !streamHandle || typeof fd !== 'number' || fd < 0) {
+      this.context.logger.error('lws transformer: an upgrade arrived on a socket without a file descriptor (TLS or a wrapped stream); it was refused');
+      refuse(socket, 501, 'The lws transformer serves plain TCP connections only');
+      return;
+    }
+    // The checks and answers ws makes: libwebsockets would take any version, close without a word
+    // on a bad key, and try HTTP/2 for an h2c upgrade.
+    const checked = checkUpgrade(req);
+    if (Array.isArray(checked)) {
+      refuse(socket, checked[0], checked[1]);
+      return;
+    }
+    const binding = this.native();
+    const handle = this.ensureHandle();
+
+    // From here libwebsockets owns the byte stream: Node must not read another byte. Its socket
+    // stays open but idle, so Node's bookkeeping (server.close(), connection counts) still sees
+    // the connection, and destroying it drops the WebSocket.
+    streamHandle.readStop?.();
+    streamHandle.reading = false;
+    socket._read = noop;
+    const parts = [requestHead(req, this.name), head];
+    // Bytes Node read past the request while the middleware ran.
+    if (socket.readableLength > 0) {
+      const buffered = socket.read() as Buffer | null;
+      if (buffered) parts.push(buffered);
+    }
+    const address = { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort };
+    const id = binding.adopt(handle, fd, Buffer.concat(parts), checked.protocol);
+    if (id < 0) {
+      socket.destroy();
+      return;
+    }
+    const connection = new Connection(id, socket, req, address);
+    this.connections.set(id, connection);
+    const destroy = socket._destroy;
+    socket._destroy = (err, cb) => {
+      // Synchronously: whoever destroys the socket (server.closeAllConnections(), a crash
+      // simulation) may write to the spark next, and nothing may reach the client after this.
+      if (!connection.ended && this.handle) binding.terminate(this.handle, id);
+      destroy.call(socket, err, cb);
+    };
+  }
+
+  request(_req: IncomingMessage, res: ServerResponse): void {
+    res.statusCode = 426;
+    res.setHeader('Content-Type', 'text/plain');
+    res.end('Upgrade Required');
+  }
+
+  /** Queue a payload for one connection. */
+  send(id: number, payload: string | Buffer | Uint8Array): void {
+    const handle = this.handle;
+    if (!handle) return;
+    if (typeof payload === 'string') {
+      const result = this.binding!.send(handle, id, payload, payload === this.lastText);
+      if (result !== SEND.DROPPED) this.lastText = payload;
+    } else {
+      this.binding!.send(handle, id, payload, false);
+    }
+  }
+
+  /** Close one connection after what is queued for it. */
+  closeConnection(id: number, code: number): void {
+    if (this.handle) this.binding!.close(this.handle, id, code);
+  }
+
+  /** Everything the binding reports, once per loop iteration. */
+  private readonly dispatch = (batch: unknown[], count: number): void => {
+    let failed = false;
+    let failure: unknown;
+    for (let i = 0; i < count; i += 3) {
+      try {
+        this.event(batch[i] as number, batch[i + 1] as number, batch[i + 2]);
+      } catch (err) {
+        // One listener's exception must not cost other connections their events; it is rethrown
+        // once the batch is done, as an uncaught exception like any listener's.
+        if (!failed) {
+          failed = true;
+          failure = err;
+        }
+      }
+    }
+    if (failed) throw failure;
+  };
+
+  private event(type: number, id: number, data: unknown): void {
+    const connection = this.connections.get(id);
+    if (!connection) return;
+    switch (type) {
+      case EVENT.OPEN: {
+        if (!this.accepting) {
+          this.closeConnection(id, 1001);
+          return;
+        }
+        const req = connection.request;
+        const query = (req as { query?: Record<string, unknown> }).query ?? '';
+        connection.spark = this.context.connect({ headers: req.headers, address: connection.address, query, request: req }, new LwsSparkSocket(this, id));
+        return;
+      }
+      case EVENT.TEXT:
+      case EVENT.BINARY:
+        connection.spark?.incomingData(data);
+        return;
+      case EVENT.ERROR:
+        connection.spark?.incomingError(new LwsError(data as LwsErrorCode));
+        return;
+      case EVENT.CLOSE:
+        this.release(connection);
+        return;
+    }
+  }
+
+  /** libwebsockets let go of the connection: release Node's socket and end the spark. */
+  private release(connection: Connection): void {
+    if (connection.ended) return;
+    connection.ended = true;
+    this.connections.delete(connection.id);
+    connection.socket.destroy();
+    const spark = connection.spark;
+    connection.spark = undefined;
+    try {
+      spark?.incomingEnd();
+    } finally {
+      if (this.connections.size === 0) this.drained?.();
+    }
+  }
+
+  /** Shut down; called when Primus is destroyed and when the HTTP server closes, maybe both. */
+  close(): Promise<void> {
+    this.closed ??= this.shutdown();
+    return this.closed;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closing = true;
+    const handle = this.handle;
+    if (!handle) return;
+    // Never inside a dispatch: the binding is still on the stack there.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    // Sparks were ended by Primus already; these are connections still in their handshake.
+    for (const id of this.connections.keys()) this.binding!.close(handle, id, 1001);
+    if (this.connections.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.options.closeTimeout);
+        this.drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    this.drained = null;
+    this.binding!.destroy(handle);
+    this.handle = null;
+    this.lastText = undefined;
+    // destroy() reported every connection it closed; anything left is released here.
+    for (const connection of [...this.connections.values()]) this.release(connection);
+  }
+
+  /** Counters for tests and monitoring: open connections, bytes queued, connections paused. */
+  stats(): { connections: number; queuedBytes: number; paused: number } {
+    return this.handle ? this.binding!.stats(this.handle) : { connections: 0, queuedBytes: 0, paused: 0 };
+  }
+}
+
+/** The transformer's `server()`: one `LwsService` per Primus server. */
+export function createServer(context: TransformerContext, options: Required<LwsOptions> = DEFAULTS): LwsService {
+  return new LwsService(context, options);
+}
