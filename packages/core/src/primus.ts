@@ -467,6 +467,12 @@ export class Primus extends EventEmitter<PrimusEvents> {
 
   /** @internal Register a spark and run the `connection` listeners. */
   announce(spark: Spark, done: (err?: Error) => void): void {
+    if (this.destroying || this.destroyed) {
+      // The connection completed while the server shuts down: destroy() has already ended the
+      // sparks it knew of, so this one is ended here instead of being left behind.
+      spark.end(undefined, { reconnect: true });
+      return;
+    }
     this.connections[spark.id] = spark;
     this.connected++;
     asyncEmit(this, 'connection', [spark], 2, done);
