@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { Primus, type PrimusOptions, type Spark } from '@primus/core';
+import { type PrimusOptions, type Spark } from '@primus/core';
 import { collect, nextSpark, once, request, startServer, waitFor, type TestServer } from '@primus/transformer-test-suite';
 import sockjs from '../src';
 
@@ -343,34 +343,4 @@ describe('sockjs: ending', () => {
   }, TIMEOUT);
 });
 
-describe('sockjs: compression', () => {
-  /** Offer permessage-deflate in a raw upgrade and return what the server agreed to. */
-  async function negotiated(compression: boolean): Promise<string | undefined> {
-    const server = await startServer({ transformer: sockjs, compression });
-    servers.push(server);
-    return new Promise((resolve, reject) => {
-      const req = http.request(`${server.url}/primus/websocket`, {
-        headers: {
-          Connection: 'Upgrade',
-          Upgrade: 'websocket',
-          'Sec-WebSocket-Version': '13',
-          'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
-          'Sec-WebSocket-Extensions': 'permessage-deflate; client_max_window_bits',
-        },
-      });
-      req.on('upgrade', (res, socket) => {
-        socket.destroy();
-        resolve(res.headers['sec-websocket-extensions'] as string | undefined);
-      });
-      req.on('response', (res) => reject(new Error(`no upgrade: ${res.statusCode}`)));
-      req.on('error', reject);
-      req.end();
-    });
-  }
-
-  it('negotiates permessage-deflate when compression is on, and not otherwise', async () => {
-    expect(await negotiated(true)).toMatch(/^permessage-deflate/);
-    expect(await negotiated(false)).toBeUndefined();
-  }, TIMEOUT);
-});
 

@@ -148,6 +148,31 @@ export function nextData<T = unknown>(primus: Primus, ms = 10000): Promise<[data
   });
 }
 
+/**
+ * Open a raw WebSocket upgrade that offers permessage-deflate and resolve with the extensions the
+ * server agreed to (undefined when none); the socket is closed at once.
+ */
+export function negotiatedExtensions(url: string): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        'Sec-WebSocket-Extensions': 'permessage-deflate; client_max_window_bits',
+      },
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve(res.headers['sec-websocket-extensions'] as string | undefined);
+    });
+    req.on('response', (res) => reject(new Error(`no upgrade: ${res.statusCode}`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** Make a plain HTTP request and collect the answer. */
 export function request(url: string, init: { method?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {

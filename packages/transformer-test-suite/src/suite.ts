@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { Transformer, Spark } from '@primus/core';
 import type { PrimusClient } from '@primus/client';
-import { collect, nextData, nextSpark, once, request, startServer, waitFor, type TestServer } from './harness';
+import { collect, negotiatedExtensions, nextData, nextSpark, once, request, startServer, waitFor, type TestServer } from './harness';
 
 /** What a transformer can do; the suite adapts its expectations to these flags. */
 export interface Capabilities {
@@ -12,6 +12,11 @@ export interface Capabilities {
   plainHttpStatus?: number;
   /** The framework can connect to an IPv6 literal URL. @default true */
   ipv6?: boolean;
+  /**
+   * Path (with query) of a raw WebSocket upgrade the server accepts, e.g. `/primus`; when set, the
+   * suite checks that `compression: true` negotiates permessage-deflate there and `false` does not.
+   */
+  websocketPath?: string;
 }
 
 /** Options of the conformance suite. */
@@ -370,6 +375,15 @@ export function transformerSuite(options: SuiteOptions): void {
         const other = await request(`${server.url}/nothrow`);
         expect(other.body).toBe('original listener');
       }, timeout);
+
+      if (caps.websocketPath !== undefined) {
+        it('negotiates permessage-deflate when compression is on, and not otherwise', async () => {
+          const on = await start({ compression: true });
+          expect(await negotiatedExtensions(on.url + caps.websocketPath)).toMatch(/^permessage-deflate/);
+          const off = await start({ compression: false });
+          expect(await negotiatedExtensions(off.url + caps.websocketPath)).toBeUndefined();
+        }, timeout);
+      }
 
       if (caps.plainHttpStatus !== undefined) {
         it(`answers a plain HTTP request under the pathname with ${caps.plainHttpStatus}`, async () => {
