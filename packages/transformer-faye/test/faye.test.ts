@@ -1,8 +1,6 @@
-import http from 'node:http';
-import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { defineParser, type PrimusOptions, type Spark } from '@primus/core';
-import { nextSpark, once, request, startServer, type TestServer } from '@primus/transformer-test-suite';
+import { nextSpark, once, request, startServer, upgrade, type TestServer } from '@primus/transformer-test-suite';
 import faye from '../src';
 
 // What the faye transformer does beyond the conformance suite: its HTTP answers, addresses,
@@ -19,39 +17,6 @@ async function start(options: PrimusOptions = {}): Promise<TestServer> {
   const server = await startServer({ transformer: faye, ...options });
   servers.push(server);
   return server;
-}
-
-interface Upgraded {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-  /** The client side of the upgraded connection, when the server switched protocols. */
-  socket?: Socket;
-}
-
-/** Send an upgrade request by hand and report what the server answered. */
-function upgrade(url: string, headers: Record<string, string> = {}): Promise<Upgraded> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, {
-      agent: false,
-      headers: {
-        Connection: 'Upgrade',
-        Upgrade: 'websocket',
-        'Sec-WebSocket-Version': '13',
-        'Sec-WebSocket-Key': Buffer.from('0123456789abcdef').toString('base64'),
-        ...headers,
-      },
-    });
-    req.on('upgrade', (res, socket: Socket) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: '', socket }));
-    req.on('response', (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 /** Watch the close code the client's faye socket receives. */

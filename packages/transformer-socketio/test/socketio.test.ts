@@ -2,11 +2,14 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { PrimusOptions, Spark } from '@primus/core';
-import { collect, nextData, nextSpark, once, request, startServer, waitFor, type TestServer } from '@primus/transformer-test-suite';
+import { collect, nextData, nextSpark, once, request, startServer, upgrade, waitFor, type TestServer } from '@primus/transformer-test-suite';
 import { compile } from '@primus/client';
 import json from '@primus/parser-json';
 import socketio from '../src';
 import { client as socketioClient } from '../src/client';
+
+/** Try a WebSocket upgrade by hand and report what the server answered; the socket is closed. */
+const upgradeAndClose = (url: string) => upgrade(url).then((res) => (res.socket?.destroy(), res));
 
 // What the socket.io transformer does beyond the conformance suite: socket.io's polling transport,
 // maxLength per message, authorization on every request, sessions that end between two polls,
@@ -132,33 +135,6 @@ function post(url: string, body: string): Promise<{ status: number; body: string
     });
     req.on('error', reject);
     req.end(body);
-  });
-}
-
-/** Try a WebSocket upgrade by hand and report the HTTP status and body the server answered with. */
-function upgradeStatus(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, {
-      agent: false,
-      headers: {
-        Connection: 'Upgrade',
-        Upgrade: 'websocket',
-        'Sec-WebSocket-Version': '13',
-        'Sec-WebSocket-Key': Buffer.from('0123456789abcdef').toString('base64'),
-      },
-    });
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve({ status: res.statusCode ?? 0, body: '' });
-    });
-    req.on('response', (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
   });
 }
 
@@ -434,7 +410,7 @@ describe('socket.io: authorization', () => {
     await once(client, 'end');
     expect(errors.map((err) => err.message)).toEqual(['unexpected server response (403)']);
 
-    const upgrade = await upgradeStatus(`${server.url}/primus/1/websocket/handmade`);
+    const upgrade = await upgradeAndClose(`${server.url}/primus/1/websocket/handmade`);
     expect(upgrade.status).toBe(403);
     expect(JSON.parse(upgrade.body)).toEqual({ error: 'no websockets for you' });
   }, TIMEOUT);
@@ -454,7 +430,7 @@ describe('socket.io: hostile input', () => {
     }
     // Upgrades socket.io would handle as something else than a WebSocket.
     for (const path of [`websocket/${id}?disconnect=1`, `xhr-polling/${id}`, `htmlfile/${id}`]) {
-      await expect(upgradeStatus(`${server.url}/primus/1/${path}`)).rejects.toThrow(/socket hang up|ECONNRESET/);
+      await expect(upgradeAndClose(`${server.url}/primus/1/${path}`)).rejects.toThrow(/socket hang up|ECONNRESET/);
     }
     // A plain request for the WebSocket transport, a session request that is neither a poll nor a
     // send (socket.io would leave it hanging), and a transport that is not offered.

@@ -2,8 +2,11 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { type PrimusOptions, type Spark } from '@primus/core';
-import { collect, nextSpark, once, request, startServer, waitFor, type TestServer } from '@primus/transformer-test-suite';
+import { collect, nextSpark, once, request, startServer, upgrade, waitFor, type TestServer } from '@primus/transformer-test-suite';
 import sockjs from '../src';
+
+/** Try a WebSocket upgrade by hand and report what the server answered; the socket is closed. */
+const upgradeAndClose = (url: string) => upgrade(url).then((res) => (res.socket?.destroy(), res));
 
 // What the SockJS transformer does beyond the conformance suite: the headers, query, address and
 // request that sockjs hides, its polling transports, authorization on every request, and the
@@ -48,33 +51,6 @@ function raw(url: string, init: { method?: string; body?: string; headers?: Reco
     req.on('socket', (socket: Socket) => socket.once('connect', () => (localPort = socket.localPort ?? 0)));
     req.on('error', reject);
     req.end(init.body);
-  });
-}
-
-/** Try a WebSocket upgrade by hand and report the HTTP status the server answered with. */
-function upgradeStatus(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, {
-      agent: false,
-      headers: {
-        Connection: 'Upgrade',
-        Upgrade: 'websocket',
-        'Sec-WebSocket-Version': '13',
-        'Sec-WebSocket-Key': Buffer.from('0123456789abcdef').toString('base64'),
-      },
-    });
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve({ status: res.statusCode ?? 0, body: '' });
-    });
-    req.on('response', (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
   });
 }
 
@@ -248,7 +224,7 @@ describe('sockjs: authorization', () => {
     expect(refused).toContainEqual(expect.stringMatching(/^\/primus\/[^/]+\/[^/]+\/websocket$/));
     expect(pathOf(spark.request?.url)).toMatch(/\/xhr_streaming$/);
 
-    const upgrade = await upgradeStatus(`${server.url}/primus/000/handmade/websocket`);
+    const upgrade = await upgradeAndClose(`${server.url}/primus/000/handmade/websocket`);
     expect(upgrade.status).toBe(403);
     expect(JSON.parse(upgrade.body)).toEqual({ error: 'no websockets for you' });
   }, TIMEOUT);
@@ -314,7 +290,7 @@ describe('sockjs: the HTTP surface belongs to sockjs', () => {
 
   it('rejects an upgrade outside sockjs paths by closing the socket', async () => {
     const server = await start();
-    await expect(upgradeStatus(`${server.url}/primusfoo`)).rejects.toThrow(/socket hang up|ECONNRESET/);
+    await expect(upgradeAndClose(`${server.url}/primusfoo`)).rejects.toThrow(/socket hang up|ECONNRESET/);
   }, TIMEOUT);
 });
 

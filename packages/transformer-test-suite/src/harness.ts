@@ -148,29 +148,46 @@ export function nextData<T = unknown>(primus: Primus, ms = 10000): Promise<[data
   });
 }
 
-/**
- * Open a raw WebSocket upgrade that offers permessage-deflate and resolve with the extensions the
- * server agreed to (undefined when none); the socket is closed at once.
- */
-export function negotiatedExtensions(url: string): Promise<string | undefined> {
+/** What a hand-made upgrade request got back. */
+export interface UpgradeResult {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  /** The client side of the connection when the server switched protocols; the caller closes it. */
+  socket?: import('node:net').Socket;
+}
+
+/** Send a WebSocket upgrade request by hand (extra `headers` override the defaults) and report the answer. */
+export function upgrade(url: string, headers: Record<string, string> = {}): Promise<UpgradeResult> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, {
+      agent: false,
       headers: {
         Connection: 'Upgrade',
         Upgrade: 'websocket',
         'Sec-WebSocket-Version': '13',
         'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
-        'Sec-WebSocket-Extensions': 'permessage-deflate; client_max_window_bits',
+        ...headers,
       },
     });
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve(res.headers['sec-websocket-extensions'] as string | undefined);
+    req.on('upgrade', (res, socket) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: '', socket: socket as import('node:net').Socket }));
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
     });
-    req.on('response', (res) => reject(new Error(`no upgrade: ${res.statusCode}`)));
     req.on('error', reject);
     req.end();
   });
+}
+
+/** Offer permessage-deflate in an upgrade and resolve with the extensions the server agreed to. */
+export async function negotiatedExtensions(url: string): Promise<string | undefined> {
+  const res = await upgrade(url, { 'Sec-WebSocket-Extensions': 'permessage-deflate; client_max_window_bits' });
+  res.socket?.destroy();
+  if (res.status !== 101) throw new Error(`no upgrade: ${res.status}`);
+  return res.headers['sec-websocket-extensions'] as string | undefined;
 }
 
 /** Make a plain HTTP request and collect the answer. */
