@@ -3,3 +3,4 @@ export { browserSuite, CHROMIUM_ARGS, type BrowserSuiteOptions } from './browser
 export { collect, negotiatedExtensions, nextData, nextSpark, once, request, startServer, upgrade, waitFor, type Onceable, type TestServer, type UpgradeResult } from './harness';
 export * as happnInterop from './happn';
 export { interopSuite, type InteropCapabilities, type InteropContext, type InteropServerSide, type InteropSuiteOptions } from './interop';
+export { websocketInteropSuite, type RawWebSocketModule, type WebSocketInteropOptions } from './websocket-interop';
