@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { SparkSocket } from '@primus/core';
 import { once, waitFor } from '@primus/transformer-test-suite';
-import websockets from '../../transformer-ws/src';
+import websockets from '@primus/transformer-ws';
 import { quietPeriod, Stack, throughProxy } from './scenarios';
 
 // Only the websockets transformer measures its buffer; the others accept every write (their

@@ -1,4 +1,4 @@
-import socketio from '../../transformer-socketio/src';
+import socketio from '@primus/transformer-socketio';
 import { faultSuite } from './fault-suite';
 
 // The restart scenario passes on socket.io alone but failed once while the other fault files ran
