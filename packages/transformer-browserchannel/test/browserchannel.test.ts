@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import { afterEach, describe, expect, it } from '@jest/globals';
-import type { PrimusOptions, Spark } from '@primus/core';
-import { nextSpark, once, request, startServer, waitFor, type TestServer } from '@primus/transformer-test-suite';
+import { describe, expect, it } from '@jest/globals';
+import type { Spark } from '@primus/core';
+import { nextSpark, once, request, waitFor, type TestServer, useServers } from '@primus/transformer-test-suite';
 import browserchannel from '../src';
 
 // What the BrowserChannel transformer does beyond the conformance suite, much of it spoken by
@@ -11,17 +11,7 @@ import browserchannel from '../src';
 // (terminate included) carry the right Host and the socket's extra headers.
 
 const TIMEOUT = 20000;
-const servers: TestServer[] = [];
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function start(options: PrimusOptions = {}): Promise<TestServer> {
-  const server = await startServer({ transformer: browserchannel, ...options });
-  servers.push(server);
-  return server;
-}
+const start = useServers(browserchannel);
 
 interface RawResponse {
   status: number;
@@ -189,8 +179,7 @@ describe('browserchannel: a session spoken by hand', () => {
 
 describe('browserchannel: switching to it', () => {
   it("is loaded by name: one dependency and `transformer: 'browserchannel'`", async () => {
-    const server = await startServer({ transformer: 'browserchannel' });
-    servers.push(server);
+    const server = await start({ transformer: 'browserchannel' });
     expect(server.primus.spec.transformer).toBe('browserchannel');
     expect(server.primus.library()).toContain('/bind');
     const client = server.client();
@@ -263,21 +252,17 @@ describe('browserchannel: the Node client', () => {
 
   it('sends its network probe where testImageUri says, not to www.google.com', async () => {
     const hits: string[] = [];
-    const server = await startServer(
+    const server = await start(
       {
-        transformer: browserchannel,
         authorization(_req, done) {
           done(Object.assign(new Error('closed for today'), { statusCode: 403 }));
         },
       },
-      0,
-      '127.0.0.1',
       (req, res) => {
         hits.push(req.url ?? '');
         res.end();
       },
     );
-    servers.push(server);
     // BrowserChannel probes the network after a failed request; the builds browserchannel ships
     // ignore testImageUri and always ask www.google.com.
     const client = server.client({ transport: { testImageUri: `${server.url}/probe.gif` } });

@@ -1,9 +1,9 @@
 import http from 'node:http';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { Socket as ClientSocket } from 'engine.io-client';
-import type { PrimusOptions, PrimusRequest, Spark } from '@primus/core';
+import type { PrimusRequest, Spark } from '@primus/core';
 import type { PrimusClient } from '@primus/client';
-import { nextSpark, once, request, startServer, waitFor, type TestServer } from '@primus/transformer-test-suite';
+import { nextSpark, once, request, waitFor, type TestServer, useServers } from '@primus/transformer-test-suite';
 import engineio, { type EngineIoSparkSocket } from '../src';
 
 // What is particular to engine.io: long-polling and the upgrade, per-request authorization, the
@@ -11,17 +11,7 @@ import engineio, { type EngineIoSparkSocket } from '../src';
 // answers and the options Primus maps onto it.
 
 const TIMEOUT = 20000;
-const servers: TestServer[] = [];
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function start(options: PrimusOptions = {}): Promise<TestServer> {
-  const server = await startServer({ transformer: engineio, ...options });
-  servers.push(server);
-  return server;
-}
+const start = useServers(engineio);
 
 function echo(server: TestServer): void {
   server.primus.on('connection', (spark: Spark) => spark.on('data', (data: unknown) => spark.write(data)));

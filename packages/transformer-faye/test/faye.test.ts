@@ -1,23 +1,13 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
-import { defineParser, type PrimusOptions, type Spark } from '@primus/core';
-import { nextSpark, once, request, startServer, upgrade, type TestServer } from '@primus/transformer-test-suite';
+import { describe, expect, it } from '@jest/globals';
+import { defineParser, type Spark } from '@primus/core';
+import { nextSpark, once, request, upgrade, useServers } from '@primus/transformer-test-suite';
 import faye from '../src';
 
 // What the faye transformer does beyond the conformance suite: its HTTP answers, addresses,
 // binary frames, message size limit, authorization of the upgrade and close codes.
 
 const TIMEOUT = 20000;
-const servers: TestServer[] = [];
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function start(options: PrimusOptions = {}): Promise<TestServer> {
-  const server = await startServer({ transformer: faye, ...options });
-  servers.push(server);
-  return server;
-}
+const start = useServers(faye);
 
 /** Watch the close code the client's faye socket receives. */
 function closeCode(client: { socket?: unknown }): Promise<number> {

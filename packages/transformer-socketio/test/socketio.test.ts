@@ -1,8 +1,8 @@
 import http from 'node:http';
 import net from 'node:net';
-import { afterEach, describe, expect, it } from '@jest/globals';
-import type { PrimusOptions, Spark } from '@primus/core';
-import { collect, nextData, nextSpark, once, request, startServer, upgrade, waitFor, type TestServer } from '@primus/transformer-test-suite';
+import { describe, expect, it } from '@jest/globals';
+import type { Spark } from '@primus/core';
+import { collect, nextData, nextSpark, once, request, upgrade, waitFor, type TestServer, useServers } from '@primus/transformer-test-suite';
 import { compile } from '@primus/client';
 import json from '@primus/parser-json';
 import socketio from '../src';
@@ -17,17 +17,7 @@ const upgradeAndClose = (url: string) => upgrade(url).then((res) => (res.socket?
 // how the client drives socket.io.
 
 const TIMEOUT = 20000;
-const servers: TestServer[] = [];
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function start(options: PrimusOptions = {}): Promise<TestServer> {
-  const server = await startServer({ transformer: socketio, ...options });
-  servers.push(server);
-  return server;
-}
+const start = useServers(socketio);
 
 /** Client options that pin socket.io to the given transports. */
 function only(...transports: string[]): { transport: Record<string, unknown> } {

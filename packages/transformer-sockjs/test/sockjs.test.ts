@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
-import { afterEach, describe, expect, it } from '@jest/globals';
-import { type PrimusOptions, type Spark } from '@primus/core';
-import { collect, nextSpark, once, request, startServer, upgrade, waitFor, type TestServer } from '@primus/transformer-test-suite';
+import { describe, expect, it } from '@jest/globals';
+import type { Spark } from '@primus/core';
+import { collect, nextSpark, once, request, upgrade, waitFor, useServers } from '@primus/transformer-test-suite';
 import sockjs from '../src';
 
 /** Try a WebSocket upgrade by hand and report what the server answered; the socket is closed. */
@@ -13,17 +13,7 @@ const upgradeAndClose = (url: string) => upgrade(url).then((res) => (res.socket?
 // HTTP answers that belong to sockjs.
 
 const TIMEOUT = 20000;
-const servers: TestServer[] = [];
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-async function start(options: PrimusOptions = {}): Promise<TestServer> {
-  const server = await startServer({ transformer: sockjs, ...options });
-  servers.push(server);
-  return server;
-}
+const start = useServers(sockjs);
 
 /** Client options that pin sockjs-client to one transport, with optional extra options for it. */
 function only(transport: string, transportOptions?: Record<string, unknown>): { transport: Record<string, unknown> } {

@@ -4,3 +4,4 @@ export { collect, negotiatedExtensions, nextData, nextSpark, once, request, star
 export * as happnInterop from './happn';
 export { interopSuite, type InteropCapabilities, type InteropContext, type InteropServerSide, type InteropSuiteOptions } from './interop';
 export { websocketInteropSuite, type RawWebSocketModule, type WebSocketInteropOptions } from './websocket-interop';
+export { useServers } from './servers';
