@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { renderChart } from './lib/chart.mjs';
 import { writeDocs } from './lib/docs.mjs';
 import { summarizeProfile } from './lib/profile.mjs';
-import { BASELINE, checkTargets, failures, summarize, tableRows, TARGET_SERVER, textTable } from './lib/report.mjs';
+import { BASELINE, checkTargets, failures, summarize, tableRows, TARGET_SERVER, LEAN_SERVER, textTable } from './lib/report.mjs';
 import { METRICS, SCENARIOS, startServer } from './lib/scenarios.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -102,6 +102,20 @@ function serverList(transformers) {
       wire: t.name === 'websockets' ? 'json' : 'client',
       path: '/primus',
     })),
+    // The same server without `spark.request` kept after `connection`: only memory differs.
+    ...transformers
+      .filter((t) => t.name === 'websockets')
+      .map((t) => ({
+        id: 'primus-ts/websockets-lean',
+        label: '@primus/core (websockets, keepRequest: false)',
+        kind: 'primus-ts',
+        file: 'primus-ts',
+        args: ['--transformer', t.dir, '--keep-request', 'false'],
+        transformerDir: t.dir,
+        wire: 'json',
+        path: '/primus',
+        scenarios: ['idle'],
+      })),
     { id: 'primus8', label: 'Primus 8.0.9', kind: 'primus8', file: 'primus8', args: [], wire: 'json', path: '/primus' },
     { id: 'happn', label: 'happn-primus 6.0.1', kind: 'happn', file: 'happn', args: [], wire: 'json', path: '/primus' },
     { id: 'socketio', label: 'Socket.IO 4 (ws only)', kind: 'socketio', file: 'socketio', args: [], wire: 'eio', path: '/socket.io' },
@@ -109,7 +123,7 @@ function serverList(transformers) {
 }
 
 function libraryEntries(servers) {
-  return servers.filter((s) => s.kind !== 'raw').map((s) => ({ id: s.id, kind: s.kind, transformerDir: s.transformerDir }));
+  return servers.filter((s) => s.kind !== 'raw' && !s.scenarios).map((s) => ({ id: s.id, kind: s.kind, transformerDir: s.transformerDir }));
 }
 
 function measureLibraries(servers) {
@@ -233,7 +247,8 @@ async function main() {
     const rounds = scenario === 'idle' ? Math.min(cfg.rounds, cfg.idle.rounds) : cfg.rounds;
     for (let round = 0; round < rounds; round++) {
       for (const server of servers) {
-        if (server.kind === 'primus-ts' && server.id !== TARGET_SERVER && round >= cfg.otherTransformerRounds) continue;
+        if (server.scenarios && !server.scenarios.includes(scenario)) continue;
+        if (server.kind === 'primus-ts' && server.id !== TARGET_SERVER && server.id !== LEAN_SERVER && round >= cfg.otherTransformerRounds) continue;
         const cell = await runCell(server, scenario, round, cfg, {});
         cells.push(cell);
         console.log(`  ${scenario.padEnd(9)} r${round + 1} ${server.id.padEnd(22)} ${describeCell(cell)}  [${(cell.ms / 1000).toFixed(1)} s]`);

@@ -10,7 +10,7 @@ serve(async () => {
   if (!dir) throw new Error('--transformer <package directory> is required');
   const mod = await import(pathToFileURL(join(dir, 'dist/index.js')).href);
   const server = http.createServer();
-  const primus = new Primus(server, { transformer: mod.default ?? mod });
+  const primus = new Primus(server, { transformer: mod.default ?? mod, keepRequest: arg('keep-request', 'true') !== 'false' });
   primus.on('connection', (spark) => {
     spark.on('data', (data) => spark.write(data));
   });

@@ -37,4 +37,5 @@ export { forwarded, peerAddress, type Address, type RemoteLike } from './forward
 export { PrimusError, ParserError, type PrimusErrorCode } from './errors';
 export { createServer, type CreateServerOptions } from './create-server';
 export { VERSION } from './version';
+export { compactListeners } from './compact-listeners';
 export type { ClientOptions, ClientEvents, PrimusClient, PrimusConstructor, ClientTransport, TransportHost, TransportEvents, TransportConnection, MessageTransformer, Packet } from '@primus/client';

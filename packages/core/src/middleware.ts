@@ -45,13 +45,34 @@ export interface HttpError extends Error {
   authenticate?: string;
 }
 
+/**
+ * Constructor of parsed queries. Like `querystring.parse()`'s result its instances inherit nothing
+ * (`?constructor=x` and `?__proto__=x` are plain keys), but V8 keeps objects made by a constructor
+ * in fast mode, while a null-prototype object is a hash table of about 180 bytes even when empty;
+ * the request holds its query for the life of the connection.
+ */
+const ParsedQuery = function ParsedQuery() {} as unknown as new () => Record<string, string | string[] | undefined>;
+ParsedQuery.prototype = Object.create(null);
+
+/** Queries with more keys than this stay hash tables, which is what V8 would turn them into anyway. */
+const MAX_FAST_QUERY_KEYS = 32;
+
+function parseQuery(search: string): Record<string, string | string[] | undefined> {
+  const parsed = parseQuerystring(search);
+  const keys = Object.keys(parsed);
+  if (keys.length > MAX_FAST_QUERY_KEYS) return parsed;
+  const query = new ParsedQuery();
+  for (const key of keys) query[key] = parsed[key];
+  return query;
+}
+
 /** Add `uri`, `query` and `originalUrl` to a request under the pathname. */
 export function prepareRequest(req: IncomingMessage, pathname: string): PrimusRequest {
   const request = req as PrimusRequest;
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const search = q === -1 ? '' : url.slice(q);
-  const query = parseQuerystring(search.slice(1));
+  const query = parseQuery(search.slice(1));
   request.uri = { pathname, search, query };
   request.query = query;
   request.originalUrl = url;

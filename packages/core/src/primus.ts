@@ -26,6 +26,8 @@ import {
   type PrimusRequest,
 } from './middleware';
 import { resolveParser, type LegacyParser, type Parser } from './parser';
+import { HeartbeatTimers } from './heartbeat-timers';
+import { StringPool } from './shared-strings';
 import { Spark } from './spark';
 import { loadOptional, resolveTransformer, type ConnectionInfo, type Logger, type SparkSocket, type Transformer, type TransformerServer } from './transformer';
 import { VERSION } from './version';
@@ -84,6 +86,8 @@ export interface PrimusOptions {
   headers?: string | string[];
   /** CORS: headers exposed to the page. @default '' */
   exposed?: string | string[];
+  /** Keep `spark.request` for the life of the connection. With false it is released once the `connection` listeners have run (about 1 KB less per idle connection); `spark.headers`, `spark.address` and `spark.query` stay. @default true */
+  keepRequest?: boolean;
   /** Proxies whose forwarding headers are believed. Unset, any client's headers are believed, as in happn-primus. @default undefined */
   trustedProxies?: string[];
   /** Silence the warning printed in cluster workers. @default false */
@@ -104,6 +108,7 @@ export interface ResolvedOptions extends PrimusOptions {
   compression: boolean;
   maxLength: number;
   highWaterMark: number;
+  keepRequest: boolean;
   origins: string | string[];
   methods: string | string[];
   credentials: boolean;
@@ -166,6 +171,7 @@ const DEFAULTS = {
   compression: false,
   maxLength: 10 * 1024 * 1024,
   highWaterMark: 1024 * 1024,
+  keepRequest: true,
   origins: '*',
   methods: 'GET, HEAD, PUT, POST, DELETE, OPTIONS',
   credentials: true,
@@ -205,6 +211,7 @@ function resolveOptions(input: PrimusOptions): ResolvedOptions {
     throw invalidOption('global', 'a JavaScript identifier', options.global);
   }
   if (typeof options.compression !== 'boolean') throw invalidOption('compression', 'a boolean', options.compression);
+  if (typeof options.keepRequest !== 'boolean') throw invalidOption('keepRequest', 'a boolean', options.keepRequest);
   if (typeof options.credentials !== 'boolean') throw invalidOption('credentials', 'a boolean', options.credentials);
   for (const key of ['origins', 'methods', 'headers', 'exposed'] as const) {
     const value = options[key];
@@ -269,6 +276,10 @@ export class Primus extends EventEmitter<PrimusEvents> {
   readonly trustedProxies: ReadonlySet<string> | undefined;
 
   private service: TransformerServer;
+  /** @internal The sparks' heartbeat deadlines. */
+  readonly heartbeats = new HeartbeatTimers();
+  /** Shared copies of the header strings that repeat on every connection. */
+  private readonly sharedStrings = new StringPool();
   private previous: { request: Function[]; upgrade: Function[] } = { request: [], upgrade: [] };
   private libraryCache: string | null = null;
   private socketClass: PrimusConstructor | null = null;
@@ -460,6 +471,7 @@ export class Primus extends EventEmitter<PrimusEvents> {
   /** Create a spark for a connection a transformer accepted. */
   private connect(info: ConnectionInfo, socket: SparkSocket): Spark {
     const query = info.query ?? (info.request as PrimusRequest | undefined)?.query ?? {};
+    if (info.headers) this.sharedStrings.shareHeaders(info.headers, info.request);
     const spark = new this.Spark(info.headers, info.address, query, info.id, info.request);
     spark.socket = socket;
     return spark;

@@ -3,8 +3,10 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { parse as parseQuerystring } from 'node:querystring';
 import { Stream } from 'node:stream';
 import { emits, escapeSeparators, isControl, parseControl, runTransformers, type Packet } from '@primus/client';
+import { compactListeners } from './compact-listeners';
 import { ParserError, PrimusError } from './errors';
 import { forwarded, type Address, type RemoteLike } from './forwarded';
+import type { HeartbeatEntry } from './heartbeat-timers';
 import type { Primus } from './primus';
 import type { SparkSocket } from './transformer';
 
@@ -60,10 +62,6 @@ export interface SparkEndOptions {
 
 type Hook = (this: Spark) => void;
 
-function heartbeatExpired(spark: Spark): void {
-  spark.onHeartbeatExpired();
-}
-
 function learn(value: unknown, fallback: number): number {
   // parseFloat, not parseInt: '1e12' must clamp to the maximum rather than read as 1.
   const parsed = typeof value === 'number' ? value : Math.floor(Number.parseFloat(String(value)));
@@ -101,8 +99,14 @@ export class Spark extends Stream {
   queue: [data: unknown, raw: unknown][] | null = [];
   /** The transformer's handle on the connection. */
   socket: SparkSocket | null = null;
-  /** The heartbeat timer, or null when the client has no heartbeat. */
-  timeout: NodeJS.Timeout | null = null;
+  /** @internal The spark's place in the server's heartbeat lists (see heartbeat-timers.ts). */
+  hbPrev: HeartbeatEntry | null = null;
+  /** @internal */
+  hbNext: HeartbeatEntry | null = null;
+  /** @internal */
+  hbDeadline = 0;
+  /** @internal */
+  hbList: HeartbeatEntry['hbList'] = null;
 
   /** The direct peer as the transformer reported it. */
   protected remote: RemoteLike;
@@ -117,6 +121,7 @@ export class Spark extends Stream {
 
   constructor(primus: Primus, headers?: IncomingHttpHeaders, address?: RemoteLike, query?: string | Record<string, unknown>, id?: string, request?: IncomingMessage) {
     super();
+    compactListeners(this);
     this.primus = primus;
     this.headers = headers ?? {};
     this.remote = address ?? {};
@@ -161,6 +166,14 @@ export class Spark extends Stream {
       Object.defineProperty(this, '__initialise', { value: [...this.hooks], writable: true, configurable: true });
     }
     (this as unknown as { __initialise: Hook[] }).__initialise.push(hook);
+  }
+
+  /**
+   * When the heartbeat next expires, as a `performance.now()` time, or null when none is running
+   * (the client asked for no heartbeat, or the spark ended).
+   */
+  get timeout(): number | null {
+    return this.hbList ? this.hbDeadline : null;
   }
 
   /** `Spark.OPEN`, `Spark.CLOSED` or `Spark.OPENING`; setting a new value emits `readyStateChange`. */
@@ -261,10 +274,7 @@ export class Spark extends Stream {
     if (this.state === CLOSED) return this;
     this.readyState = CLOSED;
     this.writable = this.readable = false;
-    if (this.timeout) {
-      clearTimeout(this.timeout);
-      this.timeout = null;
-    }
+    this.primus.heartbeats.cancel(this);
     this.emit('outgoing::end');
     const socket = this.socket;
     this.socket = null;
@@ -281,11 +291,7 @@ export class Spark extends Stream {
     // near-zero timeout here and dropped the spark).
     if (this.heartbeatMs === 0 || this.state === CLOSED) return this;
     this.skipped = 0;
-    if (this.timeout) this.timeout.refresh();
-    else {
-      this.timeout = setTimeout(heartbeatExpired, this.heartbeatMs, this);
-      this.timeout.unref();
-    }
+    this.primus.heartbeats.schedule(this, this.heartbeatMs);
     this.emit('heartbeat');
     return this;
   }
@@ -318,7 +324,7 @@ export class Spark extends Stream {
     if (this.skipped <= primus.options.allowSkippedHeartBeats) {
       primus.emit('heartbeat-skipped', this.skipped, this);
       this.sendPong();
-      this.timeout?.refresh();
+      if (this.state !== CLOSED) primus.heartbeats.schedule(this, this.heartbeatMs);
       return;
     }
     const skipped = this.skipped;
@@ -421,6 +427,11 @@ export class Spark extends Stream {
       if (err) {
         this.incomingError(err);
         return;
+      }
+      if (!this.primus.options.keepRequest && this.request) {
+        // Settle the address first: the middleware's proxy-aware answer lives on the request.
+        void this.address;
+        this.request = undefined;
       }
       const queue = this.queue;
       this.queue = null;

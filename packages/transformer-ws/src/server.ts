@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { Spark, SparkSocket, TransformerContext, TransformerServer } from '@primus/core';
+import { compactListeners, type Spark, type SparkSocket, type TransformerContext, type TransformerServer } from '@primus/core';
 
 type TrackedSocket = WebSocket & { spark?: Spark };
 
@@ -57,6 +57,8 @@ export function createServer(context: TransformerContext): TransformerServer {
   return {
     upgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
       wss.handleUpgrade(req, socket, head, (ws: TrackedSocket) => {
+        // Four listeners would grow ws's listener hash table to ~330 bytes per connection.
+        compactListeners(ws);
         ws.spark = context.connect({ headers: req.headers, address: req.socket, query: (req as { query?: Record<string, unknown> }).query ?? '', request: req }, new WsSparkSocket(ws));
         ws.on('message', onMessage);
         ws.on('ping', onPing);
