@@ -3,6 +3,7 @@ import { emits } from './emits';
 import { escapeSeparators, isControl, parseControl } from './protocol';
 import { Recovery, type AttemptDone, type ReconnectAttempt, type ReconnectOptions } from './recovery';
 import { Timers } from './timers';
+import { typeError } from './errors';
 import { runTransformers, toError, type MessageTransformer, type Packet } from './transform';
 import type { ClientTransport, TransportConnection, TransportEvents, TransportHost, UriOptions } from './transport';
 import { parseQuery, parseUrl, stringifyQuery, yeast, type ParsedUrl } from './url';
@@ -114,7 +115,8 @@ export const OPENING = 1;
 export const CLOSED = 2;
 export const OPEN = 3;
 
-const stateNames = { [OPENING]: 'opening', [CLOSED]: 'end', [OPEN]: 'open' } as const;
+/** `readyStateChange` names, indexed by state. */
+const stateNames = ['', 'opening', 'end', 'open'] as const;
 
 const reservedEvents = new Set([
   'reconnect scheduled', 'reconnect timeout', 'readyStateChange', 'reconnect failed', 'reconnected',
@@ -131,22 +133,20 @@ function defaultUrl(): string {
 
 function normaliseStrategy(strategy: unknown, authorization: boolean): string {
   if (strategy === false) return '';
-  let list: string[];
   if (strategy === undefined || (Array.isArray(strategy) && strategy.length === 0)) {
-    list = authorization ? ['disconnect', 'online'] : [...strategies];
-  } else if (typeof strategy === 'string') {
-    list = strategy.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-  } else if (Array.isArray(strategy)) {
-    list = strategy.map((s) => String(s).trim().toLowerCase());
-  } else {
-    throw new TypeError(`Primus: options.strategy must be a string, an array or false, got ${typeof strategy}`);
+    return authorization ? 'disconnect,online' : strategies.join(',');
   }
-  for (const name of list) {
+  // Empty entries of a comma-separated string are skipped; an array's are not.
+  const list =
+    typeof strategy === 'string' ? strategy.split(',').filter((s) => s.trim()) : Array.isArray(strategy) ? strategy.map(String) : null;
+  if (!list) throw typeError('options.strategy', 'a string, an array or false', typeof strategy);
+  const names = list.map((s) => s.trim().toLowerCase());
+  for (const name of names) {
     if (!strategies.includes(name)) {
       throw new TypeError(`Primus: options.strategy has an unknown strategy "${name}"; use disconnect, online or timeout`);
     }
   }
-  return list.join(',');
+  return names.join(',');
 }
 
 function optionalNumber(options: ClientOptions, key: string, fallback: number | false, allowFalse: boolean): number | false {
@@ -154,7 +154,7 @@ function optionalNumber(options: ClientOptions, key: string, fallback: number | 
   if (value === undefined) return fallback;
   if (value === false && allowFalse) return false;
   if (typeof value !== 'number' || !(value >= 0)) {
-    throw new TypeError(`Primus: options.${key} must be a non-negative number${allowFalse ? ' or false' : ''}, got ${String(value)}`);
+    throw typeError('options.' + key, 'a non-negative number' + (allowFalse ? ' or false' : ''), String(value));
   }
   return value;
 }
@@ -223,120 +223,109 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
   /** True when `websockets: false` was given. */
   avoidWebsockets = false;
 
-  private connection: TransportConnection | null = null;
-  private openedAt = 0;
-  private networkEvents = false;
-  private networkHandlers: { online: () => void; offline: () => void } | null = null;
-  private destroyed = false;
+  private _connection: TransportConnection | null = null;
+  private _openedAt = 0;
+  private _networkHandlers: { online: () => void; offline: () => void } | null = null;
+  private _destroyed = false;
 
   constructor(url?: string | ClientOptions, options?: ClientOptions) {
     super();
     if (typeof url === 'object' && url !== null) {
       options = url;
-      url = (options.url ?? options.uri) as string | undefined;
+      url = (options.url != null ? options.url : options.uri) as string | undefined;
     }
     if (typeof this.client !== 'object' || typeof this.encoder !== 'function') {
       throw new Error('Primus: this client class has not been compiled; use primus.Socket, Primus.createSocket() or compile()');
     }
     if (options !== undefined && (typeof options !== 'object' || options === null)) {
-      throw new TypeError(`Primus: options must be an object, got ${options === null ? 'null' : typeof options}`);
+      throw typeError('options', 'an object', options === null ? 'null' : typeof options);
     }
-    const given: ClientOptions = options ?? {};
-    if (url !== undefined && typeof url !== 'string') {
-      throw new TypeError(`Primus: url must be a string, got ${typeof url}`);
-    }
+    const given: ClientOptions = options || {};
+    if (url !== undefined && typeof url !== 'string') throw typeError('url', 'a string', typeof url);
     const queueSize = optionalNumber(given, 'queueSize', Infinity, false) as number;
     const timeout = optionalNumber(given, 'timeout', 10000, true);
     const ping = optionalNumber(given, 'ping', this.defaultPing, true);
     const pong = optionalNumber(given, 'pong', 10000, false) as number;
-    if (given.transport !== undefined && (typeof given.transport !== 'object' || given.transport === null)) {
-      throw new TypeError(`Primus: options.transport must be an object, got ${typeof given.transport}`);
+    const transport = given.transport;
+    if (transport !== undefined && (typeof transport !== 'object' || transport === null)) {
+      throw typeError('options.transport', 'an object', typeof transport);
     }
-    this.options = Object.assign(given, {
+    const resolved = (this.options = Object.assign(given, {
       queueSize,
       timeout,
       ping,
       pong,
-      reconnect: given.reconnect ?? {},
+      reconnect: given.reconnect != null ? given.reconnect : {},
       strategy: normaliseStrategy(given.strategy, this.authorization),
-      transport: given.transport ?? {},
+      transport: transport || {},
       manual: !!given.manual,
-    }) as ResolvedClientOptions;
-    this.recovery = new Recovery(this.options.reconnect);
-    this.url = parseUrl(url ?? defaultUrl(), defaultUrl());
-    this.transportOptions = this.options.transport;
+    }) as ResolvedClientOptions);
+    const recovery = (this.recovery = new Recovery(resolved.reconnect));
+    this.url = parseUrl(url != null ? url : defaultUrl(), defaultUrl());
+    this.transportOptions = resolved.transport;
     if (given.websockets !== undefined) this.avoidWebsockets = !given.websockets;
 
     const browser = typeof window !== 'undefined' && typeof window.addEventListener === 'function';
     const hasOnline = typeof navigator !== 'undefined' && 'onLine' in navigator;
-    this.networkEvents = given.network !== undefined ? !!given.network && browser : browser && hasOnline;
-    if (this.networkEvents && hasOnline) this.online = navigator.onLine;
+    const network = given.network !== undefined ? !!given.network && browser : browser && hasOnline;
+    if (network && hasOnline) this.online = navigator.onLine;
 
-    if (!this.options.manual) this.timers.set('open', () => this.open(), 0);
-    this.initialise();
-  }
+    if (!resolved.manual) this.timers.set('open', () => this.open(), 0);
 
-  /** Wire the back-off, run plugins and attach browser network events. */
-  private initialise(): void {
-    const recovery = this.recovery;
+    // The back-off's events are the client's own.
     recovery.on('reconnect', (attempt, done) => {
       this.emit('outgoing::reconnect');
-      this.openTransport();
+      this._openTransport();
       this.emit('reconnect', attempt, done);
     });
     recovery.on('reconnect scheduled', (attempt) => this.emit('reconnect scheduled', attempt));
     recovery.on('reconnected', (attempt) => this.emit('reconnected', attempt));
     recovery.on('reconnect timeout', (err, attempt) => this.emit('reconnect timeout', err, attempt));
     recovery.on('reconnect failed', (err, attempt) => {
-      this.closeTransport();
+      this._closeTransport();
       // The failed attempt's socket was just closed and will not report its end, so settle here.
-      this.setState(CLOSED);
+      this._setState(CLOSED);
       this.writable = this.readable = false;
       this.emit('end');
       this.emit('reconnect failed', err, attempt);
     });
 
-    for (const name of Object.keys(this.ark)) this.ark[name]!.call(this, this, this.options);
+    for (const name of Object.keys(this.ark)) this.ark[name]!.call(this, this, resolved);
 
-    if (this.networkEvents) {
-      const handlers = {
+    if (network) {
+      const handlers = (this._networkHandlers = {
         offline: () => {
-          if (!this.online) return;
-          this.online = false;
-          this.emit('offline');
+          if (!this._setOnline(false)) return;
           this.end();
-          this.recovery.reset();
+          recovery.reset();
         },
         online: () => {
-          if (this.online) return;
-          this.online = true;
-          this.emit('online');
-          if (this.options.strategy.includes('online')) this.recovery.reconnect();
+          if (this._setOnline(true) && this._strategy('online')) recovery.reconnect();
         },
-      };
+      });
       window.addEventListener('offline', handlers.offline, false);
       window.addEventListener('online', handlers.online, false);
-      this.networkHandlers = handlers;
     }
   }
 
   /** The framework's socket of the current connection, or null. */
   get socket(): unknown {
-    return this.connection?.socket ?? null;
+    const socket = this._connection && this._connection.socket;
+    return socket != null ? socket : null;
   }
 
   /** Whether `evt` is one of Primus's own events, which plugins must not emit for other purposes. */
   reserved(evt: string): boolean {
-    return evt.startsWith('incoming::') || evt.startsWith('outgoing::') || reservedEvents.has(evt);
+    return /^(incoming|outgoing)::/.test(evt) || reservedEvents.has(evt);
   }
 
   /** Connect. Called automatically unless `manual`; call it again after `end()` to reconnect. */
   open(): this {
     if (!(this instanceof PrimusClient)) throw contextError('open');
-    if (this.destroyed) throw new Error('Primus: open() on a destroyed client; create a new one');
+    if (this._destroyed) throw new Error('Primus: open() on a destroyed client; create a new one');
     this.timers.clear('open');
-    if (!this.recovery.reconnecting() && this.options.timeout) this.startConnectTimeout();
-    this.openTransport();
+    if (!this.recovery.reconnecting() && this.options.timeout) this._startConnectTimeout();
+    this._openTransport();
     return this;
   }
 
@@ -377,7 +366,7 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
     if (payload === undefined) return false;
     if (typeof payload === 'string') payload = escapeSeparators(payload);
     this.emit('outgoing::data', payload);
-    this.connection?.send(payload);
+    if (this._connection) this._connection.send(payload);
     return true;
   }
 
@@ -387,19 +376,19 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
     if (this.readyState === CLOSED && !this.timers.active('connect') && !this.timers.active('open')) {
       if (this.recovery.reconnecting()) {
         this.recovery.reset();
-        this.closeTransport();
+        this._closeTransport();
         this.emit('end');
       }
       return this;
     }
     if (data !== undefined) this.write(data);
     this.writable = this.readable = false;
-    this.setState(CLOSED);
+    this._setState(CLOSED);
     this.timers.clearAll();
     // happn-primus left a reconnect attempt in flight here, and its timeout could revive the client.
     this.recovery.reset();
     // closeTransport() announces outgoing::end itself when there is a connection; announce it once.
-    if (this.connection) this.closeTransport();
+    if (this._connection) this._closeTransport();
     else this.emit('outgoing::end');
     this.emit('close');
     this.emit('end');
@@ -408,18 +397,18 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
 
   /** End, free every timer, socket and listener. Returns false when already destroyed. */
   destroy(): boolean {
-    if (this.destroyed) return false;
+    if (this._destroyed) return false;
     this.end();
-    this.destroyed = true;
+    this._destroyed = true;
     this.timers.destroy();
     this.recovery.destroy();
     this.buffer = [];
     this.transformers.incoming.length = 0;
     this.transformers.outgoing.length = 0;
-    if (this.networkHandlers) {
-      window.removeEventListener('offline', this.networkHandlers.offline, false);
-      window.removeEventListener('online', this.networkHandlers.online, false);
-      this.networkHandlers = null;
+    if (this._networkHandlers) {
+      window.removeEventListener('offline', this._networkHandlers.offline, false);
+      window.removeEventListener('online', this._networkHandlers.online, false);
+      this._networkHandlers = null;
     }
     this.emit('destroy');
     this.removeAllListeners();
@@ -428,7 +417,7 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
 
   /** Get the connection id the server uses as `spark.id`. */
   id(fn: (id: string) => void): this {
-    const known = this.connection?.id;
+    const known = this._connection && this._connection.id;
     if (known) {
       fn(known);
       return this;
@@ -466,7 +455,7 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
   /** Forward incoming data to a writable stream-like destination. */
   pipe<T extends { write(data: unknown): unknown; end?(): unknown }>(destination: T): T {
     this.on('data', (data) => destination.write(data));
-    this.on('end', () => destination.end?.());
+    this.on('end', () => destination.end != null && destination.end());
     return destination;
   }
 
@@ -474,12 +463,12 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
   uri(options: UriOptions = {}): string | UriOptions {
     const url = this.url;
     const qsa = !!options.query;
-    options.protocol ??= 'http:';
+    if (options.protocol == null) options.protocol = 'http:';
     options.query = url.query && qsa ? url.query.slice(1) : qsa ? '' : false;
-    options.secure ??= url.protocol === 'https:' || url.protocol === 'wss:';
-    options.auth ??= url.auth;
-    options.pathname ??= this.pathname;
-    options.port ??= +url.port || (options.secure ? 443 : 80);
+    if (options.secure == null) options.secure = url.protocol === 'https:' || url.protocol === 'wss:';
+    if (options.auth == null) options.auth = url.auth;
+    if (options.pathname == null) options.pathname = this.pathname;
+    if (options.port == null) options.port = +url.port || (options.secure ? 443 : 80);
     this.emit('outgoing::url', options);
 
     const query = parseQuery(typeof options.query === 'string' ? options.query : '') as Record<string, unknown>;
@@ -503,93 +492,100 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
   /** Arm the `ping` timer; the pong timer takes over once the ping is sent. */
   heartbeat(): this {
     if (!this.options.ping) return this;
-    this.timers.set('ping', () => this.sendPing(), this.options.ping);
+    this.timers.set('ping', () => this._sendPing(), this.options.ping);
     return this;
   }
 
-  private sendPing(): void {
+  private _sendPing(): void {
     const time = Date.now();
     this._write(`primus::ping::${time}`);
     this.emit('outgoing::ping', time);
-    this.timers.set('pong', () => this.onPongTimeout(), this.options.pong);
+    this.timers.set('pong', () => this._onPongTimeout(), this.options.pong);
   }
 
-  private onPongTimeout(): void {
-    if (!this.online) return;
-    this.online = false;
-    this.emit('offline');
-    this.onTransportEnd();
+  private _onPongTimeout(): void {
+    if (this._setOnline(false)) this._onTransportEnd();
   }
 
-  private startConnectTimeout(): void {
+  /** Set `online` and emit `online` or `offline`; false when it did not change. */
+  private _setOnline(online: boolean): boolean {
+    if (this.online === online) return false;
+    this.online = online;
+    this.emit(online ? 'online' : 'offline');
+    return true;
+  }
+
+  /** Whether `options.strategy` includes `name`. */
+  private _strategy(name: string): boolean {
+    return this.options.strategy.includes(name);
+  }
+
+  private _startConnectTimeout(): void {
     const timeout = this.options.timeout as number;
     this.timers.set(
       'connect',
       () => {
         if (this.readyState === OPEN || this.recovery.reconnecting()) return;
         this.emit('timeout');
-        if (!this.options.strategy.includes('timeout')) {
+        if (!this._strategy('timeout')) {
           this.end();
           return;
         }
         // Give up on the slow connection: opening late, it would race the scheduled attempt.
-        this.closeTransport();
+        this._closeTransport();
         this.recovery.reconnect();
       },
       timeout,
     );
   }
 
-  private setState(state: number): void {
+  private _setState(state: number): void {
     if (this.readyState === state) return;
     this.readyState = state;
-    this.emit('readyStateChange', stateNames[state as keyof typeof stateNames]);
+    this.emit('readyStateChange', stateNames[state] as 'opening' | 'open' | 'end');
   }
 
   /** Close the current connection, if any, and open a new one through the transport. */
-  private openTransport(): void {
+  private _openTransport(): void {
     this.emit('outgoing::open');
-    this.setState(OPENING);
-    this.openedAt = Date.now();
-    this.closeTransport();
+    this._setState(OPENING);
+    this._openedAt = Date.now();
+    this._closeTransport();
     let connection: TransportConnection | null = null;
     // Events from a replaced or closed connection are ignored.
-    const live = (): boolean => connection !== null && connection === this.connection;
+    const live = (): boolean => connection !== null && connection === this._connection;
     const events: TransportEvents = {
-      open: () => live() && this.onTransportOpen(),
-      data: (raw) => live() && this.onTransportData(raw),
-      error: (err) => live() && this.onTransportError(err),
-      end: () => live() && this.onTransportEnd(),
+      open: () => live() && this._onTransportOpen(),
+      data: (raw) => live() && this._onTransportData(raw),
+      error: (err) => live() && this._onTransportError(err),
+      end: () => live() && this._onTransportEnd(),
     };
     try {
       connection = this.client.connect(this, events);
     } catch (err) {
-      this.connection = connection = { send() {}, close() {} };
+      this._connection = connection = { send() {}, close() {} };
       setTimeout(() => events.error(err), 0);
       return;
     }
-    this.connection = connection;
+    this._connection = connection;
   }
 
-  private closeTransport(): void {
-    const connection = this.connection;
+  private _closeTransport(): void {
+    const connection = this._connection;
     if (!connection) return;
-    this.connection = null;
+    this._connection = null;
     this.emit('outgoing::end');
     connection.close();
   }
 
-  private onTransportOpen(): void {
+  private _onTransportOpen(): void {
     this.emit('incoming::open');
     this.timers.clear('connect');
     if (this.recovery.reconnecting()) this.recovery.reconnected();
     this.writable = this.readable = true;
-    if (!this.online) {
-      this.online = true;
-      this.emit('online');
-    }
-    this.setState(OPEN);
-    this.latency = Date.now() - this.openedAt;
+    this._setOnline(true);
+    this._setState(OPEN);
+    this.latency = Date.now() - this._openedAt;
     this.timers.clear('ping', 'pong');
     this.heartbeat();
     if (this.buffer.length) {
@@ -600,7 +596,7 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
     this.emit('open');
   }
 
-  private onTransportData(raw: unknown): void {
+  private _onTransportData(raw: unknown): void {
     this.emit('incoming::data', raw);
     let data: unknown;
     try {
@@ -610,7 +606,7 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
       return;
     }
     if (isControl(data)) {
-      this.protocol(data);
+      this._control(data);
       return;
     }
     const incoming = this.transformers.incoming;
@@ -625,7 +621,7 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
   }
 
   /** Handle a control message from the server. Unknown types are ignored, as the protocol says. */
-  private protocol(message: string): void {
+  private _control(message: string): void {
     const [type, value] = parseControl(message);
     switch (type) {
       case 'pong': {
@@ -648,7 +644,7 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
     }
   }
 
-  private onTransportError(raw: unknown): void {
+  private _onTransportError(raw: unknown): void {
     this.emit('incoming::error', raw);
     const err = toError(raw);
     const connecting = this.timers.active('connect');
@@ -659,12 +655,12 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
     this.emit('error', err);
     if (connecting) {
       this.timers.clear('connect');
-      if (this.options.strategy.includes('timeout')) this.recovery.reconnect();
+      if (this._strategy('timeout')) this.recovery.reconnect();
       else this.end();
     }
   }
 
-  private onTransportEnd(): void {
+  private _onTransportEnd(): void {
     this.emit('incoming::end');
     if (this.disconnect) {
       this.disconnect = false;
@@ -672,7 +668,7 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
       return;
     }
     const previous = this.readyState;
-    this.setState(CLOSED);
+    this._setState(CLOSED);
     if (this.timers.active('connect')) {
       this.end();
       return;
@@ -684,11 +680,11 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
     this.writable = this.readable = false;
     this.timers.clearAll();
     this.emit('close');
-    if (this.options.strategy.includes('disconnect')) {
+    if (this._strategy('disconnect')) {
       this.recovery.reconnect();
       return;
     }
-    this.closeTransport();
+    this._closeTransport();
     this.emit('end');
   }
 }
@@ -718,23 +714,26 @@ export interface PrimusConstructor {
  * what `primus.Socket`, `Primus.createSocket()` and the generated `primus.js` return.
  */
 export function compile(config: ClientConfig): PrimusConstructor {
-  if (!config || typeof config.transport?.connect !== 'function') {
+  const transport = config && config.transport;
+  const parser = config && config.parser;
+  if (!config || typeof (transport && transport.connect) !== 'function') {
     throw new TypeError('Primus: compile() needs a transport with a connect() method');
   }
-  if (typeof config.parser?.encode !== 'function' || typeof config.parser?.decode !== 'function') {
+  if (typeof (parser && parser.encode) !== 'function' || typeof parser.decode !== 'function') {
     throw new TypeError('Primus: compile() needs a parser with encode() and decode()');
   }
   class Primus extends PrimusClient {}
-  Object.defineProperties(Primus.prototype, {
-    client: { value: config.transport },
-    encoder: { value: config.parser.encode },
-    decoder: { value: config.parser.decode },
-    pathname: { value: config.pathname ?? '/primus' },
-    version: { value: config.version ?? '0.0.0' },
-    authorization: { value: !!config.authorization },
-    ark: { value: Object.freeze({ ...config.plugins }) },
-    defaultPing: { value: config.ping === undefined ? 25000 : config.ping },
-  });
+  const baked: Record<string, unknown> = {
+    client: transport,
+    encoder: parser.encode,
+    decoder: parser.decode,
+    pathname: config.pathname != null ? config.pathname : '/primus',
+    version: config.version != null ? config.version : '0.0.0',
+    authorization: !!config.authorization,
+    ark: Object.freeze({ ...config.plugins }),
+    defaultPing: config.ping === undefined ? 25000 : config.ping,
+  };
+  for (const key of Object.keys(baked)) Object.defineProperty(Primus.prototype, key, { value: baked[key] });
   const callable = new Proxy(Primus, {
     apply: (target, _this, args: [string?, ClientOptions?]) => new target(...args),
   }) as unknown as PrimusConstructor;

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
+import { typeError } from './errors';
 import { Timers } from './timers';
 
 /** Reconnect back-off settings (`options.reconnect`). */
@@ -59,7 +60,7 @@ export function parseDuration(value: unknown): number {
   if (typeof value !== 'string') return NaN;
   const match = duration.exec(value.trim());
   if (!match) return NaN;
-  const unit = (match[2] ?? 'ms').toLowerCase();
+  const unit = (match[2] || 'ms').toLowerCase();
   const key = unit.startsWith('ms') || unit.startsWith('milli') ? 'ms' : unit[0]!;
   return Number(match[1]) * units[key]!;
 }
@@ -67,7 +68,7 @@ export function parseDuration(value: unknown): number {
 /** Validate and complete `options.reconnect`; throws a TypeError naming the bad option. */
 export function reconnectOptions(input: Partial<Record<keyof ReconnectOptions, unknown>> = {}): ReconnectOptions {
   if (typeof input !== 'object' || input === null) {
-    throw new TypeError('Primus: options.reconnect must be an object, got ' + typeof input);
+    throw typeError('options.reconnect', 'an object', typeof input);
   }
   const result = { ...RECONNECT_DEFAULTS };
   for (const key of Object.keys(RECONNECT_DEFAULTS) as (keyof ReconnectOptions)[]) {
@@ -75,11 +76,11 @@ export function reconnectOptions(input: Partial<Record<keyof ReconnectOptions, u
     const value = parseDuration(input[key]);
     if (!(value >= 0)) {
       const name = key.includes(' ') ? `options.reconnect['${key}']` : `options.reconnect.${key}`;
-      throw new TypeError(`Primus: ${name} must be a non-negative number or duration, got ${String(input[key])}`);
+      throw typeError(name, 'a non-negative number or duration', String(input[key]));
     }
     result[key] = value;
   }
-  if (result.factor < 1) throw new TypeError(`Primus: options.reconnect.factor must be at least 1, got ${result.factor}`);
+  if (result.factor < 1) throw typeError('options.reconnect.factor', 'at least 1', String(result.factor));
   return result;
 }
 
@@ -90,13 +91,13 @@ export function reconnectOptions(input: Partial<Record<keyof ReconnectOptions, u
 export class Recovery extends EventEmitter<RecoveryEvents> {
   /** The reconnect in progress, or null. */
   attempt: ReconnectAttempt | null = null;
-  private readonly options: ReconnectOptions;
-  private readonly timers = new Timers();
-  private pending: AttemptDone | null = null;
+  private readonly _options: ReconnectOptions;
+  private readonly _timers = new Timers();
+  private _pending: AttemptDone | null = null;
 
   constructor(options?: Partial<ReconnectOptions>) {
     super();
-    this.options = reconnectOptions(options);
+    this._options = reconnectOptions(options);
   }
 
   /** True while a reconnect is scheduled or in flight. */
@@ -106,7 +107,7 @@ export class Recovery extends EventEmitter<RecoveryEvents> {
 
   /** Schedule the next attempt of the current run, or start a run. */
   reconnect(): this {
-    return this.backoff(this.onScheduled, this.attempt ?? undefined);
+    return this.backoff(this._onScheduled, this.attempt || undefined);
   }
 
   /**
@@ -116,17 +117,17 @@ export class Recovery extends EventEmitter<RecoveryEvents> {
   backoff(fn: (err: Error | undefined, attempt: ReconnectAttempt) => void, attempt?: Partial<ReconnectAttempt>): this {
     const opts = (attempt ?? {}) as ReconnectAttempt;
     if (opts.backoff) return this;
-    for (const key of Object.keys(this.options) as (keyof ReconnectOptions)[]) {
-      if (opts[key] === undefined) opts[key] = this.options[key];
+    for (const key of Object.keys(this._options) as (keyof ReconnectOptions)[]) {
+      if (opts[key] === undefined) opts[key] = this._options[key];
     }
-    opts.attempt ??= 0;
-    opts.start ??= Date.now();
-    opts.duration ??= 0;
+    if (opts.attempt == null) opts.attempt = 0;
+    if (opts.start == null) opts.start = Date.now();
+    if (opts.duration == null) opts.duration = 0;
 
     // A newer schedule supersedes the previous attempt's timeout and completion; happn-primus
     // left them armed, and a late timeout could cancel the freshly scheduled attempt.
-    this.timers.clear('timeout');
-    this.pending = null;
+    this._timers.clear('timeout');
+    this._pending = null;
 
     if (opts.attempt >= opts.retries) {
       fn.call(this, new Error('Unable to recover'), opts);
@@ -139,12 +140,12 @@ export class Recovery extends EventEmitter<RecoveryEvents> {
         ? opts.min
         : Math.min(Math.round((Math.random() + 1) * opts.min * Math.pow(opts.factor, opts.attempt - 1)), opts.max);
     this.attempt = opts;
-    this.timers.set(
+    this._timers.set(
       'reconnect',
       () => {
         opts.duration = Date.now() - opts.start;
         opts.backoff = false;
-        this.timers.clear('reconnect', 'timeout');
+        this._timers.clear('reconnect', 'timeout');
         fn.call(this, undefined, opts);
       },
       opts.scheduled,
@@ -155,15 +156,15 @@ export class Recovery extends EventEmitter<RecoveryEvents> {
 
   /** Settle the attempt in flight: no argument when it connected, the error when it failed. */
   reconnected(err?: Error): this {
-    this.pending?.(err);
+    if (this._pending) this._pending(err);
     return this;
   }
 
   /** Forget the run in progress and cancel its timers. */
   reset(): this {
     this.attempt = null;
-    this.pending = null;
-    this.timers.clearAll();
+    this._pending = null;
+    this._timers.clearAll();
     return this;
   }
 
@@ -173,24 +174,24 @@ export class Recovery extends EventEmitter<RecoveryEvents> {
     this.removeAllListeners();
   }
 
-  private onScheduled = (err: Error | undefined, opts: ReconnectAttempt): void => {
+  private _onScheduled = (err: Error | undefined, opts: ReconnectAttempt): void => {
     if (err) {
       this.reset();
       this.emit('reconnect failed', err, opts);
       return;
     }
     const done: AttemptDone = (failure) => {
-      if (this.pending !== done) return;
+      if (this._pending !== done) return;
       this.reset();
       if (failure) {
-        this.backoff(this.onScheduled, opts);
+        this.backoff(this._onScheduled, opts);
         return;
       }
       this.emit('reconnected', opts);
     };
-    this.pending = done;
+    this._pending = done;
     this.attempt = opts;
-    this.timers.set(
+    this._timers.set(
       'timeout',
       () => {
         const timeout = new Error('Failed to reconnect in a timely manner');

@@ -5,44 +5,38 @@ type Handle = ReturnType<typeof setTimeout>;
  * library appended instead, which made several pings fire in one tick after a burst of pongs.
  */
 export class Timers {
-  private readonly pending = new Map<string, Handle>();
+  private _pending: Record<string, Handle> = Object.create(null);
 
   /** Arm `name` to call `fn` after `ms`, replacing any pending timer of that name. */
   set(name: string, fn: () => void, ms: number): void {
     this.clear(name);
-    this.pending.set(
-      name,
-      setTimeout(() => {
-        this.pending.delete(name);
-        fn();
-      }, ms),
-    );
+    this._pending[name] = setTimeout(() => {
+      delete this._pending[name];
+      fn();
+    }, ms);
   }
 
   /** Cancel the named timers. */
   clear(...names: string[]): void {
     for (const name of names) {
-      const handle = this.pending.get(name);
-      if (handle === undefined) continue;
-      clearTimeout(handle);
-      this.pending.delete(name);
+      clearTimeout(this._pending[name]);
+      delete this._pending[name];
     }
   }
 
   /** Cancel every timer. */
   clearAll(): void {
-    for (const handle of this.pending.values()) clearTimeout(handle);
-    this.pending.clear();
+    this.clear(...Object.keys(this._pending));
   }
 
   /** Whether the named timer is pending. */
   active(name: string): boolean {
-    return this.pending.has(name);
+    return name in this._pending;
   }
 
   /** How many timers are pending. */
   get size(): number {
-    return this.pending.size;
+    return Object.keys(this._pending).length;
   }
 
   /** Cancel everything; the registry stays usable. */

@@ -66,8 +66,8 @@ export function toError(err: unknown): Error {
   if (err instanceof Error) return err;
   if (typeof err === 'string') return new Error(err);
   if (err && typeof err === 'object') {
-    const source = err as { message?: unknown; reason?: unknown };
-    const error = new Error(String(source.message ?? source.reason ?? 'Unknown error'));
+    const { message, reason } = err as { message?: unknown; reason?: unknown };
+    const error = new Error(String(message != null ? message : reason != null ? reason : 'Unknown error'));
     Object.assign(error, err);
     return error;
   }

@@ -29,9 +29,8 @@ function browserFactory(url: string): SocketLike {
 /** Normalise a WebSocket error event into an Error. */
 function socketError(ev: unknown): Error {
   if (ev instanceof Error) return ev;
-  const inner = (ev as { error?: unknown } | null)?.error;
-  if (inner instanceof Error) return inner;
-  const message = (ev as { message?: unknown } | null)?.message;
+  const { error, message } = (ev || {}) as { error?: unknown; message?: unknown };
+  if (error instanceof Error) return error;
   return new Error(typeof message === 'string' && message ? message : 'WebSocket connection error');
 }
 

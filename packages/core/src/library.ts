@@ -17,23 +17,31 @@ export function buildLibrary(primus: Primus): string {
   const libraries: string[] = [];
   for (const [name, plugin] of Object.entries(primus.ark)) {
     if (typeof plugin.client === 'function') {
-      plugins.push(`plugins[${JSON.stringify(name)}]=${functionExpression(String(plugin.client))};`);
+      plugins.push(`${JSON.stringify(name)}:${functionExpression(String(plugin.client))}`);
     }
     if (typeof plugin.library === 'string' && plugin.library) {
       libraries.push(`function (Primus) {\n${plugin.library}\n}`);
     }
   }
-  const config = {
+  const settings = {
     pathname: primus.pathname,
     version: primus.version,
     authorization: !!primus.auth,
     ping: options.timeout ? Math.max(options.timeout - 10000, 0) : false,
   };
+  const config = [
+    ...Object.entries(settings).map(([key, value]) => `${key}: ${JSON.stringify(value)}`),
+    "transport: typeof transport === 'function' ? transport(lib) : transport",
+    `parser: (${parser.browser})`,
+    `plugins: {${plugins.join(',\n')}}`,
+  ];
+  // Plugin libraries are defined outside the factory, so they see globals and `Primus` only; the
+  // loop that runs them is left out when there are none.
   return [
     '(function (root, name, factory, libraries) {',
     '  var Primus = factory();',
     '  if (root) root[name] = Primus;',
-    '  for (var i = 0; i < libraries.length; i++) libraries[i](Primus);',
+    ...(libraries.length ? ['  for (var i = 0; i < libraries.length; i++) libraries[i](Primus);'] : []),
     "  if (typeof module === 'object' && module && module.exports) module.exports = Primus;",
     "  else if (typeof define === 'function' && define.amd) define(function () { return Primus; });",
     "})(typeof globalThis !== 'undefined' ? globalThis : typeof self !== 'undefined' ? self : this, " +
@@ -41,13 +49,7 @@ export function buildLibrary(primus: Primus): string {
       ', function () {',
     `  var lib = ${clientLibrary};`,
     `  var transport = (${transformer.browser()});`,
-    "  if (typeof transport === 'function') transport = transport(lib);",
-    `  var parser = (${parser.browser});`,
-    '  var plugins = {};',
-    ...plugins.map((line) => '  ' + line),
-    `  var config = ${JSON.stringify(config)};`,
-    '  config.transport = transport; config.parser = parser; config.plugins = plugins;',
-    '  return lib.compile(config);',
+    `  return lib.compile({\n    ${config.join(',\n    ')}\n  });`,
     '}, [' + libraries.join(',\n') + ']);',
     '',
   ].join('\n');
