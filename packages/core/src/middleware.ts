@@ -70,8 +70,12 @@ function parseQuery(search: string): Record<string, string | string[] | undefine
 export function prepareRequest(req: IncomingMessage, pathname: string): PrimusRequest {
   const request = req as PrimusRequest;
   const url = req.url ?? '/';
-  const q = url.indexOf('?');
-  const search = q === -1 ? '' : url.slice(q);
+  // A fragment is no part of the query. Node accepts one in a request line, and every framework
+  // drops it before reading the query: left in, the authorization hook would judge
+  // `transport=websocket#` while engine.io acts on `transport=websocket`.
+  const target = withoutFragment(url);
+  const q = target.indexOf('?');
+  const search = q === -1 ? '' : target.slice(q);
   const query = parseQuery(search.slice(1));
   request.uri = { pathname, search, query };
   request.query = query;
@@ -79,10 +83,19 @@ export function prepareRequest(req: IncomingMessage, pathname: string): PrimusRe
   return request;
 }
 
-/** The path part of a request URL (absolute-form URLs included). */
+function withoutFragment(url: string): string {
+  const hash = url.indexOf('#');
+  return hash === -1 ? url : url.slice(0, hash);
+}
+
+/**
+ * The path part of a request URL (absolute-form URLs included, any fragment left out), with
+ * backslashes read as slashes, as browsers, WHATWG URLs and the frameworks' `url.parse` read them:
+ * middleware and the authorization hook judge the path the transformer will act on.
+ */
 export function requestPath(url: string | undefined): string {
   if (!url) return '/';
-  let path = url;
+  let path = withoutFragment(url);
   if (!path.startsWith('/')) {
     const scheme = path.indexOf('://');
     if (scheme !== -1) {
@@ -91,7 +104,7 @@ export function requestPath(url: string | undefined): string {
     }
   }
   const q = path.indexOf('?');
-  return q === -1 ? path : path.slice(0, q);
+  return (q === -1 ? path : path.slice(0, q)).replace(/\\/g, '/');
 }
 
 function isResponse(res: MiddlewareResponse): res is ServerResponse {
@@ -118,14 +131,21 @@ export function respondError(req: IncomingMessage, res: MiddlewareResponse, err:
     res.end(body);
     return;
   }
-  if (res.writable) {
+  respondRaw(req, res, status, 'application/json', body, authenticate ? `WWW-Authenticate: ${authenticate}\r\n` : '');
+}
+
+/**
+ * Refuse an upgrade: write a complete HTTP response to the raw socket (`extra` holds further header
+ * lines, CRLF-terminated), then destroy it.
+ */
+function respondRaw(req: IncomingMessage, socket: Duplex, status: number, type: string, body: string, extra = ''): void {
+  if (socket.writable) {
     let head = `HTTP/${req.httpVersion || '1.1'} ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n`;
-    head += 'Connection: close\r\nContent-Type: application/json\r\n';
+    head += `Connection: close\r\nContent-Type: ${type}\r\n`;
     head += `Content-Length: ${Buffer.byteLength(body)}\r\n`;
-    if (authenticate) head += `WWW-Authenticate: ${authenticate}\r\n`;
-    res.end(head + '\r\n' + body);
+    socket.end(head + extra + '\r\n' + body);
   }
-  res.destroy();
+  socket.destroy();
 }
 
 /** Run the enabled layers for one request; `done` is called when every layer let it through. */
@@ -175,7 +195,11 @@ function toList(value: unknown): string {
   return Array.isArray(value) ? value.join(', ') : String(value ?? '');
 }
 
-/** CORS, as happn-primus's access-control module answered it. */
+/**
+ * CORS, as happn-primus's access-control module answered it. When `origins` lists the allowed
+ * origins, WebSocket upgrades from any other origin are refused too (403): browsers apply no CORS
+ * to WebSockets, so without this check any page could open one with its visitor's cookies.
+ */
 export function corsLayer(this: Primus): Middleware {
   const options = this.options;
   const origins = options.origins === '*' ? '*' : toList(options.origins).split(',').map((o) => o.trim().toLowerCase()).filter(Boolean);
@@ -186,18 +210,23 @@ export function corsLayer(this: Primus): Middleware {
   const exposed = toList(options.exposed);
   const methodList = methods.join(', ');
 
+  /** Whether a request from `origin` may be answered; `origin.toLowerCase()` is passed as `lower`. */
+  const allowedOrigin = (origin: string, lower: string): boolean =>
+    !origin.includes('%') && (lower === 'null' || /^[a-z][a-z0-9+.-]*:\/\//.test(lower)) && (origins === '*' || origins.includes(lower));
+
   const cors = function cors(req: PrimusRequest, res: MiddlewareResponse, next: (err?: HttpError | null) => void): void {
     const origin = req.headers.origin;
-    if (!origin || !isResponse(res)) return next();
+    if (!origin) return next();
+    const lower = origin.toLowerCase();
+    if (!isResponse(res)) {
+      // happn-primus never looked at upgrades; with the default `origins: '*'` neither does this.
+      if (origins === '*' || allowedOrigin(origin, lower)) return next();
+      respondRaw(req, res, 403, 'text/plain', `Invalid WebSocket origin: ${origin}`);
+      return;
+    }
     const requested = req.headers['access-control-request-method'];
     const method = String(requested || req.method || '').toUpperCase();
-    const lower = origin.toLowerCase();
-    if (
-      origin.includes('%') ||
-      (lower !== 'null' && !/^[a-z][a-z0-9+.-]*:\/\//.test(lower)) ||
-      (origins !== '*' && !origins.includes(lower)) ||
-      !methods.includes(method)
-    ) {
+    if (!allowedOrigin(origin, lower) || !methods.includes(method)) {
       const body = `Invalid HTTP Access Control (CORS) request:\n  Origin: ${origin}\n  Method: ${method}`;
       res.statusCode = 403;
       res.setHeader('Content-Type', 'text/plain');
@@ -225,8 +254,36 @@ export function corsLayer(this: Primus): Middleware {
     if (exposed) res.setHeader('Access-Control-Expose-Headers', exposed);
     next();
   } as Middleware;
-  cors.upgrade = false;
   return cors;
+}
+
+/** The methods `primus.js` and `spec` answer: they only serve a document. */
+const READ_METHODS = 'GET, HEAD, OPTIONS';
+
+/**
+ * Serve a read-only document: 200 for GET and HEAD (without the body), 204 with `Allow` for an
+ * OPTIONS that is no CORS preflight (the CORS layer answered those), 405 with `Allow` for any
+ * other method, which could only be a mistake or a probe.
+ */
+function serveDocument(req: PrimusRequest, res: ServerResponse, type: string, body: () => string): void {
+  const method = req.method;
+  if (method !== 'GET' && method !== 'HEAD') {
+    const allowed = method === 'OPTIONS';
+    const text = allowed ? '' : 'Method Not Allowed';
+    res.statusCode = allowed ? 204 : 405;
+    res.setHeader('Allow', READ_METHODS);
+    if (!allowed) {
+      res.setHeader('Content-Type', 'text/plain');
+      res.setHeader('Content-Length', Buffer.byteLength(text));
+    }
+    res.end(text || undefined);
+    return;
+  }
+  const text = body();
+  res.statusCode = 200;
+  res.setHeader('Content-Type', type);
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(method === 'HEAD' ? undefined : text);
 }
 
 /** Serves the client library at `<pathname>/primus.js`. */
@@ -235,11 +292,7 @@ export function libraryLayer(this: Primus): Middleware {
   const path = primus.pathname + '/primus.js';
   const layer = function clientLibrary(req: PrimusRequest, res: MiddlewareResponse) {
     if (!isResponse(res) || requestPath(req.url) !== path) return false;
-    const body = primus.cachedLibrary();
-    res.statusCode = 200;
-    res.setHeader('Content-Type', 'text/javascript; charset=utf-8');
-    res.setHeader('Content-Length', Buffer.byteLength(body));
-    res.end(req.method === 'HEAD' ? undefined : body);
+    serveDocument(req, res, 'text/javascript; charset=utf-8', () => primus.cachedLibrary());
     return true;
   } as Middleware;
   layer.upgrade = false;
@@ -252,11 +305,7 @@ export function specLayer(this: Primus): Middleware {
   const path = primus.pathname + '/spec';
   const layer = function spec(req: PrimusRequest, res: MiddlewareResponse) {
     if (!isResponse(res) || requestPath(req.url) !== path) return false;
-    const body = JSON.stringify(primus.spec);
-    res.statusCode = 200;
-    res.setHeader('Content-Type', 'application/json');
-    res.setHeader('Content-Length', Buffer.byteLength(body));
-    res.end(req.method === 'HEAD' ? undefined : body);
+    serveDocument(req, res, 'application/json', () => JSON.stringify(primus.spec));
     return true;
   } as Middleware;
   layer.upgrade = false;

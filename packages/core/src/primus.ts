@@ -74,7 +74,7 @@ export interface PrimusOptions {
   maxLength?: number;
   /** Bytes a spark may have queued toward a slow client before `spark.write()` returns false (then `drain` follows). Only transformers that can measure their buffer apply it (websockets). @default 1048576 */
   highWaterMark?: number;
-  /** CORS: allowed origins. @default '*' */
+  /** CORS: allowed origins. A list also refuses WebSocket upgrades from other origins (403). @default '*' */
   origins?: string | string[];
   /** CORS: allowed methods. @default 'GET, HEAD, PUT, POST, DELETE, OPTIONS' */
   methods?: string | string[];

@@ -62,11 +62,18 @@ export interface SparkEndOptions {
 
 type Hook = (this: Spark) => void;
 
+/**
+ * A heartbeat value from the connect query, in whole ms within [MIN_HEARTBEAT, MAX_HEARTBEAT]:
+ * too small or too large (`Infinity` included) is clamped, non-numeric or non-positive is the
+ * fallback. A repeated parameter arrives as an array; the last one wins, as in the client's
+ * query parser.
+ */
 function learn(value: unknown, fallback: number): number {
+  const single = Array.isArray(value) ? value[value.length - 1] : value;
   // parseFloat, not parseInt: '1e12' must clamp to the maximum rather than read as 1.
-  const parsed = typeof value === 'number' ? value : Math.floor(Number.parseFloat(String(value)));
-  if (!Number.isFinite(parsed) || parsed <= 0) return fallback;
-  return Math.min(Math.max(parsed, MIN_HEARTBEAT), MAX_HEARTBEAT);
+  const parsed = typeof single === 'number' ? single : Number.parseFloat(String(single));
+  if (Number.isNaN(parsed) || parsed <= 0) return fallback;
+  return Math.floor(Math.min(Math.max(parsed, MIN_HEARTBEAT), MAX_HEARTBEAT));
 }
 
 /**

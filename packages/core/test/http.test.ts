@@ -159,6 +159,23 @@ describe('/primus/spec and /primus/primus.js', () => {
     server.primus.use('late', { client: function lateClientPlugin() {} });
     expect((await request(`${server.url}/primus/primus.js`)).body).toContain('lateClientPlugin');
   });
+
+  it.each(['/primus/spec', '/primus/primus.js'])('answers HEAD without a body, OPTIONS with 204 and other methods with 405 at %s', async (path) => {
+    const server = await start();
+    const head = await request(`${server.url}${path}`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(Number(head.headers['content-length'])).toBeGreaterThan(0);
+    expect(head.body).toBe('');
+    const options = await request(`${server.url}${path}`, { method: 'OPTIONS' });
+    expect(options.status).toBe(204);
+    expect(options.headers.allow).toBe('GET, HEAD, OPTIONS');
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'TRACE']) {
+      const res = await request(`${server.url}${path}`, { method });
+      expect(res.status).toBe(405);
+      expect(res.headers.allow).toBe('GET, HEAD, OPTIONS');
+      expect(res.body).toBe('Method Not Allowed');
+    }
+  });
 });
 
 describe('CORS', () => {
@@ -242,8 +259,19 @@ describe('CORS', () => {
     expect(res.headers['access-control-expose-headers']).toBe('x-request-id, x-other');
   });
 
-  it('does not apply to WebSocket upgrades', async () => {
+  it('refuses WebSocket upgrades from origins outside a configured list, with a 403', async () => {
     const server = await start({ origins: 'http://good.example' });
+    const answer = await rawExchange(server.port, upgradeRequest('/primus', { Origin: 'http://evil.example' }));
+    expect(answer).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
+    expect(answer).toContain('Invalid WebSocket origin: http://evil.example');
+    const allowed = await connectRaw(server, '', { Origin: 'http://GOOD.example' });
+    expect(allowed.spark.headers.origin).toBe('http://GOOD.example');
+    // Clients outside browsers send no Origin.
+    await connectRaw(server);
+  });
+
+  it('leaves WebSocket upgrades alone with the default origins, as happn-primus did', async () => {
+    const server = await start();
     const client = await connectRaw(server, '', { Origin: 'http://evil.example' });
     expect(client.spark.headers.origin).toBe('http://evil.example');
   });

@@ -125,6 +125,9 @@ describe('Spark', () => {
       ['ping=1&pong=2', MIN_HEARTBEAT, MIN_HEARTBEAT],
       ['ping=1e12&pong=1e12', MAX_HEARTBEAT, MAX_HEARTBEAT],
       ['ping=999999999999&pong=5000', MAX_HEARTBEAT, 5000],
+      ['ping=Infinity&pong=1e400', MAX_HEARTBEAT, MAX_HEARTBEAT],
+      ['ping=150.7&pong=-Infinity', 150, DEFAULT_PONG],
+      ['ping=100&ping=200&pong=300&pong=400', 200, 400],
     ])('replaces or clamps absurd heartbeat values: %s', (query, ping, pong) => {
       const spark = new (detached().Spark)({}, {}, query);
       expect(spark.query.ping).toBe(ping);
@@ -135,7 +138,7 @@ describe('Spark', () => {
     it('clamps numbers given in an object query too', () => {
       const spark = new (detached().Spark)({}, {}, { ping: 10, pong: Number.POSITIVE_INFINITY });
       expect(spark.query.ping).toBe(MIN_HEARTBEAT);
-      expect(spark.query.pong).toBe(DEFAULT_PONG);
+      expect(spark.query.pong).toBe(MAX_HEARTBEAT);
     });
   });
 

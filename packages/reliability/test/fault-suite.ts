@@ -10,6 +10,11 @@ export interface FaultCase {
   clients: number;
   /** Whether the server learns the client's ping/pong from the connect query (§1.3 / §2.2). */
   heartbeatFromQuery: boolean;
+  /**
+   * The clients' `reconnect timeout` in the restart scenario (ms), where the transport's
+   * handshake needs longer than the default 2000 when every client reconnects at once.
+   */
+  reconnectTimeout?: number;
 }
 
 /**
@@ -22,7 +27,7 @@ export function faultSuite(cases: FaultCase[]): void {
     if (process.env.RELIABILITY_REPORT) writeFileSync(process.env.RELIABILITY_REPORT, JSON.stringify(results, null, 2));
   });
 
-  describe.each(cases)('faults over $transformer.name', ({ transformer, clients, heartbeatFromQuery }) => {
+  describe.each(cases)('faults over $transformer.name', ({ transformer, clients, heartbeatFromQuery, reconnectTimeout }) => {
     const stack = new Stack();
     afterEach(() => stack.dispose());
     const record = (scenario: string, value: unknown): void => {
@@ -31,7 +36,7 @@ export function faultSuite(cases: FaultCase[]): void {
 
     if (clients > 0) {
       it(`server killed and restarted on the same port under ${clients} clients`, async () => {
-        const result = await serverRestart(transformer, clients, stack);
+        const result = await serverRestart(transformer, clients, stack, reconnectTimeout);
         record('restart', result);
         expect(result.clients).toBe(clients);
       }, 60_000);

@@ -46,7 +46,7 @@ export interface RestartResult {
  * client comes back within the back-off bound, what it wrote during the outage arrives, and the new
  * server sees each client exactly once.
  */
-export async function serverRestart(transformer: Transformer, count: number, stack: Stack): Promise<RestartResult> {
+export async function serverRestart(transformer: Transformer, count: number, stack: Stack, reconnectTimeout = RECONNECT['reconnect timeout']): Promise<RestartResult> {
   const first = await startServer({ transformer });
   stack.defer(() => first.close());
   const port = first.port;
@@ -59,7 +59,7 @@ export async function serverRestart(transformer: Transformer, count: number, sta
   const scheduled = new Array<number>(count).fill(0);
   let largestDelay = 0;
   for (let i = 0; i < count; i++) {
-    const socket = client(first, url + i, { reconnect: RECONNECT }, stack);
+    const socket = client(first, url + i, { reconnect: { ...RECONNECT, 'reconnect timeout': reconnectTimeout } }, stack);
     socket.on('close', () => closed.add(i));
     socket.on('reconnect scheduled', (attempt: { scheduled: number }) => {
       scheduled[i]!++;

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import io from 'socket.io';
 import type { Logger, SparkSocket, TransformerContext, TransformerServer } from '@primus/core';
@@ -23,8 +24,16 @@ interface ServerSocket extends EventEmitter {
 
 /** socket.io 0.9's WebSocket frame parser (hybi drafts, and hixie-76 which has no `expect`). */
 interface FrameParser extends EventEmitter {
-  state?: { opcode: number };
+  state?: { opcode: number; lastFragment: boolean; activeFragmentedOperation: number | null };
   expect?(what: string, length: number, handler: (data: Buffer) => void): void;
+  /** Reads a frame's first two bytes and dispatches on the opcode. */
+  processPacket?(data: Buffer): void;
+  /** The handler waiting for the next `expect`ed bytes. */
+  expectHandler?: ((data: Buffer) => void) | null;
+  /** XOR the payload with the mask; returns it as text unless `binary`. */
+  unmask?(mask: Buffer | null, buf: Buffer | null, binary?: boolean): string | Buffer;
+  /** Reset the parser and emit `error`, which ends the transport. */
+  error?(reason: string): unknown;
   add(data: Buffer): void;
   _maxBuffer: number;
   _dataLength: number;
@@ -52,8 +61,11 @@ interface Manager extends EventEmitter {
   readonly sockets: EventEmitter;
   readonly namespaces: Record<string, unknown>;
   readonly store: EventEmitter & { destroy(): unknown };
-  /** Live transports by session id (kept, oddly, on a function shared by every Manager). */
-  readonly transports: Record<string, SessionTransport | null | undefined>;
+  /**
+   * Live transports by session id. socket.io keeps them as properties of its
+   * `Manager.prototype.transports` method, shared by every Manager; see `createServer`.
+   */
+  transports: Record<string, SessionTransport | null | undefined> & ((data: unknown) => string[]);
   /** The garbage-collection interval for abandoned handshakes, started on `listening`. */
   gc?: ReturnType<typeof setInterval>;
   checkRequest(req: IncomingMessage): RequestData;
@@ -81,10 +93,16 @@ const SESSION_ID = /^[\w-]{20}$/;
  * Object's own functions; its upgrade handling assumes a WebSocket without `?disconnect`; and a
  * session request that is neither a poll nor a send is left hanging. Those are refused here.
  */
-function acceptable(data: RequestData, method: string | undefined, upgrade: boolean): boolean {
-  if (!data) return true;
+function acceptable(data: RequestData, req: IncomingMessage, upgrade: boolean): boolean {
+  // socket.io compares the raw URL with its resource: an absolute-form URL
+  // (`GET http://host/primus/1/`), which Primus routes by its path, is not socket.io's, and
+  // socket.io would leave it unanswered.
+  if (!data) return false;
   if (data.id !== undefined && !(SESSION_ID.test(data.id) && !(data.id in noop))) return false;
-  if (upgrade) return data.transport === 'websocket' && data.query.disconnect === undefined;
+  // An upgrade without a version is a hixie-76 WebSocket (browsers from before 2012), whose
+  // parser in socket.io recurses once per message: a chunk of small messages overflows the stack.
+  if (upgrade) return data.transport === 'websocket' && data.query.disconnect === undefined && req.headers['sec-websocket-version'] !== undefined;
+  const method = req.method;
   if (data.id !== undefined && method !== 'GET' && method !== 'POST') return false;
   return data.transport !== 'websocket';
 }
@@ -162,6 +180,94 @@ function limitMessages(parser: FrameParser, maxLength: number, logger: Logger): 
   parser.on('binary', reset);
 }
 
+/**
+ * Two flaws of socket.io 0.9's hybi parser that let one connection take the process down:
+ *
+ * - It parses recursively: each frame's handler asks for the next bytes, and that request parses
+ *   what is left of the chunk before it returns. A few thousand small frames in one TCP read
+ *   overflow the stack, and the RangeError escapes from the socket's `data` listener. Here a call
+ *   made while the parser is busy is queued and run by the outer one, so the stack stays flat.
+ * - After a protocol error, a close frame or a kick it only half-closes the socket and keeps
+ *   feeding the parser, which then appends everything the peer sends to one buffer. Here the
+ *   parser stops for good and the socket is destroyed.
+ */
+function flattenParser(parser: FrameParser, socket: Duplex): void {
+  const add = parser.add;
+  const pending: Buffer[] = [];
+  let busy = false;
+  const feed = function (this: FrameParser, data: Buffer): void {
+    if (busy) {
+      pending.push(data);
+      return;
+    }
+    busy = true;
+    try {
+      add.call(this, data);
+      // A failure below replaces `add` with noop: what is queued is dropped with it.
+      while (pending.length > 0 && this.add === feed) add.call(this, pending.shift()!);
+    } finally {
+      busy = false;
+      pending.length = 0;
+    }
+  };
+  parser.add = feed;
+  const stop = (): void => {
+    parser.add = noop;
+    socket.destroy();
+  };
+  parser.on('error', stop);
+  parser.on('kick', stop);
+  parser.on('close', stop);
+}
+
+/**
+ * Make socket.io 0.9's hybi parser refuse what RFC 6455 says a server must fail the connection for,
+ * as the other WebSocket transformers do: it accepted unmasked client frames, control frames over
+ * 125 bytes, a new message inside a fragmented one, and invalid UTF-8 in text (which it turned
+ * into U+FFFD, and it broke valid characters split between two fragments). socket.io sends no
+ * close frame: the connection is dropped.
+ */
+function enforceRfc6455(parser: FrameParser, logger: Logger): void {
+  const processPacket = parser.processPacket;
+  const unmask = parser.unmask;
+  const fail = parser.error;
+  if (typeof processPacket !== 'function' || typeof unmask !== 'function' || typeof fail !== 'function') return;
+  const refuse = (reason: string): void => {
+    logger.warn(`socket.io: closing a WebSocket that sent ${reason}`);
+    fail.call(parser, reason);
+  };
+  const checked = function (this: FrameParser, data: Buffer): void {
+    const opcode = data[0]! & 0x0f;
+    const fin = (data[0]! & 0x80) !== 0;
+    if ((data[1]! & 0x80) === 0) return refuse('an unmasked frame');
+    if (opcode >= 8 && (!fin || (data[1]! & 0x7f) > 125)) return refuse('a fragmented or oversized control frame');
+    if ((opcode === 1 || opcode === 2) && this.state?.activeFragmentedOperation != null) return refuse('a new message inside a fragmented one');
+    processPacket.call(this, data);
+  };
+  parser.processPacket = checked;
+  // The constructor queued the original for the first frame.
+  if (parser.expectHandler === processPacket) parser.expectHandler = checked;
+
+  // One decoder per text message, streaming across its fragments.
+  let decoder: TextDecoder | null = null;
+  parser.unmask = function (this: FrameParser, mask, buf, binary) {
+    if (binary || this.state?.opcode !== 1 || !buf) return unmask.call(this, mask, buf, binary);
+    const bytes = unmask.call(this, mask, buf, true) as Buffer;
+    const last = this.state.lastFragment;
+    decoder ??= new TextDecoder('utf-8', { fatal: true });
+    try {
+      const text = decoder.decode(bytes, { stream: !last });
+      if (last) decoder = null;
+      return text;
+    } catch {
+      decoder = null;
+      // The parser is reset by the refusal, so the fragments read so far are never delivered.
+      refuse('invalid UTF-8 in a text message');
+      return '';
+    }
+  };
+}
+
 /** The server half: a socket.io 0.9 Manager behind Primus's HTTP handling. */
 export function createServer(context: TransformerContext): TransformerServer {
   const { options, logger } = context;
@@ -185,6 +291,15 @@ export function createServer(context: TransformerContext): TransformerServer {
     // Only `message` packets feed a spark: event packets named like the listeners below are dropped.
     blacklist: ['disconnect', 'message', 'error'],
   });
+  // socket.io stores live transports as properties of `Manager.prototype.transports`, a method
+  // every Manager of the process shares. A request to another Primus server in the same process
+  // could then reach this server's sessions without passing its authorization: `?disconnect`
+  // with a session id ends it. This Manager gets a registry of its own, which still answers
+  // socket.io's calls of the method (the transports offered in the handshake).
+  const offered = manager.transports;
+  manager.transports = function transports(this: Manager, data: unknown): string[] {
+    return offered.call(this, data);
+  } as Manager['transports'];
   // Start socket.io's collection of abandoned handshakes, without keeping the process alive for it.
   gateway.emit('listening');
   manager.gc?.unref?.();
@@ -244,7 +359,7 @@ export function createServer(context: TransformerContext): TransformerServer {
   let closed = false;
   return {
     request(req, res) {
-      if (!acceptable(manager.checkRequest(req), req.method, false)) {
+      if (!acceptable(manager.checkRequest(req), req, false)) {
         logger.warn(`socket.io: refusing a request it cannot handle safely: ${req.method} ${req.url}`);
         res.writeHead(400, { 'Content-Type': 'text/plain' });
         res.end('Bad socket.io request');
@@ -274,7 +389,7 @@ export function createServer(context: TransformerContext): TransformerServer {
       }
     },
     upgrade(req, socket, head) {
-      if (!acceptable(manager.checkRequest(req), req.method, true)) {
+      if (!acceptable(manager.checkRequest(req), req, true)) {
         logger.warn(`socket.io: refusing an upgrade it cannot handle safely: ${req.url}`);
         socket.destroy();
         return;
@@ -284,7 +399,11 @@ export function createServer(context: TransformerContext): TransformerServer {
       gateway.emit('upgrade', req, socket, EMPTY);
       const id = sessionOf(req.url, pathname);
       const transport = id ? manager.transports[id] : undefined;
-      if (transport?.req === req && transport.parser) limitMessages(transport.parser, maxLength, logger);
+      if (transport?.req === req && transport.parser) {
+        limitMessages(transport.parser, maxLength, logger);
+        enforceRfc6455(transport.parser, logger);
+        flattenParser(transport.parser, socket);
+      }
     },
     close() {
       if (closed) return;

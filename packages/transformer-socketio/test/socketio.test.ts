@@ -451,6 +451,34 @@ describe('socket.io: hostile input', () => {
     expect((await once(client, 'data'))[0]).toBe('still serving');
   }, TIMEOUT);
 
+  it('refuses hixie-76 WebSockets, whose parser recurses once per message', async () => {
+    const server = await start();
+    const warnings = logged(server, 'warn');
+    const id = (await request(`${server.url}/primus/1/`)).body.split(':')[0]!;
+    const socket = net.connect(server.port, '127.0.0.1');
+    socket.on('error', () => {});
+    await once(socket, 'connect');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    const closed = once(socket, 'close');
+    // A hixie-76 handshake has two numeric keys and eight more bytes, and no Sec-WebSocket-Version.
+    socket.write(
+      [
+        `GET /primus/1/websocket/${id} HTTP/1.1`,
+        `Host: 127.0.0.1:${server.port}`,
+        'Connection: Upgrade',
+        'Upgrade: WebSocket',
+        'Sec-WebSocket-Key1: 4 @1  46546xW%0l 1 5',
+        'Sec-WebSocket-Key2: 12998 5 Y3 1  .P00',
+        '',
+        '^n:ds[4U',
+      ].join('\r\n'),
+    );
+    await closed;
+    expect(answer).toBe('');
+    expect(warnings.some((line) => line.startsWith('socket.io: refusing an upgrade'))).toBe(true);
+  }, TIMEOUT);
+
   it("keeps a client alive when a server addresses packets to namespaces named after Object's properties", async () => {
     // A socket.io server by hand: the handshake, then polls that answer with the connect packet,
     // a message for the namespace `constructor`, and a message for the default one.
