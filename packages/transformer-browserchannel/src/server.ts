@@ -1,10 +1,12 @@
 import { unwatchFile } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
-import browserChannel from 'browserchannel/dist/server.js';
+import { parse as parseUrl } from 'node:url';
+import type BrowserChannel from 'browserchannel/dist/server.js';
 import type { SparkSocket, TransformerContext, TransformerServer } from '@primus/core';
+import { browserChannel, forgetSessionId } from './browserchannel-server';
 
-type Session = browserChannel.Session;
+type Session = BrowserChannel.Session;
 
 // Outside production, browserchannel's server polls its bundled client file every 5 s so it can
 // serve a rebuilt copy while browserchannel itself is being developed. Nothing here changes that
@@ -52,11 +54,113 @@ class BrowserChannelSparkSocket implements SparkSocket {
 
 const last = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[value.length - 1] : value);
 
-/** The query of a request, parsed as browserchannel parses it. */
+/**
+ * How far ahead of the next expected request id (`RID`) a forward-channel request may be. A
+ * BrowserChannel client has one forward-channel request in flight and retries it with the same
+ * id, so it is never more than one ahead; the margin covers a terminate request overtaking it.
+ */
+export const RID_WINDOW = 16;
+/** How far ahead of the next expected map (`ofs`) a request's maps may start. */
+export const MAP_WINDOW = 10000;
+
+/** A decimal counter as BrowserChannel clients send it: digits only, a safe integer. */
+function counter(value: unknown): number | undefined {
+  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) return undefined;
+  return Number(value);
+}
+
+/**
+ * A replacement for browserchannel's `order()`, which puts callbacks in a plain array at index
+ * `seq - base` and drains it with `shift()`. A request id or map offset a few billion ahead makes
+ * that array billions long, and the next `shift()` blocks the process for minutes; a non-numeric
+ * one is queued under `NaN` and its data silently lost. This one keeps waiting callbacks in a Map,
+ * takes only numbers within `window` of the next expected one, and tells the transformer where
+ * it stands (`next`).
+ */
+interface Sequencer {
+  (seq: unknown, callback?: () => void): void;
+  /** The next sequence number it waits for. */
+  readonly next: number;
+}
+
+function sequencer(start: number, playOld: boolean, window: number): Sequencer {
+  let next = start;
+  const waiting = new Map<number, () => void>();
+  const sequence = ((seq: unknown, callback: () => void = noop) => {
+    const n = typeof seq === 'number' ? seq : counter(seq);
+    if (n === undefined || !Number.isSafeInteger(n)) return;
+    if (n < next) {
+      if (playOld) callback();
+      return;
+    }
+    if (n - next >= window) return;
+    waiting.set(n, callback);
+    for (let run = waiting.get(next); run; run = waiting.get(next)) {
+      waiting.delete(next);
+      next++;
+      run();
+    }
+  }) as Sequencer;
+  Object.defineProperty(sequence, 'next', { get: () => next });
+  return sequence;
+}
+
+const noop = (): void => {};
+
+/** The private parts of a browserchannel session that the transformer replaces. */
+interface SessionInternals {
+  _ridBuffer: Sequencer;
+  _mapBuffer: Sequencer;
+}
+
+/**
+ * Decode and check a forward-channel body the way browserchannel reads it (`decodeData` and
+ * `transformData`), before browserchannel sees it. Returns the decoded body, or a sentence that
+ * says what is wrong with it. browserchannel trusts `count` and the `req<N>_` keys: a `count` of a
+ * hundred million, or one key `req3000000000_x`, makes it loop that many times.
+ */
+function decodeForward(contentType: string | undefined, text: string, nextMap: number): { body: unknown } | { error: string } {
+  if (contentType === 'application/json') {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return { error: 'the body is not valid JSON' };
+    }
+    const { ofs, data } = (body ?? {}) as { ofs?: unknown; data?: unknown };
+    if (!body || typeof body !== 'object' || !Array.isArray(data)) return { error: 'a JSON body must be { ofs, data: [...] }' };
+    if (!(Number.isSafeInteger(ofs) && (ofs as number) >= 0 && (ofs as number) - nextMap < MAP_WINDOW)) return { error: 'ofs is out of range' };
+    return { body };
+  }
+  const body = parseQuery(text, '&', '=', { maxKeys: 0 });
+  const count = counter(body.count);
+  if (count === undefined) return { error: 'count must be a number' };
+  if (count === 0) return { body };
+  const ofs = counter(body.ofs);
+  if (ofs === undefined || ofs - nextMap >= MAP_WINDOW) return { error: 'ofs is missing or out of range' };
+  const seen = new Set<number>();
+  for (const key of Object.keys(body)) {
+    const match = /^req(\d+)_/.exec(key);
+    if (!match) continue;
+    const index = Number(match[1]);
+    if (index >= count) return { error: `map ${match[1]} is beyond count` };
+    seen.add(index);
+  }
+  if (seen.size !== count) return { error: 'count does not match the maps sent' };
+  return { body };
+}
+
+/** The query of a request, parsed as browserchannel parses it (a fragment is not part of it). */
 function queryOf(req: IncomingMessage): ParsedUrlQuery {
-  const url = req.url ?? '';
-  const q = url.indexOf('?');
-  return q === -1 ? {} : parseQuery(url.slice(q + 1));
+  return parseUrl(req.url ?? '/', true).query;
+}
+
+/**
+ * The path of a request as browserchannel reads it (the same legacy `url.parse`: absolute-form
+ * URLs, fragments, backslashes read as slashes), so the checks here see what browserchannel acts on.
+ */
+function pathOf(req: IncomingMessage): string {
+  return parseUrl(req.url ?? '/').pathname ?? '/';
 }
 
 function answer(res: ServerResponse, status: number, reason: string, body: string): void {
@@ -75,6 +179,34 @@ function tooLarge(req: IncomingMessage, res: ServerResponse, maxLength: number):
   res.end(`Request body larger than ${maxLength} bytes`, () => req.socket.destroy());
 }
 
+/** Why a request was refused: the heading of the answer and the detail for the log. */
+interface Problem {
+  status: string;
+  detail: string;
+}
+
+/**
+ * Check the counters of a `<pathname>/bind` request before browserchannel uses them: `RID` orders
+ * forward-channel requests and terminations, `AID` acknowledges arrays, `TYPE` picks what a GET
+ * does (browserchannel leaves a GET of any other type unanswered).
+ */
+function checkBind(method: string | undefined, query: ParsedUrlQuery, entry: Entry | undefined): Problem | undefined {
+  // browserchannel answers other versions itself.
+  if (query.VER !== '8') return undefined;
+  const aid = query.AID;
+  if (aid !== undefined && !(typeof aid === 'string' && /^-?\d{1,15}$/.test(aid))) return { status: 'Invalid AID', detail: `AID ${JSON.stringify(aid)} is not a number` };
+  const type = query.TYPE;
+  if (method === 'GET' && type !== 'xmlhttp' && type !== 'html' && type !== 'terminate') {
+    return { status: 'Unknown TYPE', detail: `TYPE ${JSON.stringify(type)} is not xmlhttp, html or terminate` };
+  }
+  if (method === 'POST' || (method === 'GET' && type === 'terminate')) {
+    const rid = counter(query.RID);
+    if (rid === undefined) return { status: 'Invalid RID', detail: `RID ${JSON.stringify(query.RID)} is not a number` };
+    if (entry && rid - entry.rids.next >= RID_WINDOW) return { status: 'Invalid RID', detail: `RID ${rid} is too far ahead of ${entry.rids.next}` };
+  }
+  return undefined;
+}
+
 /** What the transformer remembers about a session until browserchannel closes it. */
 interface Entry {
   session: Session;
@@ -82,6 +214,9 @@ interface Entry {
   token: string;
   /** The spark ended; the session waits for its client to collect the `stop`. */
   stopping: boolean;
+  /** The session's request-id and map sequencers (see `sequencer`). */
+  rids: Sequencer;
+  maps: Sequencer;
 }
 
 /** The server half: browserchannel's middleware behind Primus's HTTP handling. */
@@ -89,7 +224,6 @@ export function createServer(context: TransformerContext): TransformerServer {
   const { options, logger, primus } = context;
   const maxLength = options.maxLength;
   const sessions = new Map<string, Entry>();
-  const opened = new WeakMap<IncomingMessage, Session>();
   let closing = false;
   let drained: (() => void) | undefined;
 
@@ -99,9 +233,20 @@ export function createServer(context: TransformerContext): TransformerServer {
     return count;
   };
 
+  const bindPath = (options.pathname === '/' ? '' : options.pathname) + '/bind';
+
   const middleware = browserChannel({ base: options.pathname }, (session, req) => {
-    opened.set(req, session);
-    const entry: Entry = { session, token: JSON.stringify(session.query.a ?? null), stopping: false };
+    // The opening request's RID was checked before browserchannel saw it.
+    const internals = session as unknown as SessionInternals;
+    internals._ridBuffer = sequencer(counter(last(session.query.RID)) ?? 0, true, RID_WINDOW);
+    internals._mapBuffer = sequencer(0, false, MAP_WINDOW);
+    const entry: Entry = {
+      session,
+      token: JSON.stringify(session.query.a ?? null),
+      stopping: false,
+      rids: internals._ridBuffer,
+      maps: internals._mapBuffer,
+    };
     const spark = context.connect(
       {
         headers: session.headers,
@@ -125,6 +270,7 @@ export function createServer(context: TransformerContext): TransformerServer {
     };
     const onClose = (reason?: string): void => {
       sessions.delete(session.id);
+      forgetSessionId(session.id);
       session.removeListener('message', onMessage);
       session.removeListener('close', onClose);
       logger.debug(`browserchannel: session ${session.id} closed: ${reason ?? 'closed by the server'}`);
@@ -163,6 +309,28 @@ export function createServer(context: TransformerContext): TransformerServer {
     return true;
   }
 
+  /** Hand a request to browserchannel, answering 400 if it throws on it. */
+  function run(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      middleware(req, res, () => {
+        res.writeHead(404, { 'Content-Type': 'text/plain' });
+        res.end('Not Found');
+      });
+    } catch (err) {
+      // browserchannel throws on some malformed requests (a back-channel request without a
+      // session id, for one); answer it instead of letting the server crash.
+      logger.warn('browserchannel: rejected a malformed request', req.method, req.url, err);
+      if (!res.headersSent) answer(res, 400, 'Bad Request', 'Bad Request');
+      else res.destroy();
+    }
+  }
+
+  /** Answer a request browserchannel would mishandle: 400, in browserchannel's own format. */
+  function refuse(req: IncomingMessage, res: ServerResponse, problem: Problem): void {
+    logger.warn(`browserchannel: refused ${req.method} ${req.url}: ${problem.detail}`);
+    answer(res, 400, 'Bad Request', `<html><body><h1>${problem.status}</h1></body></html>`);
+  }
+
   return {
     request(req, res) {
       const query = queryOf(req);
@@ -176,35 +344,63 @@ export function createServer(context: TransformerContext): TransformerServer {
         answer(res, 503, 'Service Unavailable', 'Shutting down');
         return;
       }
-      if (req.method === 'POST') {
-        // browserchannel buffers forward-channel bodies without a limit. An oversized one closes
-        // its session, as an oversized frame closes a WebSocket.
-        const reject = (): void => {
-          (sessions.get(last(query.SID) ?? '')?.session ?? opened.get(req))?.close('Request body too large');
-          tooLarge(req, res, maxLength);
-        };
-        if (Number(req.headers['content-length']) > maxLength) {
+      const entry = sessions.get(last(query.SID) ?? '');
+      const bind = pathOf(req) === bindPath;
+      const problem = bind ? checkBind(req.method, query, entry) : undefined;
+      if (problem) {
+        refuse(req, res, problem);
+        return;
+      }
+      if (req.method !== 'POST') {
+        run(req, res);
+        return;
+      }
+      // browserchannel buffers forward-channel bodies without a limit. An oversized one closes
+      // its session, as an oversized frame closes a WebSocket.
+      let rejected = false;
+      const reject = (): void => {
+        rejected = true;
+        entry?.session.close('Request body too large');
+        tooLarge(req, res, maxLength);
+      };
+      if (Number(req.headers['content-length']) > maxLength) {
+        reject();
+        return;
+      }
+      // A request for a session that does not exist is answered before any body is read.
+      if (!bind || (query.SID !== undefined && !entry)) {
+        let received = 0;
+        req.on('data', (chunk: Buffer) => {
+          received += chunk.length;
+          if (received > maxLength && !rejected) reject();
+        });
+        run(req, res);
+        return;
+      }
+      // The forward channel: the body is read and checked here, and handed to browserchannel as
+      // `req.body`, which it takes instead of reading the request itself.
+      const chunks: Buffer[] = [];
+      let received = 0;
+      req.on('data', (chunk: Buffer) => {
+        if (rejected) return;
+        received += chunk.length;
+        if (received > maxLength) {
+          chunks.length = 0;
           reject();
           return;
         }
-        let received = 0;
-        req.on('data', (chunk: Buffer | string) => {
-          received += chunk.length;
-          if (received > maxLength && received - chunk.length <= maxLength) reject();
-        });
-      }
-      try {
-        middleware(req, res, () => {
-          res.writeHead(404, { 'Content-Type': 'text/plain' });
-          res.end('Not Found');
-        });
-      } catch (err) {
-        // browserchannel throws on some malformed requests (a back-channel request without a
-        // session id, for one); answer it instead of letting the server crash.
-        logger.warn('browserchannel: rejected a malformed request', req.method, req.url, err);
-        if (!res.headersSent) answer(res, 400, 'Bad Request', 'Bad Request');
-        else res.destroy();
-      }
+        chunks.push(chunk);
+      });
+      req.on('end', () => {
+        if (rejected) return;
+        const decoded = decodeForward(req.headers['content-type'], Buffer.concat(chunks).toString('utf8'), entry?.maps.next ?? 0);
+        if ('error' in decoded) {
+          refuse(req, res, { status: 'Bad data', detail: decoded.error });
+          return;
+        }
+        (req as IncomingMessage & { body?: unknown }).body = decoded.body;
+        run(req, res);
+      });
     },
     close() {
       // Sparks ended by the shutdown queued a `stop` that browserchannel writes on the next tick;

@@ -59,6 +59,18 @@ function decodePolling3(text: string): string {
   }
 }
 
+/**
+ * Give engine.io the query Primus parsed, which the authorization hook and the middleware judged.
+ * engine.io takes a request's `_query` when one is set (as Connect's is); left to parse the URL
+ * itself it keeps the last of repeated keys, where the hook sees all of them:
+ * `transport=polling&transport=websocket` would pass a hook that refuses WebSocket upgrades and
+ * still upgrade. With the same object, a repeated key is an array, which engine.io refuses.
+ */
+function shareQuery(req: IncomingMessage): void {
+  const query = (req as IncomingMessage & { query?: unknown }).query;
+  if (query && typeof query === 'object') (req as IncomingMessage & { _query?: unknown })._query = query;
+}
+
 // Shared listeners (called with `this` = the engine.io socket) instead of closures per connection.
 function onMessage(this: TrackedSocket, data: string | Buffer): void {
   if (typeof data === 'string' && this.protocol === 3 && this.transport?.name === 'polling') data = decodePolling3(data);
@@ -163,10 +175,12 @@ export function createServer(context: TransformerContext): TransformerServer {
   return {
     request(req: IncomingMessage, res: ServerResponse) {
       remember(req);
+      shareQuery(req);
       engine.handleRequest(req, res);
     },
     upgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
       remember(req);
+      shareQuery(req);
       engine.handleUpgrade(req, socket, head);
     },
     close() {

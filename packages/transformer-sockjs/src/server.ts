@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { parse as parseUrl } from 'node:url';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import sockjs from 'sockjs';
@@ -19,8 +21,10 @@ interface ListenerServer {
   listener(options: ListenerOptions): { getHandler(): Handler };
 }
 
-/** The parts of sockjs 0.3's (private) session object that shutdown needs. */
+/** The parts of sockjs 0.3's (private) session object that the transformer needs. */
 interface SessionLike {
+  /** The session id from the URL (namespaced, see `createServer`); undefined for raw WebSockets. */
+  session_id?: string | null;
   recv: unknown;
   readyState: number;
   didTimeout(): void;
@@ -93,6 +97,16 @@ function onClose(this: TrackedConnection): void {
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/**
+ * The path and query of a request URL exactly as sockjs reads them, with Node's legacy
+ * `url.parse` (absolute-form URLs, fragments, backslashes read as slashes): the session id is
+ * namespaced in what sockjs will match, not in a spelling of it.
+ */
+function asSockjsSees(url: string): { path: string; search: string } {
+  const parsed = parseUrl(url);
+  return { path: parsed.pathname ?? '', search: parsed.search ?? '' };
+}
+
 /** Route sockjs's log lines to the Primus `log` event, at sockjs's own severity. */
 function sockjsLog(logger: Logger): (severity: string, line: string) => void {
   return (severity, line) => {
@@ -103,9 +117,27 @@ function sockjsLog(logger: Logger): (severity: string, line: string) => void {
   };
 }
 
+/** The close code a session gets when one of its requests carries a body over `maxLength`. */
+export const TOO_LARGE = 1009;
+
 /** The server half: sockjs 0.3 behind Primus's HTTP handling. */
 export function createServer(context: TransformerContext): TransformerServer {
   const { options, logger } = context;
+  const { maxLength } = options;
+  const prefix = options.pathname === '/' ? '' : escapeRegExp(options.pathname);
+  // `<pathname>/<server>/<session>/<transport>`, as sockjs matches it.
+  const sessionPath = new RegExp(`^(${prefix}/[^/.]+/)([^/.]+)(/[^/.]+/?)$`);
+  /**
+   * sockjs 0.3 keeps every session of the process in one module-wide plain object, keyed by the
+   * session id the client chose. Without a namespace, a request to one Primus server could reach
+   * a session of another server in the same process, one that authorised its own client (read
+   * its messages, inject some), and an id such as `constructor` or `__proto__` resolves to
+   * Object's own properties and leaves the request hanging. The transformer prefixes every
+   * session id it hands to sockjs with a random tag of this server; clients never see it.
+   */
+  const namespace = randomBytes(6).toString('hex');
+  /** Open connections by their (namespaced) session id, to close one whose request is too large. */
+  const bySession = new Map<string, TrackedConnection>();
   const faye: Record<string, unknown> = { maxLength: options.maxLength };
   if (options.compression) faye.extensions = [permessageDeflate];
 
@@ -116,7 +148,12 @@ export function createServer(context: TransformerContext): TransformerServer {
   const service = sockjs.createServer();
   service.on('connection', (conn: TrackedConnection) => {
     sessions.add(conn);
-    conn.once('close', () => sessions.delete(conn));
+    const key = conn._session?.session_id;
+    if (key) bySession.set(key, conn);
+    conn.once('close', () => {
+      sessions.delete(conn);
+      if (key && bySession.get(key) === conn) bySession.delete(key);
+    });
     const carrier = conn.headers?.via as unknown;
     let headers: IncomingHttpHeaders = conn.headers;
     let request: IncomingMessage | undefined;
@@ -144,11 +181,65 @@ export function createServer(context: TransformerContext): TransformerServer {
     .listener({ prefix: options.pathname === '/' ? '' : escapeRegExp(options.pathname), log: sockjsLog(logger), faye_server_options: faye })
     .getHandler();
 
+  /**
+   * sockjs buffers request bodies (sends, `chunking_test`) without a limit, copying the whole
+   * buffer for every chunk. A body over `maxLength`, declared or streamed, is answered 413 and its
+   * connection closed; the session it was sent to is closed with 1009, as an oversized frame
+   * closes a WebSocket, since its message is lost.
+   */
+  function limitBody(req: IncomingMessage, res: ServerResponse, key: string | undefined): boolean {
+    const tooLarge = (): void => {
+      logger.warn(`sockjs: refused a request body larger than maxLength (${maxLength} bytes): ${req.method} ${req.url}`);
+      const conn = key ? bySession.get(key) : undefined;
+      if (conn) {
+        // sockjs writes the code as given; its typings ask for a string, which would arrive quoted.
+        (conn.close as unknown as (code: number, reason: string) => boolean).call(conn, TOO_LARGE, 'Request body too large');
+        // sockjs reports the close only once the client collected the close frame, or after its
+        // disconnect_delay; the message is lost either way, so the spark ends now.
+        onClose.call(conn);
+      }
+      // The rest of the body is not read: close the connection once the answer is out.
+      req.pause();
+      if (res.headersSent) {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(413, { 'Content-Type': 'text/plain; charset=UTF-8', Connection: 'close' });
+      res.end(`Request body larger than ${maxLength} bytes`, () => req.socket.destroy());
+    };
+    if (Number(req.headers['content-length']) > maxLength) {
+      tooLarge();
+      return false;
+    }
+    let received = 0;
+    const count = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received <= maxLength) return;
+      req.removeListener('data', count);
+      tooLarge();
+    };
+    req.on('data', count);
+    return true;
+  }
+
   return {
     request(req, res) {
+      const url = req.url ?? '';
+      const { path, search } = asSockjsSees(url);
+      const match = sessionPath.exec(path);
+      const key = match ? `${namespace}-${match[2]}` : undefined;
+      if (req.method === 'POST' && !limitBody(req, res, key)) return;
       const carrier = new RequestCarrier(req);
       res.once('close', () => carrier.restore());
-      if (handle(req, res)) return;
+      // sockjs reads the URL (and takes the session id from it) before `handle` returns.
+      if (match) req.url = match[1] + key + match[3] + search;
+      let handled: boolean;
+      try {
+        handled = handle(req, res);
+      } finally {
+        req.url = url;
+      }
+      if (handled) return;
       carrier.restore();
       // Primus owns every path that starts with the pathname (`/primusfoo` too), sockjs only the
       // pathname and what lies below it: answer the rest as sockjs answers unknown paths.
