@@ -162,6 +162,9 @@ export type BoundSpark = {
   readonly OPEN: number;
 };
 
+/** The smallest `highWaterMark`: a Node socket's own write buffer mark. */
+const MIN_HIGH_WATER_MARK = 16 * 1024;
+
 const DEFAULTS = {
   pathname: '/primus',
   timeout: 35000,
@@ -204,8 +207,10 @@ function resolveOptions(input: PrimusOptions): ResolvedOptions {
   if (!(Number.isInteger(options.maxLength) && options.maxLength > 0)) {
     throw invalidOption('maxLength', 'a positive integer number of bytes', options.maxLength);
   }
-  if (!(Number.isInteger(options.highWaterMark) && options.highWaterMark > 0)) {
-    throw invalidOption('highWaterMark', 'a positive integer number of bytes', options.highWaterMark);
+  // Node's sockets say 'drain' only after a write went past their own 16 KiB mark; with a lower
+  // mark here a spark could wait for a drain that never comes.
+  if (!(Number.isInteger(options.highWaterMark) && options.highWaterMark >= MIN_HIGH_WATER_MARK)) {
+    throw invalidOption('highWaterMark', `an integer number of bytes, at least ${MIN_HIGH_WATER_MARK}`, options.highWaterMark);
   }
   if (typeof options.global !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(options.global)) {
     throw invalidOption('global', 'a JavaScript identifier', options.global);

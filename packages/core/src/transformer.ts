@@ -17,7 +17,7 @@ export interface SparkSocket {
    * `incomingDrain()` when its buffer empties.
    */
   send(payload: string | Buffer | Uint8Array): boolean | void;
-  /** Bytes accepted by `send()` but not yet handed to the network, when the framework can tell. */
+  /** Bytes this connection holds that the client has not yet received, as closely as the framework can tell. */
   readonly bufferedAmount?: number;
   /** Close the connection; the spark has already ended. */
   close(): void;

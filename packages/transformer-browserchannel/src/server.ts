@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
 import { parse as parseUrl } from 'node:url';
 import type BrowserChannel from 'browserchannel/dist/server.js';
-import type { SparkSocket, TransformerContext, TransformerServer } from '@primus/core';
+import type { Spark, SparkSocket, TransformerContext, TransformerServer } from '@primus/core';
 import { browserChannel, forgetSessionId } from './browserchannel-server';
 
 type Session = BrowserChannel.Session;
@@ -31,8 +31,21 @@ const ERROR_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
 };
 
+/**
+ * One of browserchannel's outgoing arrays (a message), kept in the session until the client
+ * acknowledges it. `queuedBefore` is set on the spark's own messages: the bytes the spark had
+ * queued before this one.
+ */
+interface OutgoingArray {
+  readonly id: number;
+  queuedBefore?: number;
+}
+
 /** The spark's handle on one BrowserChannel session. */
 class BrowserChannelSparkSocket implements SparkSocket {
+  /** Bytes of every message this spark has queued on the session, acknowledged or not. */
+  private queued = 0;
+
   constructor(
     private readonly session: Session,
     private readonly stopping: () => void,
@@ -40,7 +53,31 @@ class BrowserChannelSparkSocket implements SparkSocket {
 
   send(payload: string | Buffer | Uint8Array): void {
     // BrowserChannel carries JSON values; bytes travel as their UTF-8 text.
-    this.session.send(typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+    const text = typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+    const session = this.session;
+    // A closed session drops what it is given.
+    if (session.state === 'closed') return;
+    const id = session.send(text);
+    const arrays = (session as unknown as SessionInternals)._outgoingArrays;
+    const array = arrays[arrays.length - 1];
+    if (array?.id === id) array.queuedBefore = this.queued;
+    this.queued += Buffer.byteLength(text);
+  }
+
+  /**
+   * What the client has not acknowledged: browserchannel keeps every message until the client's
+   * next request says (with `AID`) that it has arrived, and sends the unacknowledged ones again
+   * on each new back channel. That is exactly what the session holds for this client: messages
+   * waiting for a back channel and those written to one but not yet confirmed alike. The spark's
+   * oldest unacknowledged message tells how much of what it queued is still held.
+   */
+  get bufferedAmount(): number {
+    for (const array of (this.session as unknown as SessionInternals)._outgoingArrays) {
+      // Arrays browserchannel queues itself (the session's opening array, `noop` keep-alives, `stop`)
+      // have no mark.
+      if (array.queuedBefore !== undefined) return this.queued - array.queuedBefore;
+    }
+    return 0;
   }
 
   close(): void {
@@ -107,10 +144,12 @@ function sequencer(start: number, playOld: boolean, window: number): Sequencer {
 
 const noop = (): void => {};
 
-/** The private parts of a browserchannel session that the transformer replaces. */
+/** The private parts of a browserchannel session that the transformer uses or replaces. */
 interface SessionInternals {
   _ridBuffer: Sequencer;
   _mapBuffer: Sequencer;
+  /** Messages not yet acknowledged by the client, oldest first. */
+  readonly _outgoingArrays: readonly OutgoingArray[];
 }
 
 /**
@@ -217,6 +256,8 @@ interface Entry {
   /** The session's request-id and map sequencers (see `sequencer`). */
   rids: Sequencer;
   maps: Sequencer;
+  /** The session's spark, once made. */
+  spark?: Spark;
 }
 
 /** The server half: browserchannel's middleware behind Primus's HTTP handling. */
@@ -278,6 +319,7 @@ export function createServer(context: TransformerContext): TransformerServer {
       spark.incomingEnd();
       if (drained && stoppingCount() === 0) drained();
     };
+    entry.spark = spark;
     sessions.set(session.id, entry);
     session.on('message', onMessage);
     session.on('close', onClose);
@@ -309,13 +351,18 @@ export function createServer(context: TransformerContext): TransformerServer {
     return true;
   }
 
-  /** Hand a request to browserchannel, answering 400 if it throws on it. */
-  function run(req: IncomingMessage, res: ServerResponse): void {
+  /**
+   * Hand a request to browserchannel, answering 400 if it throws on it. A request of a session
+   * carries the id of the last message its client received (`AID`), and browserchannel forgets
+   * what it acknowledges before it returns: the session's spark hears of it.
+   */
+  function run(req: IncomingMessage, res: ServerResponse, entry?: Entry): void {
     try {
       middleware(req, res, () => {
         res.writeHead(404, { 'Content-Type': 'text/plain' });
         res.end('Not Found');
       });
+      entry?.spark?.incomingDrain();
     } catch (err) {
       // browserchannel throws on some malformed requests (a back-channel request without a
       // session id, for one); answer it instead of letting the server crash.
@@ -352,7 +399,7 @@ export function createServer(context: TransformerContext): TransformerServer {
         return;
       }
       if (req.method !== 'POST') {
-        run(req, res);
+        run(req, res, entry);
         return;
       }
       // browserchannel buffers forward-channel bodies without a limit. An oversized one closes
@@ -399,7 +446,7 @@ export function createServer(context: TransformerContext): TransformerServer {
           return;
         }
         (req as IncomingMessage & { body?: unknown }).body = decoded.body;
-        run(req, res);
+        run(req, res, entry);
       });
     },
     close() {

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { Server, type Socket } from 'engine.io';
 import type { RemoteLike, Spark, SparkSocket, TransformerContext, TransformerServer } from '@primus/core';
 
-type TrackedSocket = Socket & { spark?: Spark; handshakeTransport?: Socket['transport'] };
+type TrackedSocket = Socket & { spark?: Spark; handshakeTransport?: Socket['transport']; handle?: EngineIoSparkSocket };
 
 /**
  * How long `primus.destroy()` waits for long-polling clients to collect what their sparks sent
@@ -13,11 +13,31 @@ export const DRAIN_TIMEOUT = 2000;
 
 /** The spark's handle on one engine.io connection; `socket` is the engine.io `Socket` itself. */
 export class EngineIoSparkSocket implements SparkSocket {
+  /**
+   * Bytes of messages waiting in engine.io's `writeBuffer` for the transport: over long-polling,
+   * for the client's next poll; over WebSocket, for the previous batch to be written out. A
+   * shared `flush` listener on the server sets it back to 0 when the buffer goes to the transport.
+   */
+  queued = 0;
+
   constructor(readonly socket: Socket) {}
 
   send(payload: string | Buffer | Uint8Array): void {
+    const state = this.socket.readyState;
     // engine.io buffers while an upgrade is in flight and drops writes once the socket is closing.
+    if (state !== 'closing' && state !== 'closed') this.queued += typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
     this.socket.send(payload as string | Buffer);
+  }
+
+  /**
+   * What the client has not received yet, as far as engine.io shows it: the messages waiting in
+   * `writeBuffer`, plus, over WebSocket, what `ws` still holds (its queue and the TCP socket's
+   * write buffer). A poll response already written is not counted: the client takes it with the
+   * request it is answering, and only comes back for more once it has read it.
+   */
+  get bufferedAmount(): number {
+    const transport = this.socket.transport as WatchedTransport;
+    return this.queued + (transport.name === 'websocket' ? (transport.socket?.bufferedAmount ?? 0) : 0);
   }
 
   close(): void {
@@ -25,6 +45,9 @@ export class EngineIoSparkSocket implements SparkSocket {
     this.socket.close();
   }
 }
+
+/** An engine.io transport; the WebSocket one keeps its `ws` socket as `socket`. */
+type WatchedTransport = Socket['transport'] & { socket?: { bufferedAmount?: number }; owner?: TrackedSocket };
 
 /**
  * Quirk of engine.io's polling transport: closing it while no poll is pending arms a 30 s timer
@@ -79,6 +102,28 @@ function onMessage(this: TrackedSocket, data: string | Buffer): void {
 function onError(this: TrackedSocket, err: Error): void {
   this.spark?.incomingError(err);
 }
+/**
+ * engine.io handed a socket's `writeBuffer` to its transport (a server-wide event, so no listener
+ * per connection): those bytes are no longer waiting. A WebSocket transport that carries data is
+ * watched from here on, so the spark hears when `ws` has written a batch out.
+ */
+function onFlush(socket: TrackedSocket): void {
+  if (socket.handle) socket.handle.queued = 0;
+  const transport = socket.transport as WatchedTransport;
+  if (transport.name === 'websocket' && !transport.owner) {
+    transport.owner = socket;
+    transport.on('drain', onTransportDrain);
+  }
+}
+// After a flush (server-wide `drain`): over long-polling the waiting messages just went out with
+// a poll, so the buffer is empty.
+function onEngineDrain(socket: TrackedSocket): void {
+  socket.spark?.incomingDrain();
+}
+// The WebSocket transport's `drain`: `ws` has written out the last batch (its send callback ran).
+function onTransportDrain(this: WatchedTransport): void {
+  this.owner?.spark?.incomingDrain();
+}
 function onClose(this: TrackedSocket): void {
   finishOrderlyClose(this);
   const spark = this.spark;
@@ -127,9 +172,12 @@ export function createServer(context: TransformerContext): TransformerServer {
     });
   };
 
+  engine.on('flush', onFlush);
+  engine.on('drain', onEngineDrain);
   engine.on('connection', (socket: TrackedSocket) => {
     const req = socket.request;
     socket.handshakeTransport = socket.transport;
+    socket.handle = new EngineIoSparkSocket(socket);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.spark = context.connect(
@@ -143,7 +191,7 @@ export function createServer(context: TransformerContext): TransformerServer {
         id: (socket as unknown as { id: string }).id,
         request: req,
       },
-      new EngineIoSparkSocket(socket),
+      socket.handle,
     );
     socket.on('message', onMessage);
     socket.on('error', onError);

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import Faye from 'faye-websocket';
 import type { PrimusRequest, Spark, SparkSocket, TransformerContext, TransformerServer } from '@primus/core';
 import { toBuffer } from './bytes';
@@ -9,11 +10,26 @@ const OPEN = 1;
 
 /** The spark's handle on one faye-websocket connection. */
 class FayeSparkSocket implements SparkSocket {
-  constructor(private readonly ws: Faye) {}
+  constructor(
+    private readonly ws: Faye,
+    private readonly stream: Duplex,
+  ) {}
 
   send(payload: string | Buffer | Uint8Array): void {
     if (this.ws.readyState !== OPEN) return;
+    // faye's own return value is not passed on: it turns false as soon as the TCP socket is over
+    // its 16 KiB highWaterMark, far below the spark's.
     this.ws.send(toBuffer(payload));
+  }
+
+  /**
+   * The TCP socket's write buffer. faye-websocket frames every message at once and its driver
+   * writes the frame straight to the socket, so that is where a slow client's bytes wait; faye's
+   * own `bufferedAmount` is never updated (always 0). With compression, a message is counted once
+   * deflated: the deflate step holds it only for as long as zlib takes.
+   */
+  get bufferedAmount(): number {
+    return this.stream.writableLength;
   }
 
   close(): void {
@@ -29,11 +45,16 @@ function onMessage(this: TrackedSocket, event: Faye.MessageEvent): void {
 function onError(this: TrackedSocket, event: Faye.ErrorEvent): void {
   this.spark?.incomingError(new Error(event.message));
 }
+// faye re-emits the TCP socket's `drain` (its driver's output resumes): the buffer emptied.
+function onDrain(this: TrackedSocket): void {
+  this.spark?.incomingDrain();
+}
 function onClose(this: TrackedSocket): void {
   const spark = this.spark;
   this.spark = undefined;
   this.removeListener('message', onMessage);
   this.removeListener('error', onError);
+  this.removeListener('drain', onDrain);
   this.removeListener('close', onClose);
   spark?.incomingEnd();
 }
@@ -56,10 +77,11 @@ export function createServer(context: TransformerContext): TransformerServer {
       ws.once('open', () => {
         ws.spark = context.connect(
           { headers: req.headers, address: req.socket, query: (req as PrimusRequest).query ?? '', request: req },
-          new FayeSparkSocket(ws),
+          new FayeSparkSocket(ws, socket),
         );
         ws.on('message', onMessage);
         ws.on('error', onError);
+        ws.on('drain', onDrain);
         ws.on('close', onClose);
       });
     },

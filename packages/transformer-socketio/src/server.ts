@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import io from 'socket.io';
-import type { Logger, SparkSocket, TransformerContext, TransformerServer } from '@primus/core';
+import type { Logger, Spark, SparkSocket, TransformerContext, TransformerServer } from '@primus/core';
 
 /** What socket.io 0.9 records about the request that opened a session (`socket.handshake`). */
 interface Handshake {
@@ -16,6 +16,9 @@ interface Handshake {
 interface ServerSocket extends EventEmitter {
   readonly id: string;
   readonly handshake: Handshake | undefined;
+  readonly manager: Manager;
+  /** The spark this transformer made for it. */
+  spark?: Spark;
   send(data: string): unknown;
   /** Queue or send one packet to the client. */
   packet(packet: { type: string }): unknown;
@@ -44,8 +47,13 @@ interface SessionTransport {
   readonly name: string;
   readonly open: boolean;
   req?: IncomingMessage;
+  /** The request's TCP socket, which a WebSocket transport writes its frames to. */
+  socket?: Duplex;
   parser?: FrameParser;
 }
+
+/** A WebSocket session's TCP socket, which knows the socket.io socket it carries. */
+type TrackedSocket = Duplex & { sioSocket?: ServerSocket };
 
 /** A decoded socket.io packet, as far as this transformer looks at it. */
 interface Packet {
@@ -66,6 +74,12 @@ interface Manager extends EventEmitter {
    * `Manager.prototype.transports` method, shared by every Manager; see `createServer`.
    */
   transports: Record<string, SessionTransport | null | undefined> & ((data: unknown) => string[]);
+  /**
+   * Messages for sessions without an open transport, by session id: what waits for a polling
+   * client's next poll. socket.io replaces a session's array with a new, empty one when a poll
+   * takes it and whenever a transport closes.
+   */
+  readonly closed: Record<string, unknown[] | undefined>;
   /** The garbage-collection interval for abandoned handshakes, started on `listening`. */
   gc?: ReturnType<typeof setInterval>;
   checkRequest(req: IncomingMessage): RequestData;
@@ -109,6 +123,11 @@ function acceptable(data: RequestData, req: IncomingMessage, upgrade: boolean): 
 
 /** The spark's handle on one socket.io session. */
 class SocketioSparkSocket implements SparkSocket {
+  /** Bytes of this spark's messages in socket.io's buffer for the session (`manager.closed`)... */
+  private queued = 0;
+  /** ...while that buffer holds this many entries; fewer means a poll took them since. */
+  private queuedEntries = 0;
+
   constructor(
     private readonly socket: ServerSocket,
     private readonly end: (socket: ServerSocket) => void,
@@ -116,12 +135,56 @@ class SocketioSparkSocket implements SparkSocket {
 
   send(payload: string | Buffer | Uint8Array): void {
     // socket.io 0.9 carries text only; bytes travel as their UTF-8 text.
-    this.socket.send(typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+    const text = typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+    const { manager, id } = this.socket;
+    // socket.io writes to an open transport at once and buffers for a closed one (between polls).
+    const direct = manager.transports[id]?.open === true;
+    this.socket.send(text);
+    if (direct) return;
+    // The buffer grows by one entry per write and is swapped for an empty one when a poll takes
+    // it: counting entries keeps the byte count exact without adding up the buffer or keeping a
+    // reference to it.
+    const entries = manager.closed[id]?.length ?? 0;
+    if (entries === 0) this.queued = 0;
+    else if (entries > this.queuedEntries) this.queued += Buffer.byteLength(text);
+    else this.queued = Buffer.byteLength(text);
+    this.queuedEntries = entries;
+  }
+
+  /**
+   * What the client has not received yet, as far as socket.io shows it: the messages waiting for
+   * a polling client's next poll, plus, over WebSocket, the TCP socket's write buffer (socket.io
+   * writes every frame straight to it). A poll response already written is not counted: the
+   * client reads it before it comes back for more, which is what makes the buffer grow.
+   */
+  get bufferedAmount(): number {
+    const { manager, id } = this.socket;
+    const waiting = (manager.closed[id]?.length ?? 0) >= this.queuedEntries ? this.queued : 0;
+    return waiting + (webSocketOf(manager, id)?.writableLength ?? 0);
   }
 
   close(): void {
     this.end(this.socket);
   }
+}
+
+/** The TCP socket of a session's open WebSocket transport, if it has one. */
+function webSocketOf(manager: Manager, id: string): Duplex | undefined {
+  const transport = manager.transports[id];
+  return transport?.open && transport.name === 'websocket' ? transport.socket : undefined;
+}
+
+// A WebSocket session's TCP socket emptied its write buffer.
+function onSocketDrain(this: TrackedSocket): void {
+  this.sioSocket?.spark?.incomingDrain();
+}
+
+/** Tell a session's spark when its WebSocket's write buffer empties (once per TCP socket). */
+function watchWebSocket(socket: ServerSocket): void {
+  const tcp: TrackedSocket | undefined = webSocketOf(socket.manager, socket.id);
+  if (!tcp || tcp.sioSocket) return;
+  tcp.sioSocket = socket;
+  tcp.on('drain', onSocketDrain);
 }
 
 /** socket.io's logger interface, routed to the Primus `log` event at socket.io's own level. */
@@ -346,9 +409,12 @@ export function createServer(context: TransformerContext): TransformerServer {
       },
       new SocketioSparkSocket(socket, endSession),
     );
+    socket.spark = spark;
+    watchWebSocket(socket);
     const onMessage = (data: unknown): void => spark.incomingData(data);
     socket.on('message', onMessage);
     socket.once('disconnect', () => {
+      socket.spark = undefined;
       sockets.delete(socket.id);
       closing.delete(socket.id);
       socket.removeListener('message', onMessage);
@@ -382,10 +448,13 @@ export function createServer(context: TransformerContext): TransformerServer {
         req.on('data', onData);
       }
       gateway.emit('request', req, res);
-      if (closing.size && req.method === 'GET') {
-        // socket.io has handled the poll, and written what was queued for it: end the session.
+      if (req.method === 'GET') {
         const id = sessionOf(req.url, pathname);
-        if (id && closing.has(id)) sockets.get(id)?.disconnect();
+        const socket = id ? sockets.get(id) : undefined;
+        // socket.io has handled the poll, and written what was queued for it: end the session.
+        if (id && closing.has(id)) socket?.disconnect();
+        // The client came back for what waited: a spark that was told to wait may write again.
+        else socket?.spark?.incomingDrain();
       }
     },
     upgrade(req, socket, head) {
@@ -404,6 +473,9 @@ export function createServer(context: TransformerContext): TransformerServer {
         enforceRfc6455(transport.parser, logger);
         flattenParser(transport.parser, socket);
       }
+      // A session that existed before this upgrade (its spark is made on the first transport).
+      const existing = id ? sockets.get(id) : undefined;
+      if (existing) watchWebSocket(existing);
     },
     close() {
       if (closed) return;

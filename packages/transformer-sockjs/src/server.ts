@@ -21,16 +21,33 @@ interface ListenerServer {
   listener(options: ListenerOptions): { getHandler(): Handler };
 }
 
+/** The parts of a sockjs 0.3 receiver (the request or WebSocket a session writes to) used here. */
+interface ReceiverLike {
+  /** `websocket`, `websocket-raw`, `xhr-streaming`, `xhr-polling`, `eventsource`, ... */
+  protocol?: string;
+  /** For the WebSocket receivers: the TCP socket under the WebSocket. */
+  connection?: Duplex | null;
+}
+
 /** The parts of sockjs 0.3's (private) session object that the transformer needs. */
 interface SessionLike {
   /** The session id from the URL (namespaced, see `createServer`); undefined for raw WebSockets. */
   session_id?: string | null;
-  recv: unknown;
+  recv: ReceiverLike | null;
   readyState: number;
+  /**
+   * Messages waiting for the client's next request (polling and streaming transports). sockjs
+   * hands the whole array to a receiver and puts a new, empty one in its place. Raw WebSocket
+   * sessions have none.
+   */
+  send_buffer?: string[];
   didTimeout(): void;
 }
 
 type TrackedConnection = Connection & { spark?: Spark; _session?: SessionLike | null };
+
+/** A WebSocket session's TCP socket, which knows the connection it carries. */
+type TrackedSocket = Duplex & { sockjsConnection?: TrackedConnection };
 
 const CLOSED = 3;
 
@@ -66,11 +83,39 @@ class RequestCarrier {
 
 /** The spark's handle on one SockJS session. */
 class SockjsSparkSocket implements SparkSocket {
-  constructor(private readonly conn: Connection) {}
+  /** Bytes of this spark's messages in the session's `send_buffer`... */
+  private queued = 0;
+  /** ...while that buffer holds this many entries; fewer means sockjs flushed it since. */
+  private queuedEntries = 0;
+
+  constructor(private readonly conn: TrackedConnection) {}
 
   send(payload: string | Buffer | Uint8Array): void {
     // SockJS carries text only; bytes travel as their UTF-8 text (sockjs would write "1,2,3" for a Uint8Array).
-    this.conn.write(typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+    const text = typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+    if (!this.conn.write(text)) return;
+    // Only this spark adds to the buffer, one entry per write, and a flush swaps it for an empty
+    // one: counting entries keeps the byte count exact without adding up the buffer or keeping a
+    // reference to it.
+    const entries = this.conn._session?.send_buffer?.length ?? 0;
+    if (entries === 0) this.queued = 0;
+    else if (entries > this.queuedEntries) this.queued += Buffer.byteLength(text);
+    else this.queued = Buffer.byteLength(text);
+    this.queuedEntries = entries;
+  }
+
+  /**
+   * What the client has not received yet, as far as sockjs shows it: the messages waiting in the
+   * session for the client's next poll or stream, plus, over WebSocket, the TCP socket's write
+   * buffer (sockjs's faye-websocket writes every frame straight to it). What was already written
+   * to a polling or streaming response is not counted: the client has to read it before it comes
+   * back for more, which is what makes the session's buffer grow.
+   */
+  get bufferedAmount(): number {
+    const session = this.conn._session;
+    if (!session) return 0;
+    const waiting = (session.send_buffer?.length ?? 0) >= this.queuedEntries ? this.queued : 0;
+    return waiting + (webSocketOf(session)?.writableLength ?? 0);
   }
 
   close(): void {
@@ -79,12 +124,23 @@ class SockjsSparkSocket implements SparkSocket {
   }
 }
 
+/** The TCP socket of a session that runs over a WebSocket, or undefined for HTTP transports. */
+function webSocketOf(session: SessionLike): Duplex | undefined {
+  const recv = session.recv;
+  if (!recv || (recv.protocol !== 'websocket' && recv.protocol !== 'websocket-raw')) return undefined;
+  return recv.connection ?? undefined;
+}
+
 // Shared listeners (called with `this` = the connection) instead of closures per connection.
 function onData(this: TrackedConnection, message: string): void {
   this.spark?.incomingData(message);
 }
 function onError(this: TrackedConnection, err: unknown): void {
   this.spark?.incomingError(err);
+}
+// A WebSocket session's TCP socket emptied its write buffer.
+function onSocketDrain(this: TrackedSocket): void {
+  this.sockjsConnection?.spark?.incomingDrain();
 }
 function onClose(this: TrackedConnection): void {
   const spark = this.spark;
@@ -171,6 +227,13 @@ export function createServer(context: TransformerContext): TransformerServer {
       { headers, address: conn, query: q === -1 ? '' : url.slice(q + 1), id: conn.id, request },
       new SockjsSparkSocket(conn),
     );
+    // A session opened over WebSocket stays on it; polling and streaming sessions are told in
+    // `request` when the client comes back for what waits.
+    const socket: TrackedSocket | undefined = conn._session ? webSocketOf(conn._session) : undefined;
+    if (socket) {
+      socket.sockjsConnection = conn;
+      socket.on('drain', onSocketDrain);
+    }
     conn.on('data', onData);
     conn.on('error', onError);
     conn.on('close', onClose);
@@ -239,7 +302,12 @@ export function createServer(context: TransformerContext): TransformerServer {
       } finally {
         req.url = url;
       }
-      if (handled) return;
+      if (handled) {
+        // A poll or stream of a session took what was waiting (sockjs flushes synchronously as it
+        // registers the request): a spark that was told to wait may write again.
+        if (key) bySession.get(key)?.spark?.incomingDrain();
+        return;
+      }
       carrier.restore();
       // Primus owns every path that starts with the pathname (`/primusfoo` too), sockjs only the
       // pathname and what lies below it: answer the rest as sockjs answers unknown paths.
