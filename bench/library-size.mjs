@@ -1,6 +1,6 @@
 // Size of the browser library each server hands to browsers, minified with esbuild and gzipped at
 // level 9: the bytes a browser downloads over a compressed connection. Usage:
-//   node library-size.mjs '<json: [{ id, kind, transformerDir? }]>'
+//   node library-size.mjs '<json: [{ id, kind, transformer?, transformerDir? }]>'
 // Prints one JSON array on stdout and exits.
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -26,10 +26,11 @@ async function primusTs(transformerDir) {
   return minifiedGzip(source);
 }
 
-async function primusFamily(name) {
+async function primusFamily(name, transformer = 'websockets') {
   const Primus = require(name);
-  // No heartbeat timer: this server never listens.
-  const primus = new Primus(http.createServer(), { transformer: 'websockets', pingInterval: false });
+  // No heartbeat timer: this server never listens. The library embeds the transformer's client
+  // half (and, for engine.io and sockjs, the framework's browser client).
+  const primus = new Primus(http.createServer(), { transformer, pingInterval: false });
   const source = primus.library();
   return minifiedGzip(source);
 }
@@ -47,7 +48,7 @@ for (const entry of entries) {
   try {
     let size;
     if (entry.kind === 'primus-ts') size = await primusTs(entry.transformerDir);
-    else if (entry.kind === 'primus8') size = await primusFamily('primus');
+    else if (entry.kind === 'primus8') size = await primusFamily('primus', entry.transformer);
     else if (entry.kind === 'happn') size = await primusFamily('happn-primus');
     else if (entry.kind === 'socketio') size = await socketIoClient();
     else continue;

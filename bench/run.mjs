@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { renderChart } from './lib/chart.mjs';
 import { writeDocs } from './lib/docs.mjs';
 import { summarizeProfile } from './lib/profile.mjs';
-import { BASELINE, checkTargets, failures, summarize, tableRows, TARGET_SERVER, LEAN_SERVER, textTable } from './lib/report.mjs';
+import { BASELINE, checkTargets, comparePairs, failures, PAIR_METRICS, pairRows, pairShortfalls, summarize, tableRows, TARGET_SERVER, textTable } from './lib/report.mjs';
 import { METRICS, SCENARIOS, startServer } from './lib/scenarios.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -21,6 +21,8 @@ const HELP = `Usage: node run.mjs [options]
 
   --quick               a short pass (1 round, fewer clients) to check that everything works
   --rounds <n>          alternating rounds per scenario (default 3; 1 with --quick)
+  --other-rounds <n>    rounds for transformers other than websockets, ours and Primus 8's (default 1;
+                        at most --rounds)
   --servers <ids>       comma-separated server ids to run (default: all); the baseline "ws" is always included
   --scenarios <names>   comma-separated, from: ${Object.keys(SCENARIOS).join(', ')}, library (default: all)
   --profile <id>        run one scenario (echo, or the first of --scenarios) against <id> under --cpu-prof
@@ -42,8 +44,8 @@ const CONFIGS = {
     broadcast: { clients: 1000, count: 100, timeoutMs: 10_000 },
     setup: { count: 1500, concurrency: 50 },
     idle: { count: 10_000, rounds: 1 },
-    // Transformers the targets are not about run one round, so each one that joins adds minutes,
-    // not a third of the run.
+    // Transformers the targets are not about (ours and Primus 8's) run one round, so each one
+    // that joins adds minutes, not a third of the run.
     otherTransformerRounds: 1,
   },
   quick: {
@@ -87,6 +89,13 @@ async function discoverTransformers() {
   return { found, skipped };
 }
 
+/**
+ * Primus 8's transformers other than websockets (which `primus8` covers). Each runs as
+ * `primus8/<name>` next to `primus-ts/<name>` when that one is built, so every transformer of
+ * ours is measured against Primus 8 with the same framework.
+ */
+const PRIMUS8_TRANSFORMERS = ['browserchannel', 'engine.io', 'faye', 'sockjs'];
+
 function serverList(transformers) {
   return [
     { id: BASELINE, label: 'ws 8 (raw)', kind: 'raw', file: 'raw-ws', args: [], wire: 'json', path: '/' },
@@ -96,11 +105,13 @@ function serverList(transformers) {
       kind: 'primus-ts',
       file: 'primus-ts',
       args: ['--transformer', t.dir],
+      transformer: t.name,
       transformerDir: t.dir,
       // Raw ws clients speak the websockets transformer's frames; other transformers frame
       // messages their own way, so their own client drives them.
       wire: t.name === 'websockets' ? 'json' : 'client',
       path: '/primus',
+      otherTransformer: t.name !== 'websockets',
     })),
     // The same server without `spark.request` kept after `connection`: only memory differs.
     ...transformers
@@ -116,14 +127,53 @@ function serverList(transformers) {
         path: '/primus',
         scenarios: ['idle'],
       })),
-    { id: 'primus8', label: 'Primus 8.0.9', kind: 'primus8', file: 'primus8', args: [], wire: 'json', path: '/primus' },
+    { id: 'primus8', label: 'Primus 8.0.9', kind: 'primus8', file: 'primus8', args: [], transformer: 'websockets', wire: 'json', path: '/primus' },
+    // Other transformers frame messages their own way and Primus 8 has its own heartbeat, so
+    // Primus 8's own client drives them, over the same framework client as ours. Their heartbeat
+    // runs every 10 minutes, as ours is told to in the connect query: with the 30 s default, one
+    // ping to thousands of long-polling connections (and their pongs, each a request) lands in
+    // the middle of the idle scenario's handshakes on a loaded machine and stalls some past the
+    // connect timeout. Primus 8 keeps one heartbeat timer for all sparks, so memory per
+    // connection does not depend on the interval.
+    ...transformers
+      .filter((t) => PRIMUS8_TRANSFORMERS.includes(t.name))
+      .map((t) => ({
+        id: `primus8/${t.name}`,
+        label: `Primus 8.0.9 (${t.name})`,
+        kind: 'primus8',
+        file: 'primus8',
+        args: ['--transformer', t.name, '--ping-interval', '600000'],
+        transformer: t.name,
+        wire: 'primus8-client',
+        path: '/primus',
+        otherTransformer: true,
+      })),
     { id: 'happn', label: 'happn-primus 6.0.1', kind: 'happn', file: 'happn', args: [], wire: 'json', path: '/primus' },
     { id: 'socketio', label: 'Socket.IO 4 (ws only)', kind: 'socketio', file: 'socketio', args: [], wire: 'eio', path: '/socket.io' },
   ];
 }
 
+/**
+ * The order servers run in within a round: as listed, except that Primus 8 with a transformer
+ * other than websockets runs right after ours with the same transformer. The two sides of each
+ * per-transformer ratio are then measured seconds apart, not minutes, which matters on a shared
+ * machine whose load changes. Tables keep the listed order.
+ */
+function runOrder(servers) {
+  const partnerOf = (s) => (s.kind === 'primus-ts' ? servers.find((p) => p.kind === 'primus8' && p.transformer === s.transformer && p.transformer !== 'websockets') : undefined);
+  const partners = new Set(servers.map(partnerOf).filter(Boolean));
+  const order = [];
+  for (const server of servers) {
+    if (partners.has(server)) continue;
+    order.push(server);
+    const partner = partnerOf(server);
+    if (partner) order.push(partner);
+  }
+  return order;
+}
+
 function libraryEntries(servers) {
-  return servers.filter((s) => s.kind !== 'raw' && !s.scenarios).map((s) => ({ id: s.id, kind: s.kind, transformerDir: s.transformerDir }));
+  return servers.filter((s) => s.kind !== 'raw' && !s.scenarios).map((s) => ({ id: s.id, kind: s.kind, transformer: s.transformer, transformerDir: s.transformerDir }));
 }
 
 function measureLibraries(servers) {
@@ -167,13 +217,13 @@ function describeCell(cell) {
   const m = cell.metrics;
   switch (cell.scenario) {
     case 'echo':
-      return `${Math.round(m.echoPerCpuSec)} echoes/CPU-s, ${Math.round(m.echoPerSec)}/s, server CPU ${Math.round(m.echoServerCpu)}%`;
+      return `${Math.round(m.echoPerCpuSec)} echoes/CPU-s, ${Math.round(m.echoPerSec)}/s, server CPU ${Math.round(m.echoServerCpu)}%, load generator CPU ${Math.round(m.clientCpu)}%`;
     case 'latency':
-      return `p50 ${Math.round(m.rttP50Us)} µs, p99 ${Math.round(m.rttP99Us)} µs (${m.samples} samples)`;
+      return `p50 ${Math.round(m.rttP50Us)} µs, p99 ${Math.round(m.rttP99Us)} µs (${m.samples} samples), load generator CPU ${Math.round(m.clientCpu)}%`;
     case 'broadcast':
-      return `${Math.round(m.deliveriesPerCpuSec)} deliveries/CPU-s, ${Math.round(m.deliveriesPerSec)}/s, last delivery p50 ${m.ttldP50Ms.toFixed(2)} ms`;
+      return `${Math.round(m.deliveriesPerCpuSec)} deliveries/CPU-s, ${Math.round(m.deliveriesPerSec)}/s, last delivery p50 ${m.ttldP50Ms.toFixed(2)} ms, load generator CPU ${Math.round(m.clientCpu)}%`;
     case 'setup':
-      return `${Math.round(m.setupPerSec)} connections/s, ${Math.round(m.setupCpuUs)} µs server CPU each`;
+      return `${Math.round(m.setupPerSec)} connections/s, ${Math.round(m.setupCpuUs)} µs server CPU each, load generator ${Math.round(m.setupClientCpuUs)} µs each (${Math.round(m.clientCpu)}%)`;
     case 'idle':
       return `heap ${Math.round(m.heapPerConn)} B, RSS ${Math.round(m.rssPerConn)} B per connection`;
     default:
@@ -188,6 +238,7 @@ async function main() {
     options: {
       quick: { type: 'boolean', default: false },
       rounds: { type: 'string' },
+      'other-rounds': { type: 'string' },
       servers: { type: 'string' },
       scenarios: { type: 'string' },
       profile: { type: 'string' },
@@ -218,6 +269,8 @@ async function main() {
 
   const cfg = { ...structuredClone(values.quick ? CONFIGS.quick : CONFIGS.full), payload: PAYLOAD };
   if (values.rounds) cfg.rounds = Math.max(1, Number.parseInt(values.rounds, 10) || 1);
+  if (values['other-rounds']) cfg.otherTransformerRounds = Math.max(1, Number.parseInt(values['other-rounds'], 10) || 1);
+  cfg.otherTransformerRounds = Math.min(cfg.otherTransformerRounds, cfg.rounds);
   let scenarios = [...Object.keys(SCENARIOS), 'library'];
   if (values.scenarios) {
     scenarios = values.scenarios.split(',').map((s) => s.trim());
@@ -243,15 +296,16 @@ async function main() {
 
   const cells = [];
   const wall = Date.now();
+  const order = runOrder(servers);
   for (const scenario of scenarios.filter((s) => s !== 'library')) {
     const rounds = scenario === 'idle' ? Math.min(cfg.rounds, cfg.idle.rounds) : cfg.rounds;
     for (let round = 0; round < rounds; round++) {
-      for (const server of servers) {
+      for (const server of order) {
         if (server.scenarios && !server.scenarios.includes(scenario)) continue;
-        if (server.kind === 'primus-ts' && server.id !== TARGET_SERVER && server.id !== LEAN_SERVER && round >= cfg.otherTransformerRounds) continue;
+        if (server.otherTransformer && round >= cfg.otherTransformerRounds) continue;
         const cell = await runCell(server, scenario, round, cfg, {});
         cells.push(cell);
-        console.log(`  ${scenario.padEnd(9)} r${round + 1} ${server.id.padEnd(22)} ${describeCell(cell)}  [${(cell.ms / 1000).toFixed(1)} s]`);
+        console.log(`  ${scenario.padEnd(9)} r${round + 1} ${server.id.padEnd(24)} ${describeCell(cell)}  [${(cell.ms / 1000).toFixed(1)} s]`);
       }
     }
   }
@@ -270,7 +324,7 @@ async function main() {
     complete,
     env,
     config: { ...cfg, payloadBytes: Buffer.byteLength(JSON.stringify(PAYLOAD)) },
-    servers: servers.map(({ id, label, kind, wire }) => ({ id, label, kind, wire })),
+    servers: servers.map(({ id, label, kind, wire, transformer }) => ({ id, label, kind, wire, transformer })),
     cells,
     library,
   };
@@ -285,7 +339,8 @@ async function main() {
 function publish(run, outDir, docs, writeLatest = true) {
   run.summary = summarize(run.cells, run.servers, run.library);
   run.targets = checkTargets(run.summary);
-  const { servers, summary, targets } = run;
+  run.pairs = comparePairs(run.cells, run.servers);
+  const { servers, summary, targets, pairs } = run;
 
   const header = ['', ...servers.map((s) => s.label)];
   console.log(`\n${textTable(header, tableRows(servers, summary, Object.keys(METRICS)))}\n`);
@@ -293,6 +348,12 @@ function publish(run, outDir, docs, writeLatest = true) {
   for (const t of targets) {
     const measured = t.library ? `${t.measured} bytes` : `${Number.isFinite(t.measured) ? t.measured.toFixed(3) : '-'}×`;
     console.log(`  ${t.met ? 'MET    ' : 'NOT MET'}  ${t.text}: ${t.failure ? `failed (${t.failure})` : measured}`);
+  }
+  if (pairs.length) {
+    console.log('\nPer transformer: @primus/core vs Primus 8 with the same transformer (ours ÷ Primus 8 in the same round, median over rounds; "ahead" = ours is better):\n');
+    console.log(textTable(['Transformer', ...PAIR_METRICS.map((m) => m.short)], pairRows(pairs)).replace(/^/gm, '  '));
+    const behind = pairShortfalls(pairs);
+    console.log(behind.length ? `\n  Behind Primus 8 (ours vs Primus 8):\n    ${behind.join('\n    ')}` : '\n  Ahead of Primus 8 on every figure.');
   }
   const failed = failures(run.cells);
   if (failed.length) console.log(`\nFailures (reported instead of numbers):\n  ${failed.join('\n  ')}`);

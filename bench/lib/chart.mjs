@@ -1,7 +1,9 @@
 // The results chart: one SVG, built as a plain string, with a small panel per headline figure.
 // Each panel shows every server as a bar relative to raw ws (1.0), the target as a dashed line,
-// and the absolute figure next to each bar, so the whole run reads at a glance.
-import { TARGET_SERVER } from './report.mjs';
+// and the absolute figure next to each bar, so the whole run reads at a glance. Primus 8 with
+// transformers other than websockets gets no bars (four more per panel would bury the rest); a
+// grid at the bottom shows @primus/core against Primus 8 per transformer instead.
+import { comparePairs, isPrimus8Extra, PAIR_METRICS, TARGET_SERVER } from './report.mjs';
 import { metricScenario } from './scenarios.mjs';
 import { human, kb } from './stats.mjs';
 
@@ -116,9 +118,40 @@ function panel(p, servers, summary, x0, y0) {
   return { svg: out.join('\n'), height };
 }
 
+const PAIR_LABEL_W = 130;
+const PAIR_ROW_H = 22;
+
+/** A grid of ours ÷ Primus 8 per transformer and metric, green where ours is ahead, red where behind. */
+function pairPanel(pairs, x0, y0) {
+  const width = COLUMNS * PANEL_W - 10;
+  const out = [];
+  const height = HEAD_H + PAIR_ROW_H * (pairs.length + 1) + FOOT_H;
+  out.push(`<rect x="${x0}" y="${y0}" width="${width}" height="${height}" rx="6" fill="#ffffff" stroke="#e5e7eb"/>`);
+  out.push(text(x0 + 12, y0 + 20, '@primus/core ÷ Primus 8 with the same transformer', 'font-size="14" font-weight="600" fill="#111827"'));
+  out.push(text(x0 + 12, y0 + 36, 'same round; green: ours ahead, red: ours behind', 'font-size="11" fill="#6b7280"'));
+  const colW = (width - 24 - PAIR_LABEL_W) / PAIR_METRICS.length;
+  const cellX = (i) => x0 + 12 + PAIR_LABEL_W + i * colW;
+  let y = y0 + HEAD_H;
+  PAIR_METRICS.forEach((m, i) => {
+    out.push(text(cellX(i) + colW / 2, y + 14, m.short, 'font-size="11" font-weight="600" text-anchor="middle" fill="#374151"'));
+  });
+  for (const pair of pairs) {
+    y += PAIR_ROW_H;
+    out.push(text(x0 + 12, y + 14, pair.transformer, 'font-size="12" fill="#111827"'));
+    PAIR_METRICS.forEach(({ metric }, i) => {
+      const m = pair.metrics[metric];
+      const [fill, ink, label] = !m ? ['#f3f4f6', '#6b7280', '-'] : m.failure ? ['#f3f4f6', '#b91c1c', 'FAILED'] : m.ahead ? ['#dcfce7', '#166534', `${m.ratio.toFixed(2)}×`] : ['#fee2e2', '#991b1b', `${m.ratio.toFixed(2)}×`];
+      out.push(`<rect x="${(cellX(i) + 3).toFixed(1)}" y="${y + 1}" width="${(colW - 6).toFixed(1)}" height="${PAIR_ROW_H - 4}" rx="3" fill="${fill}"/>`);
+      out.push(text(cellX(i) + colW / 2, y + 14, label, `font-size="11" font-weight="600" text-anchor="middle" fill="${ink}"`));
+    });
+  }
+  return { svg: out.join('\n'), height };
+}
+
 /** The whole chart for a summarized run. */
 export function renderChart(run) {
-  const { servers, summary } = run;
+  const { summary } = run;
+  const servers = run.servers.filter((s) => !isPrimus8Extra(s));
   const parts = [];
   const columnY = new Array(COLUMNS).fill(64);
   PANELS.forEach((p, i) => {
@@ -128,6 +161,12 @@ export function renderChart(run) {
     parts.push(svg);
     columnY[column] += height + 12;
   });
+  const pairs = run.pairs ?? comparePairs(run.cells, run.servers);
+  if (pairs.length) {
+    const { svg, height } = pairPanel(pairs, 10, Math.max(...columnY));
+    parts.push(svg);
+    columnY.fill(Math.max(...columnY) + height + 12);
+  }
   const height = Math.max(...columnY) + 4;
   const subtitle = `${run.env.cpuModel} × ${run.env.cpus}, Node ${run.env.node}, ${run.config.rounds} alternating round(s), ${run.startedAt.slice(0, 10)}${run.env.noisy ? ' (shared machine: noisy)' : ''}`;
   return [

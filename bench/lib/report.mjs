@@ -126,3 +126,115 @@ export function markdownTable(header, rows) {
 export function failures(cells) {
   return cells.filter((c) => !c.ok).map((c) => `${c.server} / ${c.scenario} / round ${c.round + 1}: ${c.failure}`);
 }
+
+/**
+ * The per-transformer comparison: @primus/core against Primus 8 running the same transformer.
+ * `short` is the column heading.
+ */
+export const PAIR_METRICS = [
+  { metric: 'echoPerCpuSec', short: 'Echo /CPU-s' },
+  { metric: 'rttP99Us', short: 'Round trip p99' },
+  { metric: 'deliveriesPerCpuSec', short: 'Broadcast /CPU-s' },
+  { metric: 'setupPerSec', short: 'Setup /s' },
+  { metric: 'setupCpuUs', short: 'Setup CPU /conn' },
+  { metric: 'heapPerConn', short: 'Heap /idle conn' },
+];
+
+/**
+ * The transformer a server runs. Runs saved before servers recorded it are read from the id:
+ * `primus8` is Primus 8 with websockets, `primus8/<name>` and `primus-ts/<name>` the others.
+ */
+export function transformerOf(server) {
+  if (server.transformer) return server.transformer;
+  if (server.id === 'primus8') return 'websockets';
+  if (server.kind === 'primus8' || server.kind === 'primus-ts') return server.id.split('/')[1];
+  return undefined;
+}
+
+/** Primus 8 with a transformer other than websockets: measured for the per-transformer comparison only. */
+export function isPrimus8Extra(server) {
+  return server.kind === 'primus8' && transformerOf(server) !== 'websockets';
+}
+
+/**
+ * For every transformer both @primus/core and Primus 8 ran: ours ÷ Primus 8 for each of
+ * PAIR_METRICS, taken round by round (both sides from the same round) and then the median, with
+ * whether ours is ahead (better in the metric's direction).
+ */
+export function comparePairs(cells, servers) {
+  const pairs = [];
+  for (const ours of servers) {
+    // The lean variant differs from primus-ts/websockets in memory only; it is not a transformer.
+    if (ours.kind !== 'primus-ts' || ours.scenarios || ours.id.endsWith('-lean')) continue;
+    const transformer = transformerOf(ours);
+    const theirs = servers.find((s) => s.kind === 'primus8' && transformerOf(s) === transformer);
+    if (!theirs) continue;
+    const metrics = {};
+    for (const { metric } of PAIR_METRICS) {
+      const scenario = metricScenario(metric);
+      const mine = cells.filter((c) => c.server === ours.id && c.scenario === scenario);
+      const other = cells.filter((c) => c.server === theirs.id && c.scenario === scenario);
+      if (!mine.length || !other.length) continue;
+      const failed = mine.find((c) => !c.ok) ?? other.find((c) => !c.ok);
+      if (failed) {
+        metrics[metric] = { failure: `${failed.server}: ${failed.failure}` };
+        continue;
+      }
+      const ratios = [];
+      for (const c of mine) {
+        const o = other.find((x) => x.round === c.round);
+        if (o) ratios.push(c.metrics[metric] / o.metrics[metric]);
+      }
+      const ratio = median(ratios);
+      if (!Number.isFinite(ratio)) continue;
+      const better = METRICS[metric].better;
+      metrics[metric] = {
+        ratio,
+        ours: median(mine.map((c) => c.metrics[metric])),
+        theirs: median(other.map((c) => c.metrics[metric])),
+        rounds: ratios.length,
+        ratios,
+        ahead: better === 'higher' ? ratio > 1 : ratio < 1,
+      };
+    }
+    pairs.push({ transformer, ours: ours.id, theirs: theirs.id, metrics });
+  }
+  return pairs;
+}
+
+/**
+ * Rows of the per-transformer table: one per transformer, one cell per PAIR_METRICS entry, as
+ * "1.23× ahead" / "0.87× behind" (ours ÷ Primus 8). `behind` formats the word for a figure where
+ * ours is behind, so Markdown can bold it.
+ */
+export function pairRows(pairs, { behind = (w) => w } = {}) {
+  return pairs.map((pair) => [
+    pair.transformer,
+    ...PAIR_METRICS.map(({ metric }) => {
+      const m = pair.metrics[metric];
+      if (!m) return '-';
+      if (m.failure) return 'FAILED';
+      return `${m.ratio.toFixed(2)}× ${m.ahead ? 'ahead' : behind('behind')}`;
+    }),
+  ]);
+}
+
+/** The figures where ours is behind (or failed), one line each, for the terminal and the docs. */
+export function pairShortfalls(pairs) {
+  const lines = [];
+  for (const pair of pairs) {
+    for (const { metric } of PAIR_METRICS) {
+      const m = pair.metrics[metric];
+      if (!m) continue;
+      const label = METRICS[metric].label.charAt(0).toLowerCase() + METRICS[metric].label.slice(1);
+      if (m.failure) lines.push(`${pair.transformer}: ${label} failed (${m.failure})`);
+      else if (!m.ahead) {
+        // The ratio is the median of same-round ratios, which can differ from the ratio of the
+        // two medians shown; with several rounds, each round's ratio shows how steady it is.
+        const rounds = m.ratios?.length > 1 ? `; by round ${m.ratios.map((r) => `${r.toFixed(2)}×`).join(', ')}` : '';
+        lines.push(`${pair.transformer}: ${label} ${m.ratio.toFixed(2)}× (${formatValue(metric, m.ours)} vs ${formatValue(metric, m.theirs)}${rounds})`);
+      }
+    }
+  }
+  return lines;
+}

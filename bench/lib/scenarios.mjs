@@ -57,7 +57,7 @@ export async function startServer(server, { payload, profileDir, lifetimeMs }) {
 }
 
 function startLoad(name, server, port, params) {
-  const target = { port, wire: server.wire, path: server.path, transformerDir: server.transformerDir };
+  const target = { port, wire: server.wire, path: server.path, transformerDir: server.transformerDir, transformer: server.transformer };
   return new Child(loadFile(name), [JSON.stringify({ ...params, target })], { label: `load ${name} for ${server.id}` });
 }
 
@@ -92,6 +92,8 @@ async function echo(server, child, cfg) {
       echoPerCpuSec: res.echoes / (cpu / 1e6),
       echoPerSec: res.echoes / (res.wallUs / 1e6),
       echoServerCpu: (100 * cpu) / res.wallUs,
+      // Not a headline figure: the load generator's CPU use, to tell a client-bound rate apart.
+      clientCpu: (100 * res.clientCpuUs) / res.wallUs,
       echoes: res.echoes,
       verified: res.verified,
     };
@@ -107,7 +109,7 @@ async function latency(server, child, cfg) {
   const load = startLoad('echo', server, child.port, params);
   try {
     const res = await result(load, params.lifetimeMs + 5000);
-    return { rttP50Us: res.rtt.p50Us, rttP99Us: res.rtt.p99Us, rttP999Us: res.rtt.p999Us, samples: res.rtt.samples, verified: res.verified };
+    return { rttP50Us: res.rtt.p50Us, rttP99Us: res.rtt.p99Us, rttP999Us: res.rtt.p999Us, samples: res.rtt.samples, clientCpu: (100 * res.clientCpuUs) / res.wallUs, verified: res.verified };
   } finally {
     await load.stop(1000);
   }
@@ -144,6 +146,7 @@ async function broadcast(server, child, cfg) {
       ttldP50Ms: res.ttld.p50Us / 1000,
       ttldP99Ms: res.ttld.p99Us / 1000,
       sendLoopP50Us: loops[loops.length >> 1],
+      clientCpu: (100 * res.clientCpuUs) / res.clientWallUs,
       deliveries: res.deliveries,
     };
   } finally {
@@ -159,7 +162,14 @@ async function setup(server, child, cfg) {
     const marks = sampleAtMarks(load, child);
     const res = await result(load, 125_000);
     const cpu = cpuUs(await marks.end) - cpuUs(await marks.start);
-    return { setupPerSec: res.connections / (res.wallUs / 1e6), setupCpuUs: cpu / res.connections, connections: res.connections };
+    return {
+      setupPerSec: res.connections / (res.wallUs / 1e6),
+      setupCpuUs: cpu / res.connections,
+      // Not headline figures: the load generator's CPU per connection and its CPU use.
+      setupClientCpuUs: res.clientCpuUs / res.connections,
+      clientCpu: (100 * res.clientCpuUs) / res.wallUs,
+      connections: res.connections,
+    };
   } finally {
     await load.stop(1000);
   }

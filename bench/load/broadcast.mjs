@@ -47,14 +47,22 @@ run(async (p) => {
   process.on('message', (msg) => {
     if (msg?.cmd === 'status') send({ type: 'status', seq: msg.seq, reached: received[msg.seq] ?? 0, of: p.clients });
   });
+  const startCpu = process.cpuUsage();
+  const readyUs = nowUs();
   send({ type: 'ready' });
   await Promise.race([allDelivered, failure.promise]);
+  const cpu = process.cpuUsage(startCpu);
+  const doneUs = nowUs();
   closeAll(conns);
 
   const sorted = [...ttld].sort((a, b) => a - b);
   return {
     deliveries: p.count * p.clients,
     wallUs: lastDeliveryUs - firstSendUs,
+    // The load generator's CPU time and wall time from ready to the last delivery: what
+    // receiving cost the clients, and whether they kept up.
+    clientCpuUs: cpu.user + cpu.system,
+    clientWallUs: doneUs - readyUs,
     ttld: { p50Us: percentile(sorted, 50), p99Us: percentile(sorted, 99), maxUs: sorted[sorted.length - 1] },
   };
 });

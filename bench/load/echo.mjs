@@ -3,7 +3,10 @@
 // anything else, and any message still missing after the drain, fails the run.
 //
 // Timeline: warm-up, mark "start", measure, mark "end", drain. The orchestrator samples the
-// server's CPU time at each mark, so echoes between the marks divide by server CPU-seconds.
+// server's CPU time at each mark, so echoes between the marks divide by server CPU-seconds. The
+// load generator's own CPU time between the marks is reported too: where the server is far from
+// saturated, it shows whether the client side (a client library, for transformers other than
+// websockets) was what limited the rate.
 import { closeAll, connector, openMany } from './wire.mjs';
 import { failureSignal, nowUs, percentile, run, send } from './common.mjs';
 
@@ -79,11 +82,13 @@ run(async (p) => {
   await within(new Promise(() => {}), p.warmupMs, failure);
   const startCount = echoed;
   const startUs = nowUs();
+  const startCpu = process.cpuUsage();
   send({ type: 'mark', name: 'start' });
   measuring = true;
   await within(new Promise(() => {}), p.measureMs, failure);
   const endCount = echoed;
   const endUs = nowUs();
+  const cpu = process.cpuUsage(startCpu);
   send({ type: 'mark', name: 'end' });
   measuring = false;
   sending = false;
@@ -94,7 +99,7 @@ run(async (p) => {
   }
   closeAll(conns);
 
-  const result = { echoes: endCount - startCount, wallUs: endUs - startUs, verified: echoed };
+  const result = { echoes: endCount - startCount, wallUs: endUs - startUs, clientCpuUs: cpu.user + cpu.system, verified: echoed };
   if (latency) {
     rtts.sort((a, b) => a - b);
     result.rtt = { samples: rtts.length, p50Us: percentile(rtts, 50), p99Us: percentile(rtts, 99), p999Us: percentile(rtts, 99.9), maxUs: rtts[rtts.length - 1] };

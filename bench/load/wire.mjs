@@ -11,9 +11,16 @@
 //             is the heartbeat, an event is `42["m",<json>]`.
 // - "client": any other @primus/core transformer, through the client that transformer ships
 //             (its own framing is the transformer's business, not the benchmark's).
+// - "primus8-client": Primus 8 with a transformer other than websockets, through Primus 8's own
+//             Node client (`Primus.createSocket`), which runs over the same framework client
+//             library as ours (engine.io-client, sockjs-client, faye-websocket, browserchannel)
+//             and speaks Primus 8's heartbeat (it answers `primus::ping` by itself).
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
+
+const require = createRequire(import.meta.url);
 
 const EVENT_PREFIX = '42["m",';
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -115,6 +122,7 @@ function openEio(base) {
   });
 }
 
+/** A connection through a Primus client (ours or Primus 8's): both have `write`, `end` and the same events. */
 class ClientConnection {
   constructor(socket) {
     this.socket = socket;
@@ -137,28 +145,79 @@ class ClientConnection {
   }
 }
 
+/**
+ * Open a Primus client socket and resolve once it is open. Messages arrive decoded; they are
+ * encoded again so the scenarios compare the exact text, the same work for every client.
+ */
+function openClient(Socket, url, options) {
+  return new Promise((resolve, reject) => {
+    const socket = new Socket(url, options);
+    const conn = new ClientConnection(socket);
+    socket.on('open', () => resolve(conn));
+    socket.on('data', (data) => conn.onmessage(JSON.stringify(data)));
+    socket.on('error', (err) => reject(err));
+    socket.on('end', () => {
+      reject(new Error('ended during the handshake'));
+      if (!conn.closing) conn.onclose?.('connection ended unexpectedly');
+    });
+  });
+}
+
 async function clientFactory(transformerDir) {
   const { Primus } = await import('@primus/core');
   const mod = await import(pathToFileURL(join(transformerDir, 'dist/index.js')).href);
   const Socket = Primus.createSocket({ transformer: mod.default ?? mod });
-  return (base) =>
-    new Promise((resolve, reject) => {
-      // The same heartbeat as PRIMUS_QUERY; no reconnects, a lost connection is a failure.
-      const socket = new Socket(base, { ping: 600000, pong: 60000, strategy: false, timeout: CONNECT_TIMEOUT_MS });
-      const conn = new ClientConnection(socket);
-      socket.on('open', () => resolve(conn));
-      socket.on('data', (data) => conn.onmessage(JSON.stringify(data)));
-      socket.on('error', (err) => reject(err));
-      socket.on('end', () => {
-        reject(new Error('ended during the handshake'));
-        if (!conn.closing) conn.onclose?.('connection ended unexpectedly');
-      });
-    });
+  // The same heartbeat as PRIMUS_QUERY; no reconnects, a lost connection is a failure.
+  const options = { ping: 600000, pong: 60000, strategy: false, timeout: CONNECT_TIMEOUT_MS };
+  return (url) => openClient(Socket, url, options);
+}
+
+/**
+ * The framework client each Primus 8 transformer is expected to run on, resolved from Primus 8's
+ * own dependencies. Its client looks for browser globals first (faye takes a global `WebSocket`
+ * when there is one), so the first connection checks which library it really got.
+ */
+function primus8Framework(transformer) {
+  const fromPrimus = createRequire(require.resolve('primus'));
+  switch (transformer) {
+    case 'engine.io':
+      return fromPrimus('engine.io-client').Socket;
+    case 'sockjs':
+      return fromPrimus('sockjs-client');
+    case 'faye':
+      return fromPrimus('faye-websocket').Client;
+    case 'browserchannel':
+      return fromPrimus('browserchannel').BCSocket;
+    default:
+      throw new Error(`no Primus 8 client for the ${transformer} transformer in this benchmark`);
+  }
+}
+
+function primus8ClientFactory(transformer) {
+  const Primus = require('primus');
+  const Socket = Primus.createSocket({ transformer, parser: 'json' });
+  const Framework = primus8Framework(transformer);
+  // Default client options otherwise. No reconnects: a lost connection is a failure. The server
+  // pings every 10 minutes (see run.mjs); the client waits 1.5 times that for a ping, as Primus 8
+  // sets it in the library it serves to browsers (createSocket leaves it at 45 s).
+  const options = { strategy: false, timeout: CONNECT_TIMEOUT_MS, pingTimeout: 900_000 };
+  let checked = false;
+  return async (url) => {
+    const conn = await openClient(Socket, url, options);
+    if (!checked) {
+      checked = true;
+      if (!(conn.socket.socket instanceof Framework)) {
+        conn.terminate();
+        throw new Error(`Primus 8's ${transformer} client is not running on the expected framework client (${conn.socket.socket?.constructor?.name})`);
+      }
+    }
+    return conn;
+  };
 }
 
 /**
  * A function that opens one connection to the server described by `target`
- * (`{ port, wire, path, transformerDir }`).
+ * (`{ port, wire, path, transformerDir, transformer }`).
  */
 export async function connector(target) {
   const base = `ws://127.0.0.1:${target.port}`;
@@ -171,6 +230,10 @@ export async function connector(target) {
       return () => openEio(base);
     case 'client': {
       const open = await clientFactory(target.transformerDir);
+      return () => open(`http://127.0.0.1:${target.port}`);
+    }
+    case 'primus8-client': {
+      const open = primus8ClientFactory(target.transformer);
       return () => open(`http://127.0.0.1:${target.port}`);
     }
     default:
