@@ -4,8 +4,9 @@
  * Node's HTTP server accepts the TCP connection and parses the upgrade request. This binding
  * duplicates the socket's descriptor and hands it, together with the request bytes, to
  * libwebsockets, which performs the WebSocket handshake and everything after it (framing,
- * masking, fragmentation, permessage-deflate, ping/pong, the close handshake). libwebsockets runs
- * on Node's own libuv loop (a "foreign loop"), so every callback arrives on the JavaScript thread.
+ * masking, fragmentation, permessage-deflate, ping/pong, the close handshake); JavaScript then
+ * closes Node's own descriptor, so a connection holds one. libwebsockets runs on Node's own libuv
+ * loop (a "foreign loop"), so every callback arrives on the JavaScript thread.
  *
  * One libwebsockets context serves a whole Node environment and lives as long as it does; each
  * Primus server is a vhost in it. (Tearing a context down while the process goes on is not safe
@@ -13,7 +14,7 @@
  * time a loop iteration later, when the number may belong to a new socket.)
  *
  * The JavaScript boundary is small on purpose: a connection is a number, and everything the
- * connections report (open, text, binary, error, close) is appended to one array that JavaScript
+ * connections report (open, text, binary, ping, error, close) is appended to one array that JavaScript
  * receives once per loop iteration. JavaScript therefore never runs inside a libwebsockets
  * callback, so nothing it calls back into (send, close, terminate) can re-enter libwebsockets for
  * a connection that is half way through being serviced.
@@ -23,6 +24,7 @@
 #include <libwebsockets.h>
 #include <uv.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,7 +32,13 @@
 #include <unistd.h>
 
 /* Event types, as JavaScript sees them. */
-enum { EV_OPEN = 1, EV_TEXT = 2, EV_BINARY = 3, EV_ERROR = 4, EV_CLOSE = 5 };
+enum { EV_OPEN = 1, EV_TEXT = 2, EV_BINARY = 3, EV_ERROR = 4, EV_CLOSE = 5, EV_PING = 6 };
+
+/* What adopt() returns instead of an id when it took nothing over. */
+enum { ADOPT_REFUSED = -1, ADOPT_NO_DESCRIPTOR = -2, ADOPT_NO_MEMORY = -3 };
+
+/* The first byte of a pong frame's header: FIN and opcode 0xA (RFC 6455, sections 5.2 and 5.5.3). */
+#define PONG_HEADER 0x8a
 
 /* Work a connection waits for in the idle phase, outside every libwebsockets callback. */
 enum { PENDING_KICK = 1, PENDING_CLOSE = 2 };
@@ -257,6 +265,11 @@ static void on_idle(uv_idle_t *handle) {
 static void schedule_flush(server_t *s) {
   if (s->flush_scheduled || s->js_gone) return;
   s->flush_scheduled = 1;
+  /* Events waiting for JavaScript keep the loop alive until they are delivered: a connection's
+   * last event (its close) comes from a uv close callback, after which nothing of the
+   * connection's own is left on the loop, and Node's socket object has no handle that would
+   * keep the process running until the spark has ended. */
+  uv_ref((uv_handle_t *)&s->check);
   uv_check_start(&s->check, on_check);
   uv_idle_start(&s->idle, on_idle);
 }
@@ -373,6 +386,7 @@ static void flush_events(server_t *s) {
   if (s->flush_scheduled) {
     s->flush_scheduled = 0;
     uv_check_stop(&s->check);
+    uv_unref((uv_handle_t *)&s->check);
   }
   napi_env env = s->env;
   s->flushing = 1;
@@ -500,6 +514,27 @@ static int write_queue(conn_t *c) {
 
 /* ---- the libwebsockets protocol callback ---- */
 
+/*
+ * libwebsockets answers a ping frame with a pong on its own and tells the protocol nothing, yet a
+ * ping has to reset the spark's heartbeat, as it does with the websockets transformer. What can be
+ * seen is the pong: libwebsockets 4.1 writes it from the buffer lws_get_close_payload() points
+ * into, and, as for every lws_write(), puts the frame header in the LWS_PRE bytes before it. A
+ * pong header there means a pong went out since the last look; clearing it (libwebsockets writes
+ * that byte afresh for every frame it sends from the buffer) makes the next one visible again.
+ * After sending a pong libwebsockets always offers the connection a writable callback, where this
+ * is checked, so pings are seen on busy connections too. Several pings answered between two
+ * callbacks count once, which is all a heartbeat needs. A libwebsockets that sends pongs from
+ * another buffer never shows the header here: ping frames then do not count, and nothing else
+ * changes.
+ */
+static void check_pong(server_t *s, conn_t *c) {
+  if (c->state != CONN_OPEN) return;
+  unsigned char *payload = lws_get_close_payload(c->wsi);
+  if (!payload || payload[-2] != PONG_HEADER) return;
+  payload[-2] = 0;
+  push_simple(s, EV_PING, c, NULL);
+}
+
 static int fail_receive(conn_t *c, const char *error, uint16_t code) {
   c->error = error;
   free(c->rx);
@@ -605,7 +640,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     break;
 
   case LWS_CALLBACK_SERVER_WRITEABLE:
-    if (c) ret = write_queue(c);
+    if (c) {
+      check_pong(s, c);
+      ret = write_queue(c);
+    }
     break;
 
   case LWS_CALLBACK_HTTP:
@@ -749,6 +787,7 @@ static void destroy_server(server_t *s) {
   }
   /* The check handle now waits for the last connection; the idle one keeps the loop from
    * blocking meanwhile. */
+  if (s->flush_scheduled) uv_unref((uv_handle_t *)&s->check);
   s->flush_scheduled = 0;
   s->finishing = 1;
   uv_check_start(&s->check, on_check);
@@ -953,7 +992,7 @@ static napi_value js_create(napi_env env, napi_callback_info info) {
   uv_idle_init(e->loop, &s->idle);
   s->check.data = s;
   s->idle.data = s;
-  /* These only carry events; they must never keep the process alive. */
+  /* These carry events; they keep the process alive only while events wait (schedule_flush). */
   uv_unref((uv_handle_t *)&s->check);
   uv_unref((uv_handle_t *)&s->idle);
 
@@ -968,7 +1007,9 @@ static napi_value js_create(napi_env env, napi_callback_info info) {
 
 /*
  * adopt(handle, fd, request, protocol?) -> id: libwebsockets takes over a duplicate of the socket;
- * `protocol` is the subprotocol to confirm in the response.
+ * `protocol` is the subprotocol to confirm in the response. Instead of an id: ADOPT_NO_DESCRIPTOR
+ * when the process is out of file descriptors, ADOPT_NO_MEMORY, or ADOPT_REFUSED (the server is
+ * shutting down, or libwebsockets would not take the socket).
  */
 static napi_value js_adopt(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -982,15 +1023,15 @@ static napi_value js_adopt(napi_env env, napi_callback_info info) {
   if (!s || napi_get_value_int32(env, argv[1], &fd) != napi_ok || napi_is_buffer(env, argv[2], &is_buffer) != napi_ok || !is_buffer)
     return throw_type(env, "adopt(handle, fd, request) expects a handle, a descriptor and a Buffer");
   napi_get_buffer_info(env, argv[2], &data, &len);
-  if (s->destroyed || fd < 0) return number(env, -1);
+  if (s->destroyed || fd < 0) return number(env, ADOPT_REFUSED);
 
   int dup_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (dup_fd < 0) return number(env, -1);
+  if (dup_fd < 0) return number(env, errno == EMFILE || errno == ENFILE ? ADOPT_NO_DESCRIPTOR : ADOPT_REFUSED);
   conn_t *c = calloc(1, sizeof(conn_t));
   if (!c || slot_alloc(s, c) < 0) {
     free(c);
     close(dup_fd);
-    return number(env, -1);
+    return number(env, ADOPT_NO_MEMORY);
   }
   c->srv = s;
   c->state = CONN_HANDSHAKE;
@@ -1014,7 +1055,7 @@ static napi_value js_adopt(napi_env env, napi_callback_info info) {
   if (c && !c->wsi) {
     /* libwebsockets never created a connection for it, and has closed the duplicate. */
     conn_free(c);
-    return number(env, -1);
+    return number(env, ADOPT_REFUSED);
   }
   return number(env, id);
 }

@@ -24,8 +24,11 @@ export interface NativeOptions {
  */
 export type NativeDispatch = (batch: unknown[], count: number) => void;
 
-/** Event types in a dispatched batch. */
-export const EVENT = { OPEN: 1, TEXT: 2, BINARY: 3, ERROR: 4, CLOSE: 5 } as const;
+/** Event types in a dispatched batch. PING: the connection answered a WebSocket ping frame. */
+export const EVENT = { OPEN: 1, TEXT: 2, BINARY: 3, ERROR: 4, CLOSE: 5, PING: 6 } as const;
+
+/** What `adopt()` returns instead of an id when it took nothing over. */
+export const ADOPT = { REFUSED: -1, NO_DESCRIPTOR: -2, NO_MEMORY: -3 } as const;
 
 /** Results of `send()`. */
 export const SEND = { DROPPED: -1, QUEUED: 0, ABOVE_HIGH_WATER: 1, BUFFER_FULL: 2 } as const;
@@ -36,7 +39,8 @@ export interface NativeBinding {
   readonly version: string;
   create(options: NativeOptions, dispatch: NativeDispatch): NativeHandle;
   /**
-   * Give libwebsockets a duplicate of `fd` and the request bytes; returns the connection id, or -1.
+   * Give libwebsockets a duplicate of `fd` and the request bytes; returns the connection id, or
+   * one of `ADOPT` when nothing was taken over (the duplicate is closed then).
    * `protocol` is the subprotocol to confirm in the handshake response.
    */
   adopt(handle: NativeHandle, fd: number, request: Buffer, protocol?: string): number;

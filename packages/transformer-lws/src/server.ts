@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { maxHeaderSize, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Server as TlsServer } from 'node:tls';
 import type { Spark, SparkSocket, TransformerContext, TransformerServer } from '@primus/core';
-import { EVENT, SEND, loadBinding, type NativeBinding, type NativeHandle } from './native';
+import { ADOPT, EVENT, SEND, loadBinding, type NativeBinding, type NativeHandle } from './native';
 
 /** Options of the lws transformer; see `createLwsTransformer()`. */
 export interface LwsOptions {
@@ -57,12 +57,21 @@ export const DEFAULTS: Required<LwsOptions> = Object.freeze({
 });
 
 /** The libuv stream handle behind a net.Socket; Node does not expose its descriptor otherwise. */
-type StreamHandle = { fd?: number; reading?: boolean; readStop?(): number };
+type StreamHandle = { fd?: number; reading?: boolean; readStop?(): number; close?(): void };
+/** The addresses Node reads from a socket's handle (`remoteAddress`, `localPort`, ...). */
+type SocketName = { address?: string; port?: number; family?: string };
+/** On a socket libwebsockets took over: the connection it stands for. */
+const CONNECTION = Symbol('lwsConnection');
 type AdoptedSocket = Socket & {
   _handle?: StreamHandle | null;
   _read(size: number): void;
+  _final(cb: (err?: Error | null) => void): void;
   _destroy(err: Error | null, cb: (err?: Error | null) => void): void;
+  _getpeername?(): SocketName;
+  _getsockname?(): SocketName;
+  _sockname?: SocketName;
   encrypted?: boolean;
+  [CONNECTION]?: Connection;
 };
 
 /** One upgraded connection, from adoption until libwebsockets has let go of it. */
@@ -72,6 +81,7 @@ class Connection {
   ended = false;
 
   constructor(
+    readonly service: LwsService,
     readonly id: number,
     readonly socket: AdoptedSocket,
     readonly request: IncomingMessage,
@@ -80,6 +90,33 @@ class Connection {
 }
 
 function noop(): void {}
+
+// Methods of a socket libwebsockets took over, shared by all of them rather than closures per
+// connection (they run on `this`, the Node socket).
+
+function destroyAdopted(this: AdoptedSocket, err: Error | null, cb: (err?: Error | null) => void): void {
+  // Synchronously: whoever destroys the socket (code that tracks the server's sockets to close
+  // them, a crash simulation) may write to the spark next, and nothing may reach the client after
+  // this.
+  const connection = this[CONNECTION];
+  connection?.service.terminateConnection(connection.id);
+  Socket.prototype._destroy.call(this, err, cb);
+}
+
+/**
+ * socket.end(): without a handle Node would wait for a 'connect' that never comes. Ending the
+ * socket used to shut the connection down under libwebsockets: drop the WebSocket instead.
+ */
+function finalAdopted(this: AdoptedSocket, cb: (err?: Error | null) => void): void {
+  const connection = this[CONNECTION];
+  connection?.service.terminateConnection(connection.id);
+  cb();
+}
+
+/** What Node read from the kernel before the handle went (`localAddress`, `localPort`). */
+function cachedSockname(this: AdoptedSocket): SocketName {
+  return this._sockname ?? {};
+}
 
 /** Headers libwebsockets must not see as sent: it picks the vhost by Host and refuses subprotocols other than its own. */
 const REWRITTEN = new Set(['host', 'sec-websocket-protocol']);
@@ -223,8 +260,9 @@ export class LwsService implements TransformerServer {
     const handle = this.ensureHandle();
 
     // From here libwebsockets owns the byte stream: Node must not read another byte. Its socket
-    // stays open but idle, so Node's bookkeeping (server.close(), connection counts) still sees
-    // the connection, and destroying it drops the WebSocket.
+    // object stays (without a descriptor once libwebsockets has its own, see detach()), so Node's
+    // bookkeeping (server.close(), connection counts) still sees the connection, and destroying
+    // it drops the WebSocket.
     streamHandle.readStop?.();
     streamHandle.reading = false;
     socket._read = noop;
@@ -237,18 +275,54 @@ export class LwsService implements TransformerServer {
     const address = { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort };
     const id = binding.adopt(handle, fd, Buffer.concat(parts), checked.protocol);
     if (id < 0) {
-      socket.destroy();
+      this.notAdopted(socket, id);
       return;
     }
-    const connection = new Connection(id, socket, req, address);
+    const connection = new Connection(this, id, socket, req, address);
     this.connections.set(id, connection);
-    const destroy = socket._destroy;
-    socket._destroy = (err, cb) => {
-      // Synchronously: whoever destroys the socket (server.closeAllConnections(), a crash
-      // simulation) may write to the spark next, and nothing may reach the client after this.
-      if (!connection.ended && this.handle) binding.terminate(this.handle, id);
-      destroy.call(socket, err, cb);
-    };
+    this.detach(connection, streamHandle);
+  }
+
+  /**
+   * libwebsockets holds a descriptor of its own for the connection now: close Node's, so that a
+   * connection costs one descriptor instead of two (with a limit of 20000, 10000 connections
+   * would otherwise exhaust it). Closing one of two descriptors of the same socket sends nothing
+   * to the peer (libuv closes without shutdown(), and removes the descriptor from its epoll set
+   * first). Node's socket object stays, without a handle, so the HTTP server still counts the
+   * connection, server.close() still waits for it, and destroying it still drops the WebSocket.
+   */
+  private detach(connection: Connection, streamHandle: StreamHandle): void {
+    const { socket } = connection;
+    // Without a handle Node cannot ask the kernel for the addresses: have it read and cache them
+    // now (it answers from its cache for the remote end, and cachedSockname for the local one).
+    socket._getpeername?.();
+    socket._getsockname?.();
+    socket[CONNECTION] = connection;
+    socket._getsockname = cachedSockname;
+    socket._destroy = destroyAdopted;
+    socket._final = finalAdopted;
+    streamHandle.close?.();
+    socket._handle = null;
+  }
+
+  /** Drop a connection at once, without a close handshake, unless libwebsockets is done with it. */
+  terminateConnection(id: number): void {
+    if (this.handle && this.connections.has(id)) this.binding!.terminate(this.handle, id);
+  }
+
+  /** libwebsockets did not take the connection over: say why, to the client and in the log. */
+  private notAdopted(socket: AdoptedSocket, result: number): void {
+    if (result === ADOPT.NO_DESCRIPTOR) {
+      this.context.logger.error(
+        'lws transformer: a WebSocket upgrade was answered with 503: the process is out of file descriptors (EMFILE or ENFILE). Each connection holds one; raise the limit (ulimit -n) above the number of connections.',
+      );
+      refuse(socket, 503, 'The server has too many open connections (out of file descriptors)');
+    } else if (result === ADOPT.NO_MEMORY) {
+      this.context.logger.error('lws transformer: out of memory, a WebSocket upgrade was answered with 503');
+      refuse(socket, 503, 'The server is out of memory');
+    } else {
+      socket.destroy();
+    }
   }
 
   request(_req: IncomingMessage, res: ServerResponse): void {
@@ -313,6 +387,9 @@ export class LwsService implements TransformerServer {
         return;
       case EVENT.ERROR:
         connection.spark?.incomingError(new LwsError(data as LwsErrorCode));
+        return;
+      case EVENT.PING:
+        connection.spark?.incomingPing();
         return;
       case EVENT.CLOSE:
         this.release(connection);

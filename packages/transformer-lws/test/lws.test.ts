@@ -1,6 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { WebSocket } from 'ws';
@@ -106,6 +108,34 @@ describe('frames', () => {
     socket.ping(Buffer.from('are you there'));
     const [payload] = await pong;
     expect(String(payload)).toBe('are you there');
+  }, TIMEOUT);
+
+  it('counts a WebSocket ping frame as a heartbeat without a Primus pong, on idle and on busy connections', async () => {
+    const { server } = await resources.start();
+    const sparkP = nextSpark(server.primus);
+    // The client announces a heartbeat but keeps it with ping frames only, never primus::ping.
+    const socket = resources.raw(server, {}, 'ping=60000&pong=10000');
+    const received = frames(socket);
+    await once(socket, 'open');
+    const spark = await sparkP;
+    const pings = collect(spark, 'incoming::ping', 4, 10000);
+
+    for (const payload of [undefined, Buffer.from('with a payload')]) {
+      const beat = once(spark, 'heartbeat', 10000);
+      socket.ping(payload);
+      await beat;
+    }
+    // While megabytes wait to go out to this client, the pong goes out between them.
+    const chunk = 'b'.repeat(64 * 1024);
+    for (let i = 0; i < 100; i++) spark.write(chunk);
+    for (let i = 0; i < 2; i++) {
+      const beat = once(spark, 'heartbeat', 10000);
+      socket.ping();
+      await beat;
+    }
+    await pings;
+    await waitFor(() => received.length === 100, 20000, 'the queued messages');
+    expect(received.every(([text]) => text === JSON.stringify(chunk))).toBe(true);
   }, TIMEOUT);
 
   it('closes with 1009 when a message, whole or fragmented, exceeds maxLength', async () => {
@@ -265,6 +295,119 @@ describe('handshakes', () => {
     const client = server.client();
     client.write('still fine');
     expect((await once(client, 'data'))[0]).toBe('still fine');
+  }, TIMEOUT);
+});
+
+/** Open file descriptors of this process, as the largest descriptor number and the soft and hard limits. */
+function descriptorLimits(): { highest: number; soft: number; hard: number } {
+  const highest = Math.max(...readdirSync('/proc/self/fd').map(Number));
+  const [, soft, hard] = /Max open files\s+(\d+)\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'))!;
+  return { highest, soft: Number(soft), hard: Number(hard) };
+}
+
+/** Set this process's descriptor limit (Node has no setrlimit; util-linux's prlimit does it). */
+function setDescriptorLimit(soft: number, hard: number): void {
+  const result = spawnSync('prlimit', ['--pid', String(process.pid), `--nofile=${soft}:${hard}`], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`prlimit failed: ${result.error ?? result.stderr}`);
+}
+
+/** Wait until servers of earlier tests have let go of their connections and descriptors. */
+async function onlyThisServer(): Promise<void> {
+  await waitFor(() => diagnostics().servers === 1 && diagnostics().vhosts === 1, 10000, 'earlier servers to be released');
+}
+
+describe('file descriptors', () => {
+  it('holds one descriptor per connection, not two', async () => {
+    const { server } = await resources.start();
+    // The first connection creates the shared context and its descriptors.
+    await once(resources.raw(server), 'open');
+    await onlyThisServer();
+    const before = openDescriptors();
+    const count = 20;
+    const sparks = collect(server.primus, 'connection', count);
+    const sockets = Array.from({ length: count }, () => resources.raw(server));
+    await Promise.all(sockets.map((socket) => once(socket, 'open')));
+    await sparks;
+    // Each connection: the client's socket (this process is the client too) and one on the server.
+    expect(openDescriptors() - before).toBe(2 * count);
+  }, TIMEOUT);
+
+  it("keeps Node's view of the connection: addresses, the connection count, socket.end()", async () => {
+    const { server } = await resources.start();
+    const sparkP = nextSpark(server.primus);
+    const socket = resources.raw(server);
+    await once(socket, 'open');
+    const spark = await sparkP;
+    const nodeSocket = spark.request!.socket;
+    const client = (socket as unknown as { _socket: import('node:net').Socket })._socket;
+    expect([nodeSocket.remoteAddress, nodeSocket.remotePort]).toEqual(['127.0.0.1', client.localPort]);
+    expect([nodeSocket.localAddress, nodeSocket.localPort]).toEqual(['127.0.0.1', server.port]);
+    const connections = (): Promise<number> => new Promise((resolve, reject) => server.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+    expect(await connections()).toBe(1);
+
+    const closed = once<[number]>(socket, 'close');
+    const ended = once(spark, 'end');
+    nodeSocket.end();
+    expect((await closed)[0]).toBe(1006);
+    await ended;
+    expect(await connections()).toBe(0);
+  }, TIMEOUT);
+
+  it('lets server.close() wait for open WebSockets and finish once they are gone', async () => {
+    const { server } = await resources.start();
+    server.primus.on('connection', echo);
+    const socket = resources.raw(server);
+    await once(socket, 'open');
+    let finished = false;
+    const serverClosed = new Promise<void>((resolve) =>
+      server.server.close(() => {
+        finished = true;
+        resolve();
+      }),
+    );
+    // The connection still works while the server waits for it.
+    const reply = once<[Buffer]>(socket, 'message');
+    socket.send('"still open"');
+    expect(String((await reply)[0])).toBe('"still open"');
+    expect(finished).toBe(false);
+    socket.close(1000);
+    await serverClosed;
+  }, TIMEOUT);
+
+  it('answers an upgrade with 503 and logs an error when the process is out of descriptors', async () => {
+    const { server } = await resources.start();
+    await once(resources.raw(server), 'open');
+    await onlyThisServer();
+    const logged: unknown[][] = [];
+    server.primus.on('log', (...args: unknown[]) => logged.push(args));
+    const { highest, soft, hard } = descriptorLimits();
+    const fillers: number[] = [];
+    let reply: Promise<Buffer>;
+    setDescriptorLimit(highest + 16, hard);
+    try {
+      try {
+        for (;;) fillers.push(openSync('/dev/null', 'r'));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EMFILE') throw err;
+      }
+      // Room for exactly two: the client's socket, and the one the server accepts. The server
+      // then cannot give libwebsockets a descriptor of its own.
+      closeSync(fillers.pop()!);
+      closeSync(fillers.pop()!);
+      const tcp = await resources.tcp(server);
+      reply = readAll(tcp);
+      tcp.write(upgradeRequest(server.port));
+      await reply;
+    } finally {
+      for (const fd of fillers) closeSync(fd);
+      setDescriptorLimit(soft, hard);
+    }
+    expect(String(await reply)).toMatch(/^HTTP\/1\.1 503 .*out of file descriptors/s);
+    expect(logged).toContainEqual(['error', expect.stringMatching(/503.*out of file descriptors/)]);
+
+    // Once descriptors are free again, connections work.
+    const socket = resources.raw(server);
+    await once(socket, 'open');
   }, TIMEOUT);
 });
 
