@@ -19,7 +19,7 @@ export type {
   PrimusSpec,
   ResolvedOptions,
 } from './primus';
-export { Spark, OPEN, OPENING, CLOSED, DEFAULT_PING, DEFAULT_PONG, MIN_HEARTBEAT, MAX_HEARTBEAT, type SparkEvents, type SparkEndOptions, type SparkQuery } from './spark';
+export { Spark, OPEN, OPENING, CLOSED, DEFAULT_PING, DEFAULT_PONG, MIN_HEARTBEAT, MAX_HEARTBEAT, type SparkEvents, type SparkEndOptions, type SparkEndReason, type SparkQuery } from './spark';
 export {
   defineTransformer,
   resolveTransformer,

@@ -31,6 +31,13 @@ export interface SparkQuery {
   pong: number | 'false';
 }
 
+/**
+ * Why a spark ended, in `spark.endReason`: `'client'` (the client closed the connection, or its
+ * transport closed), `'server'` (`spark.end()`, `primus.destroy()`), `'heartbeat'` (too many
+ * missed heartbeats) or `'error'` (a transport error, or a `connection` listener failed).
+ */
+export type SparkEndReason = 'client' | 'server' | 'heartbeat' | 'error';
+
 /** A spark's public events. Listeners of other names are allowed (plugins, `emits`). */
 export interface SparkEvents {
   /** A message from the client, decoded, after the incoming transformers. */
@@ -43,6 +50,8 @@ export interface SparkEvents {
   readyStateChange: () => void;
   /** The heartbeat was reset by a ping. */
   heartbeat: () => void;
+  /** `write()` starts returning false: the connection holds more than `highWaterMark` bytes. `drain` follows. */
+  backpressure: () => void;
   /** After `write()` returned false: the connection's buffer emptied and writing may resume. */
   drain: () => void;
   'incoming::data': (raw: unknown) => void;
@@ -106,6 +115,8 @@ export class Spark extends Stream {
   queue: [data: unknown, raw: unknown][] | null = [];
   /** The transformer's handle on the connection. */
   socket: SparkSocket | null = null;
+  /** Why the spark ended (see `SparkEndReason`); set before `disconnection` and `end`, undefined while open. */
+  endReason: SparkEndReason | undefined = undefined;
   /** @internal The spark's place in the server's heartbeat lists (see heartbeat-timers.ts). */
   hbPrev: HeartbeatEntry | null = null;
   /** @internal */
@@ -266,7 +277,10 @@ export class Spark extends Stream {
     const socket = this.socket;
     if (!socket) return true;
     const accepted = socket.send(payload);
-    if (accepted === false || (socket.bufferedAmount ?? 0) > this.primus.options.highWaterMark) this.needDrain = true;
+    if (!this.needDrain && (accepted === false || (socket.bufferedAmount ?? 0) > this.primus.options.highWaterMark)) {
+      this.needDrain = true;
+      this.emit('backpressure');
+    }
     return !this.needDrain;
   }
 
@@ -276,6 +290,8 @@ export class Spark extends Stream {
    */
   end(data?: unknown, options?: SparkEndOptions): this {
     if (this.state === CLOSED) return this;
+    // The first reason wins: writing the close notice can fail and report an error on the way out.
+    this.endReason ??= 'server';
     if (data !== undefined) this.write(data);
     if (!options?.reconnect) this._write('primus::server::close');
     if (this.state === CLOSED) return this;
@@ -335,6 +351,7 @@ export class Spark extends Stream {
       return;
     }
     const skipped = this.skipped;
+    this.endReason ??= 'heartbeat';
     this.end(undefined, { reconnect: true });
     primus.emit('flatline', skipped, this);
   }
@@ -389,6 +406,7 @@ export class Spark extends Stream {
     if (this.state === CLOSED) return;
     this.emit('incoming::error', err);
     const error = err instanceof Error ? err : new PrimusError('PRIMUS_ERR_CONNECTION', String(err));
+    this.endReason ??= 'error';
     this.report(error);
     this.end();
   }
@@ -397,6 +415,7 @@ export class Spark extends Stream {
   incomingEnd(): void {
     if (this.state === CLOSED) return;
     this.emit('incoming::end');
+    this.endReason ??= 'client';
     this.end(undefined, { reconnect: true });
   }
 
