@@ -56,8 +56,8 @@ export interface PrimusOptions {
   parser?: string | Parser | LegacyParser;
   /** The URL path Primus owns (a string prefix). @default '/primus' */
   pathname?: string;
-  /** Authorization hook for every request and upgrade under the pathname. @default null */
-  authorization?: AuthorizationHandler | null;
+  /** Authorization hook for every request and upgrade under the pathname; false or null for none. @default null */
+  authorization?: AuthorizationHandler | false | null;
   /** Reported by `/primus/spec`; the compiled client's default ping is `timeout - 10000` (false: no ping). The server learns each client's timing from its connect query. @default 35000 */
   timeout?: number | false;
   /** Heartbeats a spark may miss before it is ended; never below 2. @default 2 */
@@ -225,7 +225,7 @@ function resolveOptions(input: PrimusOptions): ResolvedOptions {
     }
   }
   if (typeof options.maxAge !== 'number' && typeof options.maxAge !== 'string') throw invalidOption('maxAge', 'seconds or a duration string', options.maxAge);
-  if (options.authorization !== undefined && options.authorization !== null && typeof options.authorization !== 'function') {
+  if (options.authorization !== undefined && options.authorization !== null && options.authorization !== false && typeof options.authorization !== 'function') {
     throw invalidOption('authorization', 'a function (req, done)', options.authorization);
   }
   if (options.trustedProxies !== undefined) {
@@ -303,7 +303,7 @@ export class Primus extends EventEmitter<PrimusEvents> {
     this.options = resolveOptions(options);
     this.pathname = this.options.pathname;
     this.server = server as HttpServer;
-    this.auth = this.options.authorization ?? null;
+    this.auth = this.options.authorization || null;
     this.trustedProxies = this.options.trustedProxies ? new Set(this.options.trustedProxies) : undefined;
 
     const primus = this;
@@ -754,9 +754,16 @@ export class Primus extends EventEmitter<PrimusEvents> {
     return this.socketClass;
   }
 
-  /** A client class without a server: `{ transformer, parser, pathname, plugin, authorization, timeout }`. */
-  static createSocket(options: PrimusOptions = {}): PrimusConstructor {
-    const primus = new Primus(new EventEmitter() as unknown as HttpServer, { iknowclusterwillbreakconnections: true, ...options });
+  /**
+   * A client class without a server: `{ transformer, parser, pathname, plugin, authorization, timeout }`.
+   * Here `authorization` only tells the client that the server has a hook, so any truthy value
+   * will do, as in happn-primus.
+   */
+  static createSocket(
+    options: { [K in keyof PrimusOptions]: K extends 'authorization' ? AuthorizationHandler | boolean | null : PrimusOptions[K] } = {},
+  ): PrimusConstructor {
+    const authorization = typeof options.authorization === 'function' ? options.authorization : options.authorization ? acceptAll : null;
+    const primus = new Primus(new EventEmitter() as unknown as HttpServer, { iknowclusterwillbreakconnections: true, ...options, authorization });
     const Socket = primus.Socket;
     primus.destroy({ close: false });
     return Socket;
@@ -841,6 +848,9 @@ export class Primus extends EventEmitter<PrimusEvents> {
     });
   }
 }
+
+/** Stands in for a truthy `authorization` flag given to `createSocket()`; that server never runs it. */
+const acceptAll: AuthorizationHandler = (_req, done) => done();
 
 /** The minimal server shape Primus accepts (used by `createSocket`). */
 export interface EventEmitterLike {
