@@ -1,5 +1,6 @@
 import { WebSocket } from 'ws';
 import { websocketTransport, type ClientTransport } from '@primus/client';
+import { source } from './generated/browser';
 
 // The client half for Node. A framework that is plain WebSocket underneath only needs a socket
 // factory; others implement `ClientTransport.connect(host, events)` themselves: build the URL
@@ -14,7 +15,7 @@ export const client: ClientTransport = websocketTransport(
 
 /**
  * The browser half: source of an expression that `primus.js` embeds. It evaluates to a function
- * that receives the client library's helpers and returns a ClientTransport. A framework with its
- * own browser client bundles that client into this string at build time.
+ * that receives the client library's helpers and returns a ClientTransport; src/browser.ts is
+ * bundled into `source` at build time.
  */
-export const browser = (): string => 'function (lib) { return lib.websocketTransport(undefined, "myframework"); }';
+export const browser = (): string => `(${source}).transport`;
