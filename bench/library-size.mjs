@@ -1,6 +1,7 @@
 // Size of the browser library each server hands to browsers, minified with esbuild and gzipped at
 // level 9: the bytes a browser downloads over a compressed connection. Usage:
-//   node library-size.mjs '<json: [{ id, kind, transformer?, transformerDir? }]>'
+//   node library-size.mjs '<json: [{ id, kind, transformer?, transformerDir?, parserDir? }]>'
+// `parserDir` (kind primus-ts) builds the library with that parser package instead of JSON.
 // Prints one JSON array on stdout and exits.
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -17,10 +18,11 @@ async function minifiedGzip(source) {
   return { raw: Buffer.byteLength(source), minified: Buffer.byteLength(code), gzip: gzipSync(code, { level: 9 }).length };
 }
 
-async function primusTs(transformerDir) {
+async function primusTs(transformerDir, parserDir) {
   const { Primus } = await import('@primus/core');
   const mod = await import(pathToFileURL(join(transformerDir, 'dist/index.js')).href);
-  const primus = new Primus(http.createServer(), { transformer: mod.default ?? mod });
+  const parser = parserDir ? await import(pathToFileURL(join(parserDir, 'dist/index.js')).href) : undefined;
+  const primus = new Primus(http.createServer(), { transformer: mod.default ?? mod, ...(parser ? { parser: parser.default ?? parser } : {}) });
   const source = primus.library();
   primus.destroy({ close: false });
   return minifiedGzip(source);
@@ -47,7 +49,7 @@ const out = [];
 for (const entry of entries) {
   try {
     let size;
-    if (entry.kind === 'primus-ts') size = await primusTs(entry.transformerDir);
+    if (entry.kind === 'primus-ts') size = await primusTs(entry.transformerDir, entry.parserDir);
     else if (entry.kind === 'primus8') size = await primusFamily('primus', entry.transformer);
     else if (entry.kind === 'happn') size = await primusFamily('happn-primus');
     else if (entry.kind === 'socketio') size = await socketIoClient();

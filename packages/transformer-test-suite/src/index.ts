@@ -5,3 +5,4 @@ export * as happnInterop from './happn';
 export { interopSuite, type InteropCapabilities, type InteropContext, type InteropServerSide, type InteropSuiteOptions } from './interop';
 export { websocketInteropSuite, type RawWebSocketModule, type WebSocketInteropOptions } from './websocket-interop';
 export { useServers } from './servers';
+export { describeValue, parserSuite, type ParserSample, type ParserSuiteOptions } from './parser-suite';
