@@ -1,7 +1,8 @@
 // Make sure the system packages this repository needs are present: libwebsockets (the lws
 // transformer's native addon is built against it when the workspace installs), and, for the tests,
-// Debian's Chromium (browser tests) and redis-server (cluster tests). As root on Debian or Ubuntu
-// they are installed with apt-get; anywhere else the script names what to install and fails.
+// Debian's Chromium (browser tests), redis-server and redis-sentinel (cluster and failover tests),
+// nginx and HAProxy (the deployment tests put them in front of a cluster). As root on Debian or
+// Ubuntu they are installed with apt-get; anywhere else the script names what to install and fails.
 //
 //   node scripts/system-deps.mjs          everything the tests need
 //   node scripts/system-deps.mjs --build  only what installing and building need (the demo)
@@ -26,6 +27,9 @@ const needed = [
     : [
         { pkgs: ['chromium'], present: () => existsSync(process.env.PRIMUS_CHROMIUM || '/usr/bin/chromium') },
         { pkgs: ['redis-server'], present: () => existsSync('/usr/bin/redis-server') },
+        { pkgs: ['redis-sentinel'], present: () => existsSync('/usr/bin/redis-sentinel') },
+        { pkgs: ['nginx'], present: () => existsSync('/usr/sbin/nginx') },
+        { pkgs: ['haproxy'], present: () => existsSync('/usr/sbin/haproxy') },
       ]),
 ];
 

@@ -1,8 +1,10 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { builtinModules, createRequire } from 'node:module';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Plugin } from 'esbuild';
 import { Redis } from 'ioredis';
 import { Primus, type PrimusClient } from '@primus/core';
 import websockets from '@primus/transformer-ws';
@@ -35,7 +37,7 @@ export function freePort(): Promise<number> {
 }
 
 /** Resolve with the exit of a child, killing it with SIGKILL if it has not exited within `ms`. */
-async function exited(child: ChildProcess, ms = 5000): Promise<void> {
+export async function exited(child: ChildProcess, ms = 5000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exit = once(child, 'exit', ms + 5000);
   const timer = setTimeout(() => child.kill('SIGKILL'), ms);
@@ -114,34 +116,60 @@ export async function startRedis(): Promise<RedisProcess> {
   };
 }
 
-let bundled: Promise<string> | undefined;
+const bundles = new Map<string, Promise<string>>();
 
 /**
- * The fixture server as one CommonJS file, bundled from the TypeScript sources of every package,
- * so the child processes run the same code as the tests (no stale dist, no loader needed).
+ * Leave the packages' npm dependencies out of a bundle, required by absolute path from where the
+ * package that imports them would find them: some frameworks (socket.io 0.9) look at their own
+ * module objects and break when bundled, and optional native add-ons stay optional.
  */
-function fixture(): Promise<string> {
-  bundled ??= (async () => {
+const dependenciesInPlace: Plugin = {
+  name: 'dependencies-in-place',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, (args) => {
+      if (args.path.startsWith('@primus/') || args.path.startsWith('node:') || builtinModules.includes(args.path)) return undefined;
+      try {
+        return { path: createRequire(path.join(args.resolveDir, 'index.js')).resolve(args.path), external: true };
+      } catch {
+        // Not installed: an optional dependency (bufferutil for ws, hiredis for socket.io 0.9's
+        // Redis store) that its package loads inside a try and does without.
+        return { path: args.path, external: true };
+      }
+    });
+  },
+};
+
+/**
+ * A fixture server (`test/fixtures/<name>.ts`) as one CommonJS file, bundled from the TypeScript
+ * sources of every package, so the child processes run the same code as the tests (no stale dist,
+ * no loader needed).
+ */
+function fixture(name: string): Promise<string> {
+  let bundled = bundles.get(name);
+  if (bundled) return bundled;
+  bundled = (async () => {
     const esbuild = await import('esbuild');
     const dir = mkdtempSync(path.join(tmpdir(), 'primus-redis-fixture-'));
-    const outfile = path.join(dir, 'node.cjs');
+    const outfile = path.join(dir, `${name}.cjs`);
     const alias: Record<string, string> = {};
-    for (const name of ['core', 'client', 'parser-json', 'transformer-ws']) alias[`@primus/${name}`] = path.join(packages, name, 'src/index.ts');
+    for (const pkg of readdirSync(packages)) {
+      if (existsSync(path.join(packages, pkg, 'src/index.ts'))) alias[`@primus/${pkg}`] = path.join(packages, pkg, 'src/index.ts');
+    }
     await esbuild.build({
-      entryPoints: [path.join(__dirname, '../fixtures/node.ts')],
+      entryPoints: [path.join(__dirname, `../fixtures/${name}.ts`)],
       outfile,
       bundle: true,
       platform: 'node',
       format: 'cjs',
       target: 'node20',
       alias,
-      // ws loads these native accelerators if they are installed and works without them.
-      external: ['bufferutil', 'utf-8-validate'],
+      plugins: [dependenciesInPlace],
       logLevel: 'error',
     });
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     return outfile;
   })();
+  bundles.set(name, bundled);
   return bundled;
 }
 
@@ -158,31 +186,31 @@ export class NodeError extends Error {
   }
 }
 
-/** One Primus server of the cluster, running in its own process. */
-export interface ClusterNode {
-  /** Its cluster id. */
+/** A fixture server in a child process, driven over IPC. */
+export interface FixtureProcess {
+  /** The id the process reported. */
   id: string;
   port: number;
   url: string;
-  /** Run a command in the node: write, broadcast, send, sparks, servers, spark, local, status, stop. */
+  /** Run a command in the process. */
   call<T = unknown>(cmd: string, ...args: unknown[]): Promise<T>;
   /** Like `call`, but resolve with the reply itself (result or error, and how long it took). */
   reply(cmd: string, ...args: unknown[]): Promise<Reply>;
-  /** Resolve once the node says its cluster is (or is not) available. */
-  until(available: boolean, ms?: number): Promise<void>;
-  /** Shut it down cleanly (primus.destroy()) and wait for the process to exit. */
-  stop(): Promise<void>;
-  /** Crash it: SIGKILL, no goodbye to Redis. */
+  /** Crash it: SIGKILL, no goodbye to anyone. */
   kill(): Promise<void>;
   /** Send the process a signal (SIGSTOP freezes it, SIGCONT thaws it). */
   signal(signal: NodeJS.Signals): void;
+  /** Whether it has exited. */
+  readonly exited: boolean;
+  /** Ask it to stop with `cmd`, then wait for the exit. */
+  stopWith(cmd: string): Promise<void>;
 }
 
-/** Start a Primus server with the cluster plugin in a child process; it stops at cleanup. */
-export async function startNode(options: RedisClusterOptions): Promise<ClusterNode> {
-  const file = await fixture();
+/** Fork `test/fixtures/<name>.ts` with `env` and wait until it listens; it stops at cleanup. */
+export async function startFixture(name: string, env: Record<string, string>): Promise<FixtureProcess> {
+  const file = await fixture(name);
   const child = fork(file, [], {
-    env: { ...process.env, PRIMUS_CLUSTER_OPTIONS: JSON.stringify(options) },
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   onCleanup(() => exited(child, 2000));
@@ -194,7 +222,10 @@ export async function startNode(options: RedisClusterOptions): Promise<ClusterNo
   child.on('message', (message: Reply | { type: string }) => {
     if (message.type === 'reply') replies.get((message as Reply).id)?.(message as Reply);
   });
-  const [listening] = await once<[{ type: string; port: number; id: string }]>(child, 'message', 10_000);
+  const [listening] = await Promise.race([
+    once<[{ type: string; port: number; id: string }]>(child, 'message', 15_000),
+    once(child, 'exit', 16_000).then(([code, signal]) => Promise.reject(new Error(`the ${name} fixture exited (${code ?? signal}) before it listened`))),
+  ]);
   if (listening.type !== 'listening') throw new Error(`the node said ${JSON.stringify(listening)} before it listened`);
 
   let counter = 0;
@@ -213,7 +244,7 @@ export async function startNode(options: RedisClusterOptions): Promise<ClusterNo
       child.send({ id, cmd, args });
     });
 
-  const node: ClusterNode = {
+  return {
     id: listening.id,
     port: listening.port,
     url: `http://127.0.0.1:${listening.port}`,
@@ -223,14 +254,6 @@ export async function startNode(options: RedisClusterOptions): Promise<ClusterNo
       if (!answer.ok) throw new NodeError(answer.error?.code, answer.error?.message ?? 'failed', answer.ms);
       return answer.result as T;
     },
-    async until(available, ms = 10_000) {
-      await waitFor(async () => (await node.call<{ available: boolean }>('status')).available === available, ms, `node ${listening.id} to be ${available ? 'up' : 'down'}`);
-    },
-    async stop() {
-      if (!child.connected) return;
-      await reply('stop');
-      await exited(child);
-    },
     async kill() {
       child.kill('SIGKILL');
       await exited(child);
@@ -238,7 +261,34 @@ export async function startNode(options: RedisClusterOptions): Promise<ClusterNo
     signal(signal) {
       child.kill(signal);
     },
+    get exited() {
+      return child.exitCode !== null || child.signalCode !== null;
+    },
+    async stopWith(cmd) {
+      if (!child.connected) return;
+      await reply(cmd);
+      await exited(child);
+    },
   };
+}
+
+/** One Primus server of the cluster, running in its own process. */
+export interface ClusterNode extends FixtureProcess {
+  /** Its cluster id. Commands: write, broadcast, send, sparks, servers, spark, local, status, stop. */
+  id: string;
+  /** Resolve once the node says its cluster is (or is not) available. */
+  until(available: boolean, ms?: number): Promise<void>;
+  /** Shut it down cleanly (primus.destroy()) and wait for the process to exit. */
+  stop(): Promise<void>;
+}
+
+/** Start a Primus server with the cluster plugin in a child process; it stops at cleanup. */
+export async function startNode(options: RedisClusterOptions): Promise<ClusterNode> {
+  const node = (await startFixture('node', { PRIMUS_CLUSTER_OPTIONS: JSON.stringify(options) })) as ClusterNode;
+  node.until = async (available, ms = 10_000) => {
+    await waitFor(async () => (await node.call<{ available: boolean }>('status')).available === available, ms, `node ${node.id} to be ${available ? 'up' : 'down'}`);
+  };
+  node.stop = () => node.stopWith('stop');
   return node;
 }
 
