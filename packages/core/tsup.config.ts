@@ -7,7 +7,11 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
-  // Transformer and parser packages are loaded by name at run time; the ESM build needs a require.
+  // Transformer, parser and plugin packages are loaded by name at run time (src/load-package.ts):
+  // the ESM build needs a require, and knows it is the ESM build.
+  esbuildOptions(options, { format }) {
+    options.define = { ...options.define, __PRIMUS_ESM__: format === 'esm' ? 'true' : 'false' };
+  },
   banner: ({ format }) =>
     format === 'esm' ? { js: "import { createRequire as __primusCreateRequire } from 'node:module';\nconst require = __primusCreateRequire(import.meta.url);" } : {},
 });

@@ -1,6 +1,6 @@
 import { json } from '@primus/parser-json';
 import { PrimusError } from './errors';
-import { loadOptional } from './transformer';
+import { isPackageName, loadNamed, packageCandidates } from './load-package';
 
 /** Raw data as it arrives from a transformer. */
 export type RawData = string | Buffer | Uint8Array | ArrayBuffer;
@@ -87,23 +87,31 @@ function isLegacy(value: unknown): value is LegacyParser {
   return !!p && typeof p === 'object' && typeof p.encoder === 'function' && typeof p.decoder === 'function';
 }
 
-/** Resolve the `parser` option: `'json'` (the default), another name, or a parser object. */
+/**
+ * Resolve the `parser` option: `'json'` (the default), a parser object, or the name of an installed
+ * package: `@acme/x` and `primus-parser-x` load that package, another name `x` the first installed of
+ * `@primus/parser-x`, `primus-parser-x` and `x`.
+ */
 export function resolveParser(option: unknown): Parser {
   if (option === undefined || option === null) return json;
   if (typeof option === 'string') {
     const name = option.trim().toLowerCase();
     if (name === 'json') return json;
-    if (!/^[a-z0-9-]+$/.test(name)) {
-      throw new PrimusError('PRIMUS_ERR_UNKNOWN_PARSER', `Unsupported parser: "${option}". Use "json" or pass a parser object ({ encode, decode })`);
-    }
-    const pkg = `@primus/parser-${name}`;
-    const mod = loadOptional(pkg) as { default?: unknown } | undefined;
-    if (mod === undefined) {
+    if (!isPackageName(name)) {
       throw new PrimusError(
-        'PRIMUS_ERR_MISSING_PARSER',
-        `Missing dependencies for parser: "${name}". Install a package that provides it (${pkg}) or pass a parser object ({ encode, decode })`,
+        'PRIMUS_ERR_UNKNOWN_PARSER',
+        `Unsupported parser: "${option}". Use "json", the name of an installed parser package, or pass a parser object ({ encode, decode })`,
       );
     }
+    const found = loadNamed('parser', name);
+    if (!found) {
+      const candidates = packageCandidates('parser', name);
+      throw new PrimusError(
+        'PRIMUS_ERR_MISSING_PARSER',
+        `Missing dependencies for parser: "${name}". Install the package that provides it (npm install ${candidates[0]}; tried ${candidates.join(', ')}) or pass a parser object ({ encode, decode })`,
+      );
+    }
+    const mod = found.module as { default?: unknown };
     return resolveParser(mod.default ?? mod);
   }
   if (isParser(option)) return option;

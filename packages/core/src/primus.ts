@@ -8,6 +8,7 @@ import { compile, escapeSeparators, type ClientPlugin, type MessageTransformer, 
 import { asyncEmit } from './async-emit';
 import { invalidOption, ParserError, PrimusError } from './errors';
 import { buildLibrary } from './library';
+import { loadPlugin } from './load-package';
 import {
   authorizationLayer,
   corsLayer,
@@ -29,7 +30,7 @@ import { resolveParser, type LegacyParser, type Parser } from './parser';
 import { HeartbeatTimers } from './heartbeat-timers';
 import { StringPool } from './shared-strings';
 import { Spark } from './spark';
-import { loadOptional, resolveTransformer, type ConnectionInfo, type Logger, type SparkSocket, type Transformer, type TransformerServer } from './transformer';
+import { resolveTransformer, type ConnectionInfo, type Logger, type SparkSocket, type Transformer, type TransformerServer } from './transformer';
 import { VERSION } from './version';
 
 /** The authorization hook: call `done()` to accept, `done(err)` to refuse (status `err.statusCode`, default 401). */
@@ -605,8 +606,7 @@ export class Primus extends EventEmitter<PrimusEvents> {
     if (!name) throw new PrimusError('PRIMUS_ERR_PLUGIN', 'Plugin should be specified with a name');
     if (typeof name !== 'string') throw new PrimusError('PRIMUS_ERR_PLUGIN', 'Plugin names should be a string');
     if (typeof plugin === 'string') {
-      const loaded = loadOptional(plugin) as { default?: unknown } | undefined;
-      if (loaded === undefined) throw new PrimusError('PRIMUS_ERR_PLUGIN', `Cannot find the plugin package "${plugin}": install it first`);
+      const loaded = loadPlugin(plugin);
       plugin = (loaded.default ?? loaded) as Plugin;
     }
     if (!plugin || (typeof plugin !== 'object' && typeof plugin !== 'function')) {

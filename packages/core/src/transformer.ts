@@ -1,9 +1,8 @@
-import { createRequire } from 'node:module';
-import { isAbsolute, join } from 'node:path';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ClientTransport } from '@primus/client';
 import { PrimusError } from './errors';
+import { isPackageName, loadNamed, packageCandidates } from './load-package';
 import type { RemoteLike } from './forwarded';
 import type { Primus, ResolvedOptions } from './primus';
 import type { Spark } from './spark';
@@ -101,30 +100,7 @@ export const TRANSFORMER_PACKAGES: Readonly<Record<string, string>> = Object.fre
   lws: '@primus/transformer-lws',
 });
 
-/**
- * Load an optional package the application installed. The core's own resolution is tried first,
- * then the application's (the working directory and the main module), because with pnpm's strict
- * layout the core cannot see packages that only the application depends on.
- */
-export function loadOptional(name: string): unknown {
-  const bases = [join(process.cwd(), 'noop.js')];
-  if (require.main?.filename) bases.push(require.main.filename);
-  // An ES module entry point has no require.main; the script node was started with stands in.
-  else if (process.argv[1] && isAbsolute(process.argv[1])) bases.push(process.argv[1]);
-  try {
-    return require(name);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND' || !String((err as Error).message).includes(name)) throw err;
-  }
-  for (const base of bases) {
-    try {
-      return createRequire(base)(name);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND' || !String((err as Error).message).includes(name)) throw err;
-    }
-  }
-  return undefined;
-}
+export { loadOptional } from './load-package';
 
 function unwrap(mod: unknown): unknown {
   const candidate = mod as { default?: unknown } | undefined;
@@ -137,27 +113,33 @@ function isTransformer(value: unknown): value is Transformer {
   return !!t && typeof t === 'object' && typeof t.name === 'string' && typeof t.server === 'function' && typeof t.client?.connect === 'function' && typeof t.browser === 'function';
 }
 
-/** Resolve the `transformer` option: a name (case-insensitive) or a transformer object. */
+/**
+ * Resolve the `transformer` option: a transformer object, or a name. A name is one of ours
+ * (`TRANSFORMER_PACKAGES`, case-insensitive), or any installed package: `@acme/x` and
+ * `primus-transformer-x` load that package, and another name `x` loads the first installed of
+ * `@primus/transformer-x`, `primus-transformer-x` and `x`.
+ */
 export function resolveTransformer(option: unknown): Transformer {
   if (typeof option === 'string') {
-    const name = option.trim().toLowerCase();
-    const pkg = TRANSFORMER_PACKAGES[name];
-    if (!pkg) {
-      throw new PrimusError(
-        'PRIMUS_ERR_UNKNOWN_TRANSFORMER',
-        `Unsupported transformer: "${option}". Use one of ${Object.keys(TRANSFORMER_PACKAGES).join(', ')}, or pass a transformer object`,
-      );
+    const name = option.trim();
+    const ours = TRANSFORMER_PACKAGES[name.toLowerCase()];
+    const candidates = ours ? [ours] : isPackageName(name) ? packageCandidates('transformer', name) : [];
+    const choices = `Use one of ${Object.keys(TRANSFORMER_PACKAGES).join(', ')}, the name of an installed transformer package, or pass a transformer object`;
+    if (!candidates.length) throw new PrimusError('PRIMUS_ERR_UNKNOWN_TRANSFORMER', `Unsupported transformer: "${option}". ${choices}`);
+    const found = ours ? loadNamed('transformer', ours) : loadNamed('transformer', name);
+    if (!found) {
+      if (candidates.length > 1) {
+        throw new PrimusError(
+          'PRIMUS_ERR_UNKNOWN_TRANSFORMER',
+          `Unsupported transformer: "${name}": no installed package provides it (tried ${candidates.join(', ')}). ${choices}. ` +
+            `A third-party transformer is installed with its package: npm install ${candidates[1]}`,
+        );
+      }
+      throw new PrimusError('PRIMUS_ERR_MISSING_TRANSFORMER', `Missing dependencies for transformer: "${name}". Install its package: npm install ${candidates[0]}`);
     }
-    const mod = loadOptional(pkg);
-    if (mod === undefined) {
-      throw new PrimusError(
-        'PRIMUS_ERR_MISSING_TRANSFORMER',
-        `Missing dependencies for transformer: "${name}". Install its package: npm install ${pkg}`,
-      );
-    }
-    const transformer = unwrap(mod);
+    const transformer = unwrap(found.module);
     if (!isTransformer(transformer)) {
-      throw new PrimusError('PRIMUS_ERR_INVALID_TRANSFORMER', `The package ${pkg} does not export a transformer (expected { name, server, client, browser })`);
+      throw new PrimusError('PRIMUS_ERR_INVALID_TRANSFORMER', `The package ${found.pkg} does not export a transformer (expected { name, server, client, browser })`);
     }
     return transformer;
   }
