@@ -11,6 +11,9 @@ import { defineScripts, type ClusterCommands } from './scripts';
 /** The Primus server a plugin is given. */
 export type PrimusServer = Parameters<NonNullable<Plugin['server']>>[0];
 
+/** How a `cluster.send()` ended: a spark took it, no live spark has that id, or it failed (it rejected). */
+export type SendOutcome = 'delivered' | 'not-found' | 'failed';
+
 /** Events of `primus.cluster`. */
 export interface ClusterEvents {
   /** This server is registered and subscribed: cluster operations work. Fires again after every reconnection. */
@@ -19,6 +22,12 @@ export interface ClusterEvents {
   down: [err: Error | undefined];
   /** The cluster was shut down with its server. */
   close: [];
+  /** A broadcast of this server (`primus.write()` or `broadcast()`) reached Redis. */
+  published: [];
+  /** A broadcast of another server arrived and went to this server's sparks. */
+  received: [];
+  /** A `send()` settled, after `ms` milliseconds (local sparks included). */
+  send: [ms: number, outcome: SendOutcome];
 }
 
 interface Pending {
@@ -156,7 +165,10 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
     primus.write = (data: unknown): boolean => {
       const payload = this.fanOut(data);
       if (payload === undefined) return false;
-      this.publish(this.keys.broadcast, pack({ t: 'b', f: this.id }, payload)).catch((err: unknown) => this.warn('broadcast', err));
+      this.publish(this.keys.broadcast, pack({ t: 'b', f: this.id }, payload)).then(
+        () => void this.emit('published'),
+        (err: unknown) => this.warn('broadcast', err),
+      );
       return true;
     };
     primus.on('connection', (spark: Spark) => this.added(spark));
@@ -202,6 +214,7 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
     if (payload === undefined) throw this.encodeError('broadcast');
     this.assertReachable('broadcast');
     await this.command('broadcast', this.publish(this.keys.broadcast, pack({ t: 'b', f: this.id }, payload)));
+    this.emit('published');
   }
 
   /**
@@ -212,8 +225,24 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
   async send(sparkId: string, data: unknown): Promise<boolean> {
     this.assertOpen('send');
     if (typeof sparkId !== 'string') throw new TypeError(`@primus/redis: cluster.send() needs a spark id (a string), got ${typeof sparkId}`);
+    const started = performance.now();
     const local = this.primus.connections[sparkId];
-    if (local) return local.write(data);
+    if (local) {
+      const written = local.write(data);
+      this.emit('send', performance.now() - started, 'delivered');
+      return written;
+    }
+    try {
+      const sent = await this.sendRemote(sparkId, data);
+      this.emit('send', performance.now() - started, sent ? 'delivered' : 'not-found');
+      return sent;
+    } catch (err) {
+      this.emit('send', performance.now() - started, 'failed');
+      throw err;
+    }
+  }
+
+  private async sendRemote(sparkId: string, data: unknown): Promise<boolean> {
     this.assertReachable('send');
     const deadline = Date.now() + this.options.timeout;
     const owner = await this.command('send', this.pub.primusLocate(this.keys.servers, this.keys.sparkPrefix, sparkId));
@@ -314,10 +343,12 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
   private deliverBroadcast(payload: Payload): void {
     if (!this.primus.transformers.outgoing.length) {
       this.primus.writeEncoded(payload);
-      return;
+    } else {
+      const data = this.decode(payload);
+      if (data === undefined) return;
+      this.localWrite(data.value);
     }
-    const data = this.decode(payload);
-    if (data !== undefined) this.localWrite(data.value);
+    this.emit('received');
   }
 
   private deliverSend(header: Extract<Header, { t: 's' }>, payload: Payload): void {

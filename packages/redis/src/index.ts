@@ -2,7 +2,7 @@ import type { Plugin } from '@primus/core';
 import { RedisCluster, type PrimusServer } from './cluster';
 import { resolveOptions, type RedisClusterOptions } from './options';
 
-export { RedisCluster, type ClusterEvents } from './cluster';
+export { RedisCluster, type ClusterEvents, type SendOutcome } from './cluster';
 export { ClusterError, type ClusterErrorCode } from './errors';
 export type { EndpointOptions, RedisClusterOptions, ResolvedClusterOptions } from './options';
 

@@ -158,6 +158,41 @@ describe('broadcasts', () => {
   });
 });
 
+describe('events for monitoring', () => {
+  it('tell about broadcasts published and received, and each send with its duration and outcome', async () => {
+    const redis = await startRedis();
+    const [a, b] = await pair(redis);
+    const seen: string[] = [];
+    a.cluster.on('published', () => seen.push('a published'));
+    b.cluster.on('received', () => seen.push('b received'));
+    a.cluster.on('received', () => seen.push('a received'));
+    const sends: Array<[number, string]> = [];
+    a.cluster.on('send', (ms, outcome) => sends.push([ms, outcome]));
+    const onA = await connect(a.url);
+    const onB = await connect(b.url);
+    await waitFor(async () => (await a.cluster.spark(onB.sparkId)) === b.cluster.id, 5000, 'the spark in the registry');
+
+    a.primus.write('one');
+    await a.cluster.broadcast('two');
+    await waitFor(() => seen.filter((e) => e === 'b received').length === 2 && seen.filter((e) => e === 'a published').length === 2, 5000, 'both broadcasts');
+    expect(seen.filter((e) => e === 'a received')).toEqual([]);
+
+    await expect(a.cluster.send(onB.sparkId, 'remote')).resolves.toBe(true);
+    await expect(a.cluster.send(onA.sparkId, 'local')).resolves.toBe(true);
+    await expect(a.cluster.send('no-such-spark', 'nobody')).resolves.toBe(false);
+    expect(sends.map(([, outcome]) => outcome)).toEqual(['delivered', 'delivered', 'not-found']);
+    for (const [ms] of sends) expect(ms).toBeGreaterThanOrEqual(0);
+  });
+
+  it("report a send that rejects as 'failed'", async () => {
+    const lonely = await node({ url: `redis://127.0.0.1:${await freePort()}`, timeout: 500 });
+    const sends: string[] = [];
+    lonely.cluster.on('send', (_ms, outcome) => sends.push(outcome));
+    await expect(lonely.cluster.send('somewhere', 'lost')).rejects.toThrow(ClusterError);
+    expect(sends).toEqual(['failed']);
+  });
+});
+
 describe('the registry', () => {
   it('is written again at the next heartbeat when it vanishes from a Redis that stayed up', async () => {
     const redis = await startRedis();
