@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { renderChart } from './lib/chart.mjs';
 import { writeDocs } from './lib/docs.mjs';
 import { summarizeProfile } from './lib/profile.mjs';
-import { BASELINE, checkTargets, comparePairs, failures, PAIR_METRICS, pairRows, pairShortfalls, summarize, tableRows, TARGET_SERVER, textTable } from './lib/report.mjs';
+import { BASELINE, checkTargets, comparePairs, failures, METRICS_SERVER, PAIR_METRICS, pairRows, pairShortfalls, pluginCost, summarize, tableRows, TARGET_SERVER, textTable } from './lib/report.mjs';
 import { METRICS, SCENARIOS, startServer } from './lib/scenarios.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -127,6 +127,22 @@ function serverList(transformers) {
         path: '/primus',
         scenarios: ['idle'],
       })),
+    // The same server with the @primus/metrics plugin: what the plugin costs per message. It runs
+    // right after primus-ts/websockets in each round (see runOrder) and is compared with it.
+    ...transformers
+      .filter((t) => t.name === 'websockets')
+      .map((t) => ({
+        id: METRICS_SERVER,
+        label: '@primus/core (websockets, @primus/metrics)',
+        kind: 'primus-ts',
+        file: 'primus-ts',
+        args: ['--transformer', t.dir, '--metrics', 'true'],
+        transformerDir: t.dir,
+        wire: 'json',
+        path: '/primus',
+        scenarios: ['echo'],
+        after: TARGET_SERVER,
+      })),
     { id: 'primus8', label: 'Primus 8.0.9', kind: 'primus8', file: 'primus8', args: [], transformer: 'websockets', wire: 'json', path: '/primus' },
     // Other transformers frame messages their own way and Primus 8 has its own heartbeat, so
     // Primus 8's own client drives them, over the same framework client as ours. Their heartbeat
@@ -160,7 +176,10 @@ function serverList(transformers) {
  * machine whose load changes. Tables keep the listed order.
  */
 function runOrder(servers) {
-  const partnerOf = (s) => (s.kind === 'primus-ts' ? servers.find((p) => p.kind === 'primus8' && p.transformer === s.transformer && p.transformer !== 'websockets') : undefined);
+  const partnerOf = (s) =>
+    s.kind === 'primus-ts'
+      ? servers.find((p) => (p.kind === 'primus8' && p.transformer === s.transformer && p.transformer !== 'websockets') || p.after === s.id)
+      : undefined;
   const partners = new Set(servers.map(partnerOf).filter(Boolean));
   const order = [];
   for (const server of servers) {
@@ -354,6 +373,10 @@ function publish(run, outDir, docs, writeLatest = true) {
     console.log(textTable(['Transformer', ...PAIR_METRICS.map((m) => m.short)], pairRows(pairs)).replace(/^/gm, '  '));
     const behind = pairShortfalls(pairs);
     console.log(behind.length ? `\n  Behind Primus 8 (ours vs Primus 8):\n    ${behind.join('\n    ')}` : '\n  Ahead of Primus 8 on every figure.');
+  }
+  const cost = pluginCost(run.cells);
+  if (cost) {
+    console.log(`\n@primus/metrics: echoes per CPU-second with the plugin ÷ without, same round: ${cost.ratio.toFixed(3)}× (median of ${cost.ratios.map((r) => r.toFixed(3)).join(', ')}; target ≥ 0.97)`);
   }
   const failed = failures(run.cells);
   if (failed.length) console.log(`\nFailures (reported instead of numbers):\n  ${failed.join('\n  ')}`);

@@ -6,6 +6,8 @@ import { human, kb, median, spread } from './stats.mjs';
 export const BASELINE = 'ws';
 /** The server the targets apply to. */
 export const TARGET_SERVER = 'primus-ts/websockets';
+/** The websockets transformer with the @primus/metrics plugin: its cost is this server's echo figure over TARGET_SERVER's. */
+export const METRICS_SERVER = 'primus-ts/websockets-metrics';
 /** The websockets transformer with `keepRequest: false`: what the heap target can be held to (see docs/performance.md). */
 export const LEAN_SERVER = 'primus-ts/websockets-lean';
 
@@ -165,7 +167,7 @@ export function comparePairs(cells, servers) {
   const pairs = [];
   for (const ours of servers) {
     // The lean variant differs from primus-ts/websockets in memory only; it is not a transformer.
-    if (ours.kind !== 'primus-ts' || ours.scenarios || ours.id.endsWith('-lean')) continue;
+    if (ours.kind !== 'primus-ts' || ours.scenarios || ours.after || ours.id.endsWith('-lean')) continue;
     const transformer = transformerOf(ours);
     const theirs = servers.find((s) => s.kind === 'primus8' && transformerOf(s) === transformer);
     if (!theirs) continue;
@@ -237,4 +239,18 @@ export function pairShortfalls(pairs) {
     }
   }
   return lines;
+}
+
+/**
+ * What the @primus/metrics plugin costs: echoes per CPU-second of METRICS_SERVER over those of
+ * TARGET_SERVER, round by round, and the median. Undefined when the run did not measure both.
+ */
+export function pluginCost(cells) {
+  const ratios = [];
+  for (const c of cells) {
+    if (c.server !== METRICS_SERVER || c.scenario !== 'echo' || !c.ok) continue;
+    const plain = cells.find((p) => p.server === TARGET_SERVER && p.scenario === 'echo' && p.round === c.round && p.ok);
+    if (plain) ratios.push(c.metrics.echoPerCpuSec / plain.metrics.echoPerCpuSec);
+  }
+  return ratios.length ? { ratio: median(ratios), ratios } : undefined;
 }

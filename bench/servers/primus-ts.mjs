@@ -1,4 +1,5 @@
-// @primus/core with the transformer whose built package directory is given as --transformer.
+// @primus/core with the transformer whose built package directory is given as --transformer;
+// `--metrics true` adds the @primus/metrics plugin, serving its endpoint as a scraped server would.
 import http from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,7 +11,12 @@ serve(async () => {
   if (!dir) throw new Error('--transformer <package directory> is required');
   const mod = await import(pathToFileURL(join(dir, 'dist/index.js')).href);
   const server = http.createServer();
-  const primus = new Primus(server, { transformer: mod.default ?? mod, keepRequest: arg('keep-request', 'true') !== 'false' });
+  const plugin = {};
+  if (arg('metrics', 'false') === 'true') {
+    const { metrics } = await import('@primus/metrics');
+    plugin.metrics = metrics({ path: '/primus/metrics' });
+  }
+  const primus = new Primus(server, { transformer: mod.default ?? mod, keepRequest: arg('keep-request', 'true') !== 'false', plugin });
   primus.on('connection', (spark) => {
     spark.on('data', (data) => spark.write(data));
   });
