@@ -1,0 +1,111 @@
+// Redis Sentinel for real: a primary, a replica and three sentinels (Debian's redis-server and
+// redis-sentinel), three Primus servers in their own processes connected through the sentinels.
+// The primary is killed while one server broadcasts and another sends; Sentinel promotes the
+// replica and the cluster carries on without any Primus server being restarted.
+//
+// PRIMUS_DEPLOY_REPORT=<dir> writes what the failover took and lost to <dir>/sentinel.json.
+import { randomUUID } from 'node:crypto';
+import { afterEach, expect, it, jest } from '@jest/globals';
+import { waitFor } from '@primus/transformer-test-suite';
+import { cleanup, connect, startNode, type ClusterNode, type TestClient } from './helpers/processes';
+import { report } from './helpers/report';
+import { DOWN_AFTER_MS, startSentinelGroup } from './helpers/sentinel';
+
+jest.setTimeout(90_000);
+afterEach(cleanup);
+
+/** ms between two broadcasts, and between two sends, while the primary dies. */
+const BROADCAST_EVERY = 50;
+const SEND_EVERY = 100;
+
+type Seq = { seq: number };
+const seqsOf = (client: TestClient): number[] => client.received.flatMap((m) => (typeof (m as Seq).seq === 'number' ? [(m as Seq).seq] : []));
+
+it('resumes broadcasts and sends after Sentinel fails the primary over, without restarting any server', async () => {
+  const group = await startSentinelGroup();
+  const settings = { redis: group.options, prefix: `sentinel-${randomUUID()}`, ttl: 2000, heartbeat: 400, timeout: 1000 };
+  const nodes = await Promise.all([1, 2, 3].map((n) => startNode({ ...settings, id: `node-${n}` })));
+  await Promise.all(nodes.map((node) => node.until(true)));
+  const [a, b, c] = nodes as [ClusterNode, ClusterNode, ClusterNode];
+  const local = await Promise.all([connect(a.url), connect(a.url)]);
+  const remote = await Promise.all([connect(b.url), connect(b.url), connect(c.url), connect(c.url)]);
+  const target = remote[3]!;
+  await waitFor(async () => (await a.call<string[]>('sparks')).length === 6, 10_000, 'every spark in the registry');
+
+  // node-1 broadcasts a numbered message every 50 ms, node-2 sends to a spark of node-3 every
+  // 100 ms, from before the primary dies until after the cluster is back.
+  const published: Array<{ seq: number; at: number }> = [];
+  const sends: Array<{ at: number; ok: boolean; code?: string }> = [];
+  let sent = 0;
+  const broadcasting = setInterval(() => {
+    const seq = published.length + 1;
+    published.push({ seq, at: Date.now() });
+    a.call('write', { seq }).catch(() => {});
+  }, BROADCAST_EVERY);
+  const sending = setInterval(() => {
+    const at = Date.now();
+    void b.reply('send', target.sparkId, { sent: ++sent }).then((answer) => sends.push({ at, ok: answer.ok && answer.result === true, code: answer.error?.code }));
+  }, SEND_EVERY);
+  try {
+    await waitFor(() => remote.every((client) => seqsOf(client).length >= 10), 10_000, 'broadcasts before the failover');
+
+    const killed = Date.now();
+    await group.primary.kill();
+    await waitFor(async () => (await group.currentPrimary()) === group.replica.port, 30_000, 'Sentinel to promote the replica');
+    const promoted = Date.now();
+    // Every server lost Redis, and comes back on its own through the sentinels.
+    await Promise.all(nodes.map((node) => node.until(true, 30_000)));
+    const recovered = published.length;
+    await waitFor(() => remote.every((client) => seqsOf(client).some((seq) => seq > recovered + 10)), 15_000, 'broadcasts after the failover');
+    await waitFor(() => sends.some((s) => s.ok && s.at > promoted), 15_000, 'a send after the failover');
+
+    clearInterval(broadcasting);
+    clearInterval(sending);
+    const last = published.length;
+    await waitFor(() => [...local, ...remote].every((client) => seqsOf(client).includes(last)), 10_000, 'the last broadcast everywhere');
+    await waitFor(() => sends.length === sent, 10_000, 'every send to be answered');
+
+    // None of the servers was restarted: the same processes answer, with every spark still there.
+    for (const node of nodes) expect(node.exited).toBe(false);
+    expect((await c.call<string[]>('servers')).sort()).toEqual(['node-1', 'node-2', 'node-3']);
+    expect((await c.call<string[]>('sparks')).sort()).toEqual([...local, ...remote].map((client) => client.sparkId).sort());
+
+    // The broadcasting server's own clients missed nothing; nobody got anything twice.
+    for (const client of local) expect(seqsOf(client)).toEqual(published.map((p) => p.seq));
+    for (const client of [...local, ...remote]) expect(new Set(seqsOf(client)).size).toBe(seqsOf(client).length);
+
+    // Each of the other servers' clients missed one stretch of broadcasts (each server is back
+    // at its own moment, its clients all at once) and got everything before and after it, in order.
+    const missedBy = remote.map((client) => published.filter((p) => !seqsOf(client).includes(p.seq)));
+    remote.forEach((client, i) => {
+      const missed = missedBy[i]!;
+      expect(missed.length).toBeGreaterThan(0);
+      expect(missed.at(-1)!.seq - missed[0]!.seq + 1).toBe(missed.length);
+      expect(seqsOf(client)).toEqual(published.filter((p) => !missed.includes(p)).map((p) => p.seq));
+    });
+    expect(missedBy[1]).toEqual(missedBy[0]);
+    expect(missedBy[3]).toEqual(missedBy[2]);
+
+    // Sends failed (or were lost) for one stretch too, and every one after it arrived.
+    const failed = sends.filter((s) => !s.ok);
+    const backAt = sends.find((s) => s.ok && s.at > failed.at(-1)!.at)!.at;
+    const delivered = target.received.filter((m) => typeof (m as { sent?: number }).sent === 'number').length;
+    expect(delivered).toBe(sends.filter((s) => s.ok).length);
+
+    const gaps = missedBy.map((missed) => ({ missed: missed.length, gapMs: missed.at(-1)!.at - missed[0]!.at + BROADCAST_EVERY, fromKillMs: missed[0]!.at - killed }));
+    report('sentinel failover', {
+      downAfterMs: DOWN_AFTER_MS,
+      promotedAfterMs: promoted - killed,
+      broadcastsEveryMs: BROADCAST_EVERY,
+      broadcastsMissed: { [b.id]: gaps[0], [c.id]: gaps[2] },
+      sendsEveryMs: SEND_EVERY,
+      sendsFailed: failed.length,
+      sendFailures: Object.fromEntries([...new Set(failed.map((s) => s.code ?? 'false'))].map((code) => [code, failed.filter((s) => (s.code ?? 'false') === code).length])),
+      sendGapMs: backAt - failed[0]!.at,
+      sendFailuresFromKillMs: failed[0]!.at - killed,
+    });
+  } finally {
+    clearInterval(broadcasting);
+    clearInterval(sending);
+  }
+});
