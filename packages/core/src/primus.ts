@@ -7,6 +7,7 @@ import { EventEmitter } from 'eventemitter3';
 import { compile, escapeSeparators, type ClientPlugin, type MessageTransformer, type Packet, type PrimusConstructor } from '@primus/client';
 import { asyncEmit } from './async-emit';
 import { invalidOption, ParserError, PrimusError } from './errors';
+import { callTaken, giveBack, takeListeners, type TakenListener } from './http-listeners';
 import { buildLibrary } from './library';
 import { loadPlugin } from './load-package';
 import {
@@ -286,7 +287,7 @@ export class Primus extends EventEmitter<PrimusEvents> {
   readonly heartbeats = new HeartbeatTimers();
   /** Shared copies of the header strings that repeat on every connection. */
   private readonly sharedStrings = new StringPool();
-  private previous: { request: Function[]; upgrade: Function[] } = { request: [], upgrade: [] };
+  private previous: { request: TakenListener[]; upgrade: TakenListener[] } = { request: [], upgrade: [] };
   private libraryCache: string | null = null;
   private socketClass: PrimusConstructor | null = null;
   private destroying: Array<(err?: Error) => void> | null = null;
@@ -419,9 +420,7 @@ export class Primus extends EventEmitter<PrimusEvents> {
 
   private hook(): void {
     const server = this.server!;
-    this.previous = { request: server.listeners('request'), upgrade: server.listeners('upgrade') };
-    server.removeAllListeners('request');
-    server.removeAllListeners('upgrade');
+    this.previous = { request: takeListeners(server, 'request'), upgrade: takeListeners(server, 'upgrade') };
     server.on('request', this.handleRequest);
     if (this.service.upgrade || this.previous.upgrade.length) server.on('upgrade', this.handleUpgrade);
     server.on('close', this.handleClose);
@@ -434,14 +433,13 @@ export class Primus extends EventEmitter<PrimusEvents> {
     server.removeListener('request', this.handleRequest);
     server.removeListener('upgrade', this.handleUpgrade);
     server.removeListener('close', this.handleClose);
-    // Prepending in reverse keeps the original listeners first and in their original order.
-    for (const listener of [...this.previous.request].reverse()) server.prependListener('request', listener as () => void);
-    for (const listener of [...this.previous.upgrade].reverse()) server.prependListener('upgrade', listener as () => void);
+    giveBack(server, 'request', this.previous.request);
+    giveBack(server, 'upgrade', this.previous.upgrade);
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     if (!this.owns(req.url)) {
-      for (const listener of this.previous.request) listener.call(this.server, req, res);
+      callTaken(this.previous.request, this.server, [req, res]);
       return;
     }
     const request = prepareRequest(req, requestPath(req.url));
@@ -458,7 +456,7 @@ export class Primus extends EventEmitter<PrimusEvents> {
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (!this.owns(req.url) || !this.service.upgrade) {
       if (this.previous.upgrade.length) {
-        for (const listener of this.previous.upgrade) listener.call(this.server, req, socket, head);
+        callTaken(this.previous.upgrade, this.server, [req, socket, head]);
       } else if (this.server!.listenerCount('upgrade') === 1) {
         // Nobody else will answer this upgrade; leaving it open would leak the socket.
         socket.destroy();
