@@ -81,7 +81,11 @@ export function metrics(options: MetricsOptions = {}): Plugin {
       }
       const collector = Collector.for(registry, buckets);
       const transformer = primus.spec.transformer;
-      const source = new Source(transformer, () => primus.connected);
+      const source = new Source(
+        transformer,
+        () => primus.connected,
+        (frame) => primus.decode(frame),
+      );
       collector.add(source);
 
       primus.Spark.prototype.initialise = function (this: Spark) {

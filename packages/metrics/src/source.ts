@@ -1,5 +1,5 @@
 import type { Spark, SparkEndReason } from '@primus/core';
-import { byteLength, isControl, type Frame } from './payload';
+import { byteLength, isControl, type Decode, type Frame } from './payload';
 
 /** The reasons a spark ends, as the `reason` label says them. */
 export const REASONS: readonly SparkEndReason[] = ['client', 'server', 'heartbeat', 'error'];
@@ -65,19 +65,21 @@ export class Source {
     readonly transformer: string,
     /** Open sparks right now. */
     readonly connected: () => number,
+    /** The server's decoder, for telling short binary control frames from messages. */
+    private readonly decode: Decode,
   ) {}
 
   readonly onIncoming = (frame: Frame): void => {
     const counts = this.counts;
     counts.bytesReceived += byteLength(frame);
-    if (!isControl(frame)) counts.messagesReceived++;
+    if (!isControl(frame, this.decode)) counts.messagesReceived++;
   };
 
   readonly onOutgoing = (frame: Frame): void => {
     if (frame !== this.lastFrame) {
       this.lastFrame = frame;
       this.lastBytes = byteLength(frame);
-      this.lastControl = isControl(frame);
+      this.lastControl = isControl(frame, this.decode);
     }
     const counts = this.counts;
     counts.bytesSent += this.lastBytes;

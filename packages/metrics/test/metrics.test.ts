@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { Primus, type Spark } from '@primus/core';
 import { once, waitFor } from '@primus/transformer-test-suite';
 import { register, Registry } from 'prom-client';
+import binary from '@primus/parser-binary';
 import { METRICS, metrics } from '../src/index';
 import { cleanup, get, raw, scrape, start } from './helpers';
 
@@ -246,22 +247,48 @@ describe('options', () => {
 });
 
 describe('frames the protocol sends itself', () => {
-  it('are recognised in JSON text and behind the short header of a binary codec, and nowhere else', async () => {
+  it('are recognised in JSON text, and in binary frames by decoding the short ones that look like one', async () => {
     const { isControl, byteLength } = await import('../src/payload');
-    expect(isControl('"primus::ping::1700000000000"')).toBe(true);
-    expect(isControl('"primus::server::close"')).toBe(true);
-    expect(isControl('{"text":"primus::ping::1"}')).toBe(false);
-    expect(isControl('"hello"')).toBe(false);
-    // A MessagePack fixstr (one header byte) and str8 (two).
-    const fixstr = Buffer.concat([Buffer.from([0xa0 | 21]), Buffer.from('primus::server::close')]);
-    const str8 = Buffer.concat([Buffer.from([0xd9, 48]), Buffer.from('primus::id::' + 'x'.repeat(36))]);
-    expect(isControl(fixstr)).toBe(true);
-    expect(isControl(str8)).toBe(true);
-    expect(isControl(Buffer.concat([Buffer.alloc(100), Buffer.from('primus::')]))).toBe(false);
-    expect(isControl(Buffer.from('pri'))).toBe(false);
+    const never = (): never => {
+      throw new Error('decoded a frame that cannot be a control message');
+    };
+    expect(isControl('"primus::ping::1700000000000"', never)).toBe(true);
+    expect(isControl('"primus::server::close"', never)).toBe(true);
+    expect(isControl('{"text":"primus::ping::1"}', never)).toBe(false);
+    expect(isControl('"hello"', never)).toBe(false);
+    // BinaryPack: a string header of three bytes; an array holding the same string looks alike
+    // for a while, and decoding tells them apart.
+    const control = binary.encode('primus::server::close') as Uint8Array;
+    const array = binary.encode(['primus::server::close']) as Uint8Array;
+    expect(isControl(control, (frame) => binary.decode(frame as Uint8Array))).toBe(true);
+    expect(isControl(array, (frame) => binary.decode(frame as Uint8Array))).toBe(false);
+    expect(isControl(Buffer.concat([Buffer.alloc(100), Buffer.from('primus::')]), never)).toBe(false);
+    expect(isControl(Buffer.from('primus::x'), never)).toBe(false);
+    expect(isControl(Buffer.from([0xa3, 1, 2, 3]), never)).toBe(false);
+    expect(isControl(Buffer.from([0xa9, ...Buffer.from('primus::x')]), () => {
+      throw new Error('not this codec');
+    })).toBe(false);
     expect(byteLength('€')).toBe(3);
     expect(byteLength(new Uint8Array(7))).toBe(7);
     expect(byteLength(new ArrayBuffer(5))).toBe(5);
     expect(byteLength([Buffer.alloc(2), Buffer.alloc(3)])).toBe(5);
+  });
+
+  it('are left out of the message counts with a binary parser over a real connection', async () => {
+    const registry = new Registry();
+    const server = await start({ parser: binary, pongSkipTime: 10, plugin: { metrics: metrics({ registry, path: PATH }) } });
+    server.primus.on('connection', (spark: Spark) => spark.on('data', (data: unknown) => spark.write(data)));
+    const client = server.client({ ping: 100 });
+    const echoes: unknown[] = [];
+    client.on('data', (data: unknown) => echoes.push(data));
+    await once(client, 'open');
+    client.write(['primus::not a control message when inside an array']);
+    client.write({ n: 2 });
+    await waitFor(() => echoes.length === 2, 5000, 'both echoes');
+    await once(client, 'incoming::pong');
+    await once(client, 'incoming::pong');
+    const m = await scrape(server.url + PATH);
+    expect(m.value('primus_messages_received_total', ws)).toBe(2);
+    expect(m.value('primus_messages_sent_total', ws)).toBe(2);
   });
 });
