@@ -1,5 +1,5 @@
 import { json } from '@primus/parser-json';
-import { PrimusError } from './errors';
+import { invalidOption, PrimusError } from './errors';
 import { isPackageName, loadNamed, packageCandidates } from './load-package';
 
 /** Raw data as it arrives from a transformer. */
@@ -16,6 +16,8 @@ export interface Parser {
   decode(raw: any): unknown;
   /** Source of an expression that evaluates to `{ encode, decode }` in a browser (for `primus.js`). */
   readonly browser?: string;
+  /** Messages are bytes: the transformer must carry binary frames (not one that is `textOnly`). @default false */
+  readonly binary?: boolean;
 }
 
 /** The happn-primus parser shape: callback-style `encoder`/`decoder`, plus an optional browser `library`. */
@@ -119,5 +121,19 @@ export function resolveParser(option: unknown): Parser {
   throw new PrimusError(
     'PRIMUS_ERR_INVALID_PARSER',
     'The given parser is not valid: expected "json" or an object with encode() and decode() (or encoder() and decoder())',
+  );
+}
+
+/**
+ * Refuse a parser that sends binary frames over a transformer that carries text only: bytes would
+ * reach the other side as mangled UTF-8 text and fail to decode one message at a time.
+ */
+export function assertParserFits(parser: Parser, transformer: { name: string; textOnly?: boolean }): void {
+  if (!parser.binary || !transformer.textOnly) return;
+  throw invalidOption(
+    'parser',
+    `a parser that sends text with the "${transformer.name}" transformer, which carries text only ` +
+      '(a binary parser needs websockets, engine.io, faye or lws; ejson and json send text)',
+    parser.name,
   );
 }

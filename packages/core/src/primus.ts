@@ -27,7 +27,7 @@ import {
   type MiddlewareFactory,
   type PrimusRequest,
 } from './middleware';
-import { resolveParser, type LegacyParser, type Parser } from './parser';
+import { assertParserFits, resolveParser, type LegacyParser, type Parser } from './parser';
 import { HeartbeatTimers } from './heartbeat-timers';
 import { StringPool } from './shared-strings';
 import { Spark } from './spark';
@@ -322,6 +322,7 @@ export class Primus extends EventEmitter<PrimusEvents> {
 
     this.parser = resolveParser(this.options.parser);
     this.transformer = resolveTransformer(this.options.transformer ?? this.options.transport ?? 'websockets');
+    assertParserFits(this.parser, this.transformer);
     this.service = this.transformer.server({
       primus: this,
       options: this.options,
@@ -406,7 +407,9 @@ export class Primus extends EventEmitter<PrimusEvents> {
 
   /** Replace the parser at run time. */
   parsers(parser: string | Parser | LegacyParser): this {
-    this.parser = resolveParser(parser);
+    const resolved = resolveParser(parser);
+    assertParserFits(resolved, this.transformer);
+    this.parser = resolved;
     this.invalidateClient();
     return this;
   }

@@ -72,6 +72,8 @@ export interface TransformerServer {
 export interface Transformer {
   /** The name, as given in the `transformer` option and reported by `/primus/spec`. */
   readonly name: string;
+  /** The framework carries text only: a parser that sends binary frames is refused at construction. @default false */
+  readonly textOnly?: boolean;
   /** Start the server half for one Primus server. */
   server(context: TransformerContext): TransformerServer;
   /** The client half for Node (used by `primus.Socket`). */

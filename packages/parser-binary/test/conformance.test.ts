@@ -1,5 +1,8 @@
 // The shared parser suite: our server and clients, happn-primus 6.0.1 both ways, and Chromium.
 import { parserSuite, type happnInterop } from '@primus/transformer-test-suite';
+import browserchannel from '@primus/transformer-browserchannel';
+import socketio from '@primus/transformer-socketio';
+import sockjs from '@primus/transformer-sockjs';
 import websockets from '@primus/transformer-ws';
 import binary from '../src';
 
@@ -11,6 +14,7 @@ const when = new Date(1700000000123);
 parserSuite({
   parser: binary,
   transformer: websockets,
+  refusedBy: [sockjs, browserchannel, socketio],
   happn: { module: happn, parser: 'binary' },
   samples: [
     { name: 'nested object', value: { list: [1, 'two', { three: [3.5, null] }], yes: true, no: false, empty: {} }, browser: "({ list: [1, 'two', { three: [3.5, null] }], yes: true, no: false, empty: {} })" },

@@ -9,6 +9,8 @@ import { createServer } from './server';
  */
 export const browserchannel = defineTransformer({
   name: 'browserchannel',
+  // The framework carries text only: binary parsers are refused at construction.
+  textOnly: true,
   server: createServer,
   client,
   browser,

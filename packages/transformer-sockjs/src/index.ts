@@ -9,6 +9,8 @@ import { createServer } from './server';
  */
 export const sockjs = defineTransformer({
   name: 'sockjs',
+  // The framework carries text only: binary parsers are refused at construction.
+  textOnly: true,
   server: createServer,
   client,
   browser,

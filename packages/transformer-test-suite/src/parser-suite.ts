@@ -1,7 +1,8 @@
+import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { compile, type ClientConfig } from '@primus/client';
-import type { Parser, Spark as OurSpark, Transformer } from '@primus/core';
+import { Primus, type Parser, type Spark as OurSpark, type Transformer } from '@primus/core';
 import { CHROMIUM_ARGS } from './browser';
 import * as happnInterop from './happn';
 import { once, request, startServer, waitFor, type TestServer } from './harness';
@@ -36,6 +37,11 @@ export interface ParserSuiteOptions {
    * and the name of its transformer matching `transformer`. @default no interop tests
    */
   happn?: { module: happnInterop.HappnPrimusModule; parser: unknown; transformer?: string };
+  /**
+   * Transformers that carry text only, over which this parser (one that sends binary frames) must
+   * be refused at construction, naming the option. @default []
+   */
+  refusedBy?: Transformer[];
   /** Run the samples and the heartbeat through `primus.js` in Chromium. @default true */
   browser?: boolean;
   /** Chromium to drive. @default process.env.PRIMUS_CHROMIUM or /usr/bin/chromium */
@@ -206,6 +212,21 @@ export function parserSuite(options: ParserSuiteOptions): void {
       expect((await atClient)[0]).toBe('after');
       expect((await atServer)[0]).toBe('after');
     }, timeout);
+
+    for (const textOnly of options.refusedBy ?? []) {
+      it(`is refused over ${textOnly.name}, which carries text only: at construction, by createSocket() and by parsers()`, async () => {
+        const refusal = expect.objectContaining({
+          code: 'PRIMUS_ERR_INVALID_OPTION',
+          message: expect.stringMatching(new RegExp(`"parser".*"${textOnly.name}" transformer, which carries text only.*got "${parser.name}"`)),
+        });
+        expect(() => new Primus(new EventEmitter() as never, { transformer: textOnly, parser })).toThrow(refusal);
+        expect(() => Primus.createSocket({ transformer: textOnly, parser })).toThrow(refusal);
+        const server = await startServer({ transformer: textOnly });
+        defer(() => server.close());
+        expect(() => server.primus.parsers(parser)).toThrow(refusal);
+        expect(server.primus.parser.name).toBe('json');
+      }, timeout);
+    }
 
     if (options.happn) {
       const { module: happn, parser: happnParser, transformer: happnTransformer = 'websockets' } = options.happn;
