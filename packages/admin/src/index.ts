@@ -112,7 +112,7 @@ export function admin(options: AdminOptions): Plugin {
       const feedPath = `${path}/feed`;
       const tokens = new Tokens(tokenTtl);
       const transformer = primus.spec.transformer;
-      const tracker = new Tracker(transformer, maxSparks, history, SAMPLES);
+      const tracker = new Tracker((frame) => primus.decode(frame), transformer, maxSparks, history, SAMPLES);
       const self = { id: `${hostname()} (pid ${process.pid})`, transformer, pathname: primus.pathname, pid: process.pid, node: process.versions.node };
       let cluster: ClusterView | undefined;
 

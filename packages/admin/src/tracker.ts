@@ -47,10 +47,23 @@ interface Tracked extends SparkRow {
 }
 
 const CONTROL = 'primus::';
+const CONTROL_BYTES = Buffer.from(CONTROL);
 
-/** Whether a frame is one of the protocol's own (a ping, a pong): JSON text `"primus::...`. */
-function isControl(frame: unknown): boolean {
-  return typeof frame === 'string' && frame.charCodeAt(0) === 34 && frame.startsWith(CONTROL, 1);
+/**
+ * Whether a frame is one of the protocol's own (a ping, a pong): JSON text `"primus::...`, or a
+ * short binary frame with `primus::` behind a codec's few header bytes that decodes to such a string.
+ */
+function isControl(frame: unknown, decode: (frame: unknown) => unknown): boolean {
+  if (typeof frame === 'string') return frame.charCodeAt(0) === 34 && frame.startsWith(CONTROL, 1);
+  if (!(frame instanceof Uint8Array) || frame.byteLength > 96) return false;
+  const at = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).indexOf(CONTROL_BYTES);
+  if (at < 1 || at > 5) return false;
+  try {
+    const value = decode(frame);
+    return typeof value === 'string' && value.startsWith(CONTROL);
+  } catch {
+    return false;
+  }
 }
 
 function formatAddress(spark: Spark): string {
@@ -75,6 +88,8 @@ export class Tracker {
   private pending: { connected: SparkRow[]; disconnected: DisconnectionRow[]; updated: Set<string> } = { connected: [], disconnected: [], updated: new Set() };
 
   constructor(
+    /** The server's decoder, for telling short binary control frames from messages. */
+    private readonly decode: (frame: unknown) => unknown,
     private readonly transformer: string,
     private readonly maxSparks: number,
     private readonly history: number,
@@ -83,11 +98,11 @@ export class Tracker {
 
   // Shared by every spark.
   private readonly onIncoming = (frame: unknown): void => {
-    if (!isControl(frame)) this.counts.received++;
+    if (!isControl(frame, this.decode)) this.counts.received++;
   };
 
   private readonly onOutgoing = (frame: unknown): void => {
-    if (!isControl(frame)) this.counts.sent++;
+    if (!isControl(frame, this.decode)) this.counts.sent++;
   };
 
   /** One listener for every spark's pings; Node calls it with `this` = the spark. */

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Primus } from '@primus/core';
 import { nextSpark, once, upgrade, waitFor } from '@primus/transformer-test-suite';
+import binary from '@primus/parser-binary';
 import engineio from '@primus/transformer-engineio';
 import { admin } from '../src/index';
 import { BASIC, cleanup, CREDENTIALS, get, onCleanup, start, token } from './helpers';
@@ -150,6 +151,18 @@ describe('the live feed', () => {
     client.write('two');
     await waitFor(() => messages.some((m) => m.type === 'sample' && m.sample.received > 0 && m.sample.sent > 0), 3000, 'a sample with messages');
     await waitFor(() => messages.some((m) => m.type === 'sample' && m.sample.connections > 0), 3000, 'a sample with a connection');
+  });
+
+  it('does not count the heartbeat as messages, with a binary parser too', async () => {
+    const server = await start({ interval: 100 }, { parser: binary, pongSkipTime: 10 });
+    const { messages } = await feedClient(server, await token(server));
+    const client = server.client({ ping: 100 });
+    await once(client, 'open');
+    for (let i = 0; i < 3; i++) await once(client, 'incoming::pong');
+    const seen = messages.length;
+    await waitFor(() => messages.slice(seen).filter((m) => m.type === 'sample').length >= 2, 3000, 'two more samples');
+    const samples = messages.filter((m) => m.type === 'sample').map((m) => m.sample);
+    expect(samples.every((sample) => sample.received === 0 && sample.sent === 0)).toBe(true);
   });
 
   it('runs over the server’s own transformer, engine.io included', async () => {
