@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // The corpus and the soak's scripts are found next to dist/ through __dirname, in the ESM build too.
+  shims: true,
 });

@@ -56,6 +56,13 @@ describe('bad options', () => {
     expect(err.code).toBe('PRIMUS_ERR_INVALID_OPTION');
   });
 
+  it('rejects a highWaterMark that is not an integer of at least 16 KiB, naming the option', () => {
+    expect(failure({ transformer: websockets, highWaterMark: 0 }).message).toMatch(/highWaterMark/);
+    // Below a Node socket's own mark no 'drain' would ever follow a false write().
+    expect(failure({ transformer: websockets, highWaterMark: 16383 }).message).toMatch(/highWaterMark.*16384/);
+    expect(failure({ transformer: websockets, highWaterMark: 16384.5 }).message).toMatch(/highWaterMark/);
+  });
+
   it('throws a TypeError when the options are not an object', () => {
     expect(() => new Primus(new EventEmitter() as unknown as http.Server, 'websockets' as never)).toThrow(TypeError);
   });

@@ -52,6 +52,15 @@ export function collect<T = unknown>(emitter: Onceable & { on(event: string, fn:
   });
 }
 
+/** What a test expects of a client besides its normal life. */
+export interface ClientExpectations {
+  /**
+   * `'expected'`: the client may emit `error` (a refused connection, a transport failure the test
+   * provokes); the test checks what matters itself. By default any `error` fails the test.
+   */
+  errors?: 'expected';
+}
+
 /** A Primus server on a random port of 127.0.0.1, with clients that are cleaned up with it. */
 export interface TestServer {
   primus: Primus;
@@ -59,9 +68,15 @@ export interface TestServer {
   port: number;
   /** `http://127.0.0.1:<port>` */
   url: string;
-  /** A Node client of this server; ended and destroyed by `close()`. */
-  client(options?: ClientOptions & { query?: string }): PrimusClient;
-  /** Destroy every client and the server. */
+  /**
+   * A Node client of this server; ended and destroyed by `close()`. An `error` it emits fails the
+   * test (`close()` rejects naming it) unless the test expects errors of this client:
+   * `client(options, { errors: 'expected' })`.
+   */
+  client(options?: ClientOptions & { query?: string }, expectations?: ClientExpectations): PrimusClient;
+  /** Errors emitted so far by clients that did not expect any. */
+  readonly unexpectedErrors: readonly Error[];
+  /** Destroy every client and the server; rejects when a client emitted an unexpected error. */
   close(): Promise<void>;
   /** Simulate a crash: drop every connection without a word, then stop listening. */
   kill(): Promise<void>;
@@ -96,15 +111,20 @@ export async function startServer(
   const actual = (server.address() as AddressInfo).port;
   const url = host.includes(':') ? `http://[${host}]:${actual}` : `http://${host}:${actual}`;
   const clients: PrimusClient[] = [];
+  const unexpectedErrors: Error[] = [];
   return {
     primus,
     server,
     port: actual,
     url,
-    client(clientOptions = {}) {
+    unexpectedErrors,
+    client(clientOptions = {}, expectations = {}) {
       const { query, url: target, ...rest } = clientOptions;
       const socket = new primus.Socket((target ?? url) + (query ? `/?${query}` : ''), rest);
-      socket.on('error', () => {});
+      // Always listened to, so an error never throws out of the emitter; recorded unless expected.
+      socket.on('error', (err: unknown) => {
+        if (expectations.errors !== 'expected') unexpectedErrors.push(err instanceof Error ? err : new Error(String(err)));
+      });
       clients.push(socket);
       return socket;
     },
@@ -117,6 +137,10 @@ export async function startServer(
       await new Promise<void>((resolve) => primus.destroy({ close: true }, () => resolve()));
       server.closeAllConnections();
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (unexpectedErrors.length > 0) {
+        const list = unexpectedErrors.map((err) => `${(err as { code?: string }).code ? `${(err as { code?: string }).code}: ` : ''}${err.message}`).join('; ');
+        throw new Error(`a client emitted an error the test did not expect (pass { errors: 'expected' } to client() where one is): ${list}`);
+      }
     },
   };
 }

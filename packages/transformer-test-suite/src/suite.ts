@@ -351,11 +351,15 @@ export function transformerSuite(options: SuiteOptions): void {
         });
         let connections = 0;
         server.primus.on('connection', () => connections++);
-        const refused = server.client({ query: 'token=wrong' });
+        // The refusal reaches the client as an error, then an end without a reconnect.
+        const refused = server.client({ query: 'token=wrong' }, { errors: 'expected' });
         let reconnects = 0;
+        const errors: unknown[] = [];
         refused.on('reconnect scheduled', () => reconnects++);
+        refused.on('error', (err: unknown) => errors.push(err));
         await once(refused, 'end');
         expect(reconnects).toBe(0);
+        expect(errors.length).toBeGreaterThan(0);
         const accepted = server.client({ query: 'token=secret' });
         await once(accepted, 'open');
         expect(connections).toBe(1);

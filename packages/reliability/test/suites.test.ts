@@ -1,0 +1,45 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+
+// The reliability suites live in @primus/transformer-test-suite and every transformer runs them
+// from its own test files. This check finds the transformer packages of the workspace (any
+// packages/transformer-* with a src/index.ts, the test suite itself aside) rather than listing
+// them, so a new transformer cannot be added without its suites.
+
+const packagesDir = join(__dirname, '..', '..');
+
+/** The suites every transformer runs, and the capability that excuses one. */
+const SUITES = ['transformerSuite', 'browserSuite', 'faultSuite', 'backPressureSuite', 'badInputSuite', 'authorizationSuite', 'soakSuite'];
+
+const transformers = readdirSync(packagesDir)
+  .filter((dir) => dir.startsWith('transformer-') && dir !== 'transformer-test-suite')
+  .filter((dir) => existsSync(join(packagesDir, dir, 'src', 'index.ts')));
+
+/** The source of every test file of a package. */
+function tests(dir: string): string {
+  const testDir = join(packagesDir, dir, 'test');
+  if (!existsSync(testDir)) return '';
+  return readdirSync(testDir)
+    .filter((file) => file.endsWith('.test.ts'))
+    .map((file) => readFileSync(join(testDir, file), 'utf8'))
+    .join('\n');
+}
+
+it('finds the transformer packages of the workspace', () => {
+  expect(transformers.length).toBeGreaterThanOrEqual(7);
+});
+
+describe.each(transformers)('%s', (dir) => {
+  const source = tests(dir);
+
+  it.each(SUITES)('runs %s from its own tests', (suite) => {
+    expect(source).toMatch(new RegExp(`\\b${suite}\\(`));
+  });
+
+  it('runs the framework-input suite when it has polling sessions', () => {
+    // A transformer with HTTP sessions has a framework of its own whose bogus input must be tried.
+    if (/capabilities:\s*\{\s*polling:\s*true/.test(source)) expect(source).toMatch(/\bframeworkInputSuite\(/);
+    else expect(source).toMatch(/capabilities:\s*\{\s*polling:\s*false/);
+  });
+});

@@ -1,0 +1,4 @@
+import { backPressureSuite } from '@primus/transformer-test-suite';
+import browserchannel from '../src';
+
+backPressureSuite({ transformer: browserchannel });

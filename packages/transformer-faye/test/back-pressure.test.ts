@@ -1,0 +1,4 @@
+import { backPressureSuite } from '@primus/transformer-test-suite';
+import faye from '../src';
+
+backPressureSuite({ transformer: faye });

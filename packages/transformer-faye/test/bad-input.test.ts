@@ -1,0 +1,6 @@
+import { badInputSuite } from '@primus/transformer-test-suite';
+import faye from '../src';
+
+// The corpus of bad input at the HTTP, Primus and WebSocket levels; each Primus message is one
+// text frame on /primus.
+badInputSuite({ transformer: faye, capabilities: { websocket: '/primus' } });

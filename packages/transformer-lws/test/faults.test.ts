@@ -1,0 +1,5 @@
+import { faultSuite } from '@primus/transformer-test-suite';
+import lws from '../src';
+
+// Server restart under 200 clients, blackhole and waylaid pings, through the suite's fault proxy.
+faultSuite({ transformer: lws, clients: 200 });
