@@ -265,7 +265,8 @@ describe('browserchannel: the Node client', () => {
     );
     // BrowserChannel probes the network after a failed request; the builds browserchannel ships
     // ignore testImageUri and always ask www.google.com.
-    const client = server.client({ transport: { testImageUri: `${server.url}/probe.gif` } });
+    // The refusal is the failed request that makes it probe: an error, then the end.
+    const client = server.client({ transport: { testImageUri: `${server.url}/probe.gif` } }, { errors: 'expected' });
     await once(client, 'end');
     await waitFor(() => hits.includes('/probe.gif'), 5000, 'the probe');
   }, TIMEOUT);

@@ -1,5 +1,6 @@
 export { transformerSuite, type Capabilities, type SuiteOptions } from './suite';
-export { browserSuite, CHROMIUM_ARGS, type BrowserSuiteOptions } from './browser';
+export { browserSuite, type BrowserSuiteOptions } from './browser';
+export { CHROMIUM_ARGS, PAGE_EVENTS, testPage, useBrowser, type BrowserHarness, type TestPageOptions, type TestTab, type UseBrowserOptions } from './browser-harness';
 export {
   collect,
   negotiatedExtensions,
