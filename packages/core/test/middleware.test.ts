@@ -296,7 +296,7 @@ describe('authorization', () => {
     const server = await start({ authorization: (_req, done) => done(new Error('go away')) });
     let connections = 0;
     server.primus.on('connection', () => connections++);
-    const client = server.client();
+    const client = server.client({}, { errors: 'expected' });
     expect(client.authorization).toBe(true);
     let reconnects = 0;
     client.on('reconnect scheduled', () => reconnects++);

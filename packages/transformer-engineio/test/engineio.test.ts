@@ -116,7 +116,7 @@ describe('long-polling and the upgrade', () => {
   it('refuses a polling message longer than maxLength', async () => {
     const server = await start({ maxLength: 1000 });
     const sparkP = nextSpark(server.primus);
-    const client = server.client({ websockets: false, strategy: false });
+    const client = server.client({ websockets: false, strategy: false }, { errors: 'expected' });
     const spark = await sparkP;
     await once(client, 'open');
     const received: unknown[] = [];
@@ -192,7 +192,7 @@ describe('authorization on every request', () => {
       },
     });
     const sparkP = nextSpark(server.primus);
-    const client = server.client({ websockets: false, strategy: false });
+    const client = server.client({ websockets: false, strategy: false }, { errors: 'expected' });
     const spark = await sparkP;
     await once(client, 'open');
     const atServer: unknown[] = [];
@@ -236,7 +236,7 @@ describe('authorization on every request', () => {
     });
     let connections = 0;
     server.primus.on('connection', () => connections++);
-    const refused = server.client({ query: 'token=wrong', transport: { transports: ['websocket'] } });
+    const refused = server.client({ query: 'token=wrong', transport: { transports: ['websocket'] } }, { errors: 'expected' });
     let reconnects = 0;
     refused.on('reconnect scheduled', () => reconnects++);
     await once(refused, 'end');

@@ -194,7 +194,7 @@ describe('socket.io: the client', () => {
     });
     let connections = 0;
     server.primus.on('connection', () => connections++);
-    const client = server.client({ query: 'token=guess' });
+    const client = server.client({ query: 'token=guess' }, { errors: 'expected' });
     const errors: Error[] = [];
     client.on('error', (err: Error) => errors.push(err));
     let reconnects = 0;
@@ -214,7 +214,7 @@ describe('socket.io: the client', () => {
         done(req.headers.upgrade ? Object.assign(new Error('no websockets'), { statusCode: 403 }) : undefined);
       },
     });
-    const client = server.client({ transport: { transports: ['websocket', 'xhr-polling'], 'connect timeout': 50 } });
+    const client = server.client({ transport: { transports: ['websocket', 'xhr-polling'], 'connect timeout': 50 } }, { errors: 'expected' });
     await once(client, 'end');
     // The window is forty connect timeouts long: the abandoned socket would have moved on by then.
     await expect(nextSpark(server.primus, 2000)).rejects.toThrow(/timed out/);
@@ -394,7 +394,7 @@ describe('socket.io: authorization', () => {
         done(req.headers.upgrade ? Object.assign(new Error('no websockets for you'), { statusCode: 403 }) : undefined);
       },
     });
-    const client = server.client(only('websocket'));
+    const client = server.client(only('websocket'), { errors: 'expected' });
     const errors: Error[] = [];
     client.on('error', (err: Error) => errors.push(err));
     await once(client, 'end');

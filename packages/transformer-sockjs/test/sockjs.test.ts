@@ -152,7 +152,7 @@ describe('sockjs: maxLength', () => {
     const server = await start({ maxLength: 4096 });
     server.primus.on('connection', (spark: Spark) => spark.on('data', (data: unknown) => spark.write(data)));
     const sparkP = nextSpark(server.primus);
-    const client = server.client({ ...only('websocket'), reconnect: { min: 5000 } });
+    const client = server.client({ ...only('websocket'), reconnect: { min: 5000 } }, { errors: 'expected' });
     const spark = await sparkP;
     await once(client, 'open');
     client.write('s'.repeat(4000));
@@ -183,7 +183,7 @@ describe('sockjs: authorization', () => {
       },
     });
     const sparkP = nextSpark(server.primus);
-    const client = server.client({ ...only('xhr-polling'), reconnect: { retries: 1, min: 50, max: 100 } });
+    const client = server.client({ ...only('xhr-polling'), reconnect: { retries: 1, min: 50, max: 100 } }, { errors: 'expected' });
     const spark = await sparkP;
     await once(client, 'open');
     // The first poll opened the session; the second waits for data, authorised before the revocation.
@@ -228,7 +228,7 @@ describe('sockjs: authorization', () => {
     let connections = 0;
     server.primus.on('connection', () => connections++);
     for (const transport of ['websocket', 'xhr-polling']) {
-      const client = server.client({ query: 'token=guess', ...only(transport) });
+      const client = server.client({ query: 'token=guess', ...only(transport) }, { errors: 'expected' });
       const errors: Error[] = [];
       client.on('error', (err: Error) => errors.push(err));
       let reconnects = 0;
