@@ -194,7 +194,8 @@ export function parserSuite(options: ParserSuiteOptions): void {
     it('reports a value it cannot encode with PRIMUS_ERR_PARSER_ENCODE, on both sides, and keeps the connection', async () => {
       const server = await ours();
       const sparkP = once<[OurSpark]>(server.primus, 'connection');
-      const client = server.client();
+      // The client's encode error is the point of the test: it checks it below.
+      const client = server.client({}, { errors: 'expected' });
       await once(client, 'open');
       const [spark] = await sparkP;
 
