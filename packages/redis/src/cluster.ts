@@ -131,6 +131,11 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
     };
 
     const redisOptions: RedisOptions = {
+      // Through Sentinel, follow its announcement of a new primary at once. Otherwise, when the
+      // old primary survives (a planned failover, a healed partition), the connections stay on it
+      // until Sentinel demotes it several seconds later, while servers that connect meanwhile
+      // reach the new one and no longer hear the others' broadcasts.
+      ...(options.redis.sentinels?.length ? { failoverDetector: true } : {}),
       ...options.redis,
       // Fail at once while Redis is away instead of queueing, which would keep callers waiting
       // for as long as the outage lasts.
@@ -156,6 +161,10 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
     // Without an error listener ioredis prints every failed reconnection attempt to the console.
     this.pub.on('error', (err: Error) => this.failed(err));
     this.sub.on('error', (err: Error) => this.failed(err));
+    // ioredis gives a connection up for good ('end') when its failover detector closes it while
+    // it is asking the sentinels where the primary is, between two reconnection attempts. Only
+    // closing the cluster may end such a connection, so start it again.
+    if (redisOptions.failoverDetector) for (const client of [this.pub, this.sub]) client.on('end', () => this.restart(client));
     this.sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.receive(message));
 
     this.timer = setInterval(() => void this.heartbeat(), options.heartbeat);
@@ -490,6 +499,14 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
   }
 
   // ---- Errors and logging ----
+
+  private restart(client: Redis): void {
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      if (!this.closed && client.status === 'end') client.connect().catch((err: Error) => this.failed(err));
+    }, 100);
+    timer.unref();
+  }
 
   private failed(err: Error): void {
     this.lastError = err;

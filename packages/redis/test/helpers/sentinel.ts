@@ -31,18 +31,32 @@ export interface SentinelGroup {
   options: { sentinels: Array<{ host: string; port: number }>; name: string };
   /** The primary's port as the sentinels see it now. */
   currentPrimary(): Promise<number>;
+  /** The names of the connections a Redis of the group has now (`CLIENT LIST`). */
+  clientNames(port: number): Promise<string[]>;
+  /** What the sentinels printed so far, for the message of a failing test. */
+  logs(): string;
+  /** What a Redis of the group says it is now: `master` or `slave`. */
+  role(port: number): Promise<string>;
+  /** Ask a sentinel for a failover while the primary is healthy (`SENTINEL FAILOVER`). */
+  planned(): Promise<void>;
 }
 
+/** A process of the group with everything it printed so far. */
+type Started = { child: ChildProcess; output: () => string };
+
 /** Start `command args`, resolve once its output contains `ready`; it is killed at cleanup. */
-async function run(command: string, args: string[], ready: string, what: string): Promise<ChildProcess> {
+async function run(command: string, args: string[], ready: string, what: string): Promise<Started> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   onCleanup(() => exited(child, 2000));
   onCleanup(() => void child.kill('SIGKILL'));
   let output = '';
+  // Keep reading after it is ready, so that a failing test can show what the sentinels did.
+  const keep = (chunk: Buffer): void => void (output += chunk.toString());
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what} was not ready within 10 s:\n${output}`)), 10_000);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
+    const onData = (): void => {
       if (output.includes(ready)) {
         clearTimeout(timer);
         resolve();
@@ -53,10 +67,10 @@ async function run(command: string, args: string[], ready: string, what: string)
     child.once('error', (err) => reject(new Error(`could not run ${command}: ${err.message}`)));
     child.once('exit', (code) => reject(new Error(`${what} exited (${code}) before it was ready:\n${output}`)));
   });
-  return child;
+  return { child, output: () => output };
 }
 
-function node(child: ChildProcess, port: number): RedisNode {
+function node({ child }: Started, port: number): RedisNode {
   return {
     port,
     async kill() {
@@ -98,6 +112,7 @@ export async function startSentinelGroup(): Promise<SentinelGroup> {
   await waitFor(async () => (await replicaClient.info('replication')).includes('master_link_status:up'), 10_000, 'the replica to sync');
 
   const sentinels: RedisNode[] = [];
+  const logs: Array<() => string> = [];
   for (let i = 1; i <= 3; i++) {
     const port = await freePort();
     const file = path.join(dir, `sentinel-${i}.conf`);
@@ -115,7 +130,9 @@ export async function startSentinelGroup(): Promise<SentinelGroup> {
         '',
       ].join('\n'),
     );
-    sentinels.push(node(await run(REDIS_SENTINEL, [file], '+monitor master', `sentinel ${i}`), port));
+    const sentinel = await run(REDIS_SENTINEL, [file], '+monitor master', `sentinel ${i}`);
+    logs.push(sentinel.output);
+    sentinels.push(node(sentinel, port));
   }
   const sentinelClients = sentinels.map((s) => client(s.port));
   await waitFor(
@@ -140,6 +157,20 @@ export async function startSentinelGroup(): Promise<SentinelGroup> {
     async currentPrimary() {
       const [, port] = (await sentinelClients[0]!.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as [string, string];
       return Number(port);
+    },
+    async clientNames(port) {
+      const list = (await (port === replicaPort ? replicaClient : client(port)).call('CLIENT', 'LIST')) as string;
+      return list.split('\n').flatMap((line) => /(?:^| )name=(\S+)/.exec(line)?.[1] ?? []);
+    },
+    logs() {
+      return logs.map((output, i) => `sentinel ${i + 1}:\n${output()}`).join('\n');
+    },
+    async role(port) {
+      const [role] = (await client(port).call('ROLE')) as [string];
+      return role;
+    },
+    async planned() {
+      await sentinelClients[0]!.call('SENTINEL', 'FAILOVER', MASTER_NAME);
     },
   };
 }
