@@ -33,7 +33,7 @@ export {
 } from './transformer';
 export { defineParser, resolveParser, type LegacyParser, type Parser, type RawData } from './parser';
 export type { HttpError, Layer, Middleware, MiddlewareFactory, MiddlewareResponse, PrimusRequest, AsyncMiddleware, SyncMiddleware } from './middleware';
-export { forwarded, peerAddress, type Address, type RemoteLike } from './forwarded';
+export { compileTrustedProxies, forwarded, peerAddress, type Address, type RemoteLike, type TrustProxy } from './forwarded';
 export { PrimusError, ParserError, type PrimusErrorCode } from './errors';
 export { createServer, type CreateServerOptions } from './create-server';
 export { VERSION } from './version';

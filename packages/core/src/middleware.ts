@@ -186,7 +186,7 @@ export function runLayers(primus: Primus, type: 'http' | 'upgrade', req: PrimusR
 export function forwardedLayer(this: Primus): Middleware {
   const primus = this;
   return function forwardedAddress(req: PrimusRequest, _res: MiddlewareResponse) {
-    req.forwarded = forwarded(req.socket, req.headers, primus.trustedProxies);
+    req.forwarded = forwarded(req.socket, req.headers, primus.trustProxy);
     return false;
   };
 }

@@ -1,13 +1,13 @@
 import cluster from 'node:cluster';
 import { writeFile, writeFileSync } from 'node:fs';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
-import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { EventEmitter } from 'eventemitter3';
 import { compile, escapeSeparators, type ClientPlugin, type MessageTransformer, type Packet, type PrimusConstructor } from '@primus/client';
 import { asyncEmit } from './async-emit';
 import { invalidOption, ParserError, PrimusError } from './errors';
 import { callTaken, giveBack, takeListeners, type TakenListener } from './http-listeners';
+import { compileTrustedProxies, type TrustProxy } from './forwarded';
 import { buildLibrary } from './library';
 import { loadPlugin } from './load-package';
 import {
@@ -90,7 +90,7 @@ export interface PrimusOptions {
   exposed?: string | string[];
   /** Keep `spark.request` for the life of the connection. With false it is released once the `connection` listeners have run (about 1 KB less per idle connection); `spark.headers`, `spark.address` and `spark.query` stay. @default true */
   keepRequest?: boolean;
-  /** Proxies whose forwarding headers are believed. Unset, any client's headers are believed, as in happn-primus. @default undefined */
+  /** Proxies whose forwarding headers are believed: IP addresses, CIDR ranges (`'10.0.0.0/8'`) or `'loopback'`, `'linklocal'`, `'uniquelocal'`. Unset, any client's headers are believed, as in happn-primus. @default undefined */
   trustedProxies?: string[];
   /** Silence the warning printed in cluster workers. @default false */
   iknowclusterwillbreakconnections?: boolean;
@@ -230,11 +230,7 @@ function resolveOptions(input: PrimusOptions): ResolvedOptions {
   if (options.authorization !== undefined && options.authorization !== null && options.authorization !== false && typeof options.authorization !== 'function') {
     throw invalidOption('authorization', 'a function (req, done)', options.authorization);
   }
-  if (options.trustedProxies !== undefined) {
-    if (!Array.isArray(options.trustedProxies) || !options.trustedProxies.every((ip) => typeof ip === 'string' && isIP(ip))) {
-      throw invalidOption('trustedProxies', 'an array of IP addresses', options.trustedProxies);
-    }
-  }
+  if (options.trustedProxies !== undefined) compileTrustedProxies(options.trustedProxies);
   return options;
 }
 
@@ -281,6 +277,8 @@ export class Primus extends EventEmitter<PrimusEvents> {
   readonly Spark: BoundSpark;
   /** Proxies whose forwarding headers are believed (the `trustedProxies` option), or undefined. */
   readonly trustedProxies: ReadonlySet<string> | undefined;
+  /** @internal The `trustedProxies` option compiled by proxy-addr, or undefined. */
+  readonly trustProxy: TrustProxy | undefined;
 
   private service: TransformerServer;
   /** @internal The sparks' heartbeat deadlines. */
@@ -307,6 +305,7 @@ export class Primus extends EventEmitter<PrimusEvents> {
     this.server = server as HttpServer;
     this.auth = this.options.authorization || null;
     this.trustedProxies = this.options.trustedProxies ? new Set(this.options.trustedProxies) : undefined;
+    this.trustProxy = this.options.trustedProxies ? compileTrustedProxies(this.options.trustedProxies) : undefined;
 
     const primus = this;
     this.Spark = class extends Spark {

@@ -209,7 +209,7 @@ export class Spark extends Stream {
   get address(): Address {
     if (this.cachedAddress) return this.cachedAddress;
     const fromMiddleware = (this.request as { forwarded?: Address } | undefined)?.forwarded;
-    this.cachedAddress = fromMiddleware ?? forwarded(this.remote, this.headers, this.primus?.trustedProxies);
+    this.cachedAddress = fromMiddleware ?? forwarded(this.remote, this.headers, this.primus?.trustProxy);
     return this.cachedAddress;
   }
 
