@@ -1,7 +1,6 @@
 import { afterEach, expect, it } from '@jest/globals';
-import websockets from '@primus/transformer-ws';
 import { CLOSED, type Spark } from '@primus/core';
-import { once, startServer, type TestServer } from '@primus/transformer-test-suite';
+import { memoryTransformer, once, startServer, type TestServer } from '@primus/transformer-test-suite';
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -9,7 +8,7 @@ afterEach(async () => {
 });
 
 it('ends a spark whose connection completes while the server is being destroyed', async () => {
-  const server = await startServer({ transformer: websockets });
+  const server = await startServer({ transformer: memoryTransformer() });
   servers.push(server);
   const { primus } = server;
   let created: Spark | undefined;

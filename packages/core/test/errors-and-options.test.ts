@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import websockets from '@primus/transformer-ws';
 import { json } from '@primus/parser-json';
 import { ParserError, Primus, PrimusError, TRANSFORMER_PACKAGES, type PrimusOptions } from '@primus/core';
-import { cleanup, detached } from './helpers';
+import { cleanup, detached, memory } from './helpers';
 
 afterEach(cleanup);
 
@@ -50,17 +50,17 @@ describe('bad options', () => {
     ['trustedProxies', { trustedProxies: ['proxy.internal'] }],
     ['plugin', { plugin: 42 as never }],
   ])('throws a TypeError naming %s', (name, options) => {
-    const err = failure({ transformer: websockets, ...options });
+    const err = failure({ transformer: memory, ...options });
     expect(err).toBeInstanceOf(TypeError);
     expect(err.message).toContain(`"${name}"`);
     expect(err.code).toBe('PRIMUS_ERR_INVALID_OPTION');
   });
 
   it('rejects a highWaterMark that is not an integer of at least 16 KiB, naming the option', () => {
-    expect(failure({ transformer: websockets, highWaterMark: 0 }).message).toMatch(/highWaterMark/);
+    expect(failure({ transformer: memory, highWaterMark: 0 }).message).toMatch(/highWaterMark/);
     // Below a Node socket's own mark no 'drain' would ever follow a false write().
-    expect(failure({ transformer: websockets, highWaterMark: 16383 }).message).toMatch(/highWaterMark.*16384/);
-    expect(failure({ transformer: websockets, highWaterMark: 16384.5 }).message).toMatch(/highWaterMark/);
+    expect(failure({ transformer: memory, highWaterMark: 16383 }).message).toMatch(/highWaterMark.*16384/);
+    expect(failure({ transformer: memory, highWaterMark: 16384.5 }).message).toMatch(/highWaterMark/);
   });
 
   it('throws a TypeError when the options are not an object', () => {
@@ -71,11 +71,11 @@ describe('bad options', () => {
     const server = http.createServer();
     const onRequest = (): void => {};
     server.on('request', onRequest);
-    failure({ transformer: websockets, maxLength: -1 }, server);
+    failure({ transformer: memory, maxLength: -1 }, server);
     failure({ transformer: 'no-such-thing' }, server);
-    failure({ transformer: websockets, plugin: 42 as never }, server);
-    failure({ transformer: websockets, plugin: { broken: {} } }, server);
-    failure({ transformer: websockets, plugin: 'no-such-plugin-package' }, server);
+    failure({ transformer: memory, plugin: 42 as never }, server);
+    failure({ transformer: memory, plugin: { broken: {} } }, server);
+    failure({ transformer: memory, plugin: 'no-such-plugin-package' }, server);
     expect(server.listeners('request')).toEqual([onRequest]);
     expect(server.listeners('upgrade')).toEqual([]);
   });
@@ -101,9 +101,9 @@ describe('bad options', () => {
   });
 
   it('does not change the options object it was given', () => {
-    const options: PrimusOptions = { transformer: websockets, pathname: 'rt' };
+    const options: PrimusOptions = { transformer: memory, pathname: 'rt' };
     detached(options);
-    expect(options).toEqual({ transformer: websockets, pathname: 'rt' });
+    expect(options).toEqual({ transformer: memory, pathname: 'rt' });
   });
 });
 
@@ -137,13 +137,13 @@ describe('choosing a parser', () => {
   });
 
   it('refuses a parser name that cannot be a package', () => {
-    const err = failure({ transformer: websockets, parser: '../../etc' });
+    const err = failure({ transformer: memory, parser: '../../etc' });
     expect(err.code).toBe('PRIMUS_ERR_UNKNOWN_PARSER');
     expect(err.message).toContain('"../../etc"');
   });
 
   it.each([[() => {}], [{}], [{ encode: JSON.stringify }], [7]])('refuses %p as a parser', (parser) => {
-    const err = failure({ transformer: websockets, parser: parser as never });
+    const err = failure({ transformer: memory, parser: parser as never });
     expect(err.code).toBe('PRIMUS_ERR_INVALID_PARSER');
     expect(err.message).toMatch(/parser/);
   });
@@ -212,7 +212,7 @@ describe('in an application that lacks the package', () => {
 
 describe('the server argument', () => {
   it.each([[undefined], [null], ['server'], [42], [{}]])('refuses %p', (server: unknown) => {
-    const err = failure({ transformer: websockets }, server);
+    const err = failure({ transformer: memory }, server);
     expect(err).toBeInstanceOf(PrimusError);
     expect(err.code).toBe('PRIMUS_ERR_INVALID_SERVER');
     expect(err.message).toContain('HTTP or HTTPS server instance');

@@ -6,7 +6,7 @@ import vm from 'node:vm';
 import type { WebSocket as WsSocket } from 'ws';
 import websockets from '@primus/transformer-ws';
 import { Primus, type PrimusOptions, type Spark } from '@primus/core';
-import { nextSpark, once, startServer, type TestServer } from '@primus/transformer-test-suite';
+import { memoryTransformer, nextSpark, once, startServer, type TestServer } from '@primus/transformer-test-suite';
 
 // @primus/core has no dependency on ws; borrow the copy the websockets transformer runs on, so the
 // raw test clients speak exactly the WebSocket dialect the server side uses.
@@ -40,11 +40,19 @@ export async function attach(server: http.Server, options: PrimusOptions = {}): 
   return { primus, port, url: `http://127.0.0.1:${port}` };
 }
 
+/** The in-process transformer double, for tests that need a transformer but not its framework. */
+export const memory = memoryTransformer();
+
 /** A Primus on a bare emitter: enough for sparks created by hand, middleware and plugin tests. */
 export function detached(options: PrimusOptions = {}): Primus {
-  const primus = new Primus(new EventEmitter() as unknown as http.Server, { transformer: websockets, ...options });
+  const primus = new Primus(new EventEmitter() as unknown as http.Server, { transformer: memory, ...options });
   cleanups.push(() => new Promise<void>((resolve) => primus.destroy({ close: false }, () => resolve())));
   return primus;
+}
+
+/** `detached()` over the websockets transformer, for tests of its browser half (the client library). */
+export function detachedWs(options: PrimusOptions = {}): Primus {
+  return detached({ transformer: websockets, ...options });
 }
 
 /** Wait until the sparks created so far have been announced (`connection` runs on the next tick). */

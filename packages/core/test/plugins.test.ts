@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { json } from '@primus/parser-json';
 import { Primus, Spark, type Packet, type Plugin } from '@primus/core';
 import { nextSpark, once } from '@primus/transformer-test-suite';
-import { cleanup, detached, evaluateLibrary, FakeWebSocket, start } from './helpers';
+import { cleanup, detached, detachedWs, evaluateLibrary, FakeWebSocket, start } from './helpers';
 
 afterEach(cleanup);
 
@@ -201,7 +201,7 @@ describe('library()', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('contains the parser\'s browser code, plugin client code and plugin libraries', () => {
-    const primus = detached();
+    const primus = detachedWs();
     primus.use('marker', { client: function uniqueClientMarker() {}, library: 'var uniqueLibraryMarker = 1;' });
     const source = primus.library();
     expect(source).toContain(json.browser);
@@ -211,7 +211,7 @@ describe('library()', () => {
   });
 
   it('compiles a callback-style parser into the browser client', () => {
-    const primus = detached({
+    const primus = detachedWs({
       parser: {
         encoder(data: unknown, fn: (err: null, out: string) => void) {
           fn(null, 'ENC' + JSON.stringify(data));
@@ -231,7 +231,7 @@ describe('library()', () => {
   });
 
   it('evaluates in a browser-like scope, under the global name from the `global` option', () => {
-    const primus = detached({ global: 'Unicron', pathname: '/rt' });
+    const primus = detachedWs({ global: 'Unicron', pathname: '/rt' });
     const scope = evaluateLibrary(primus.library());
     expect(typeof scope.Unicron).toBe('function');
     expect(scope.Primus).toBeUndefined();
@@ -242,7 +242,7 @@ describe('library()', () => {
   });
 
   it('compiles plugin client halves written as methods, arrows and plain functions', () => {
-    const primus = detached();
+    const primus = detachedWs();
     primus.use('shorthand', {
       client(client) {
         (client as unknown as Record<string, boolean>).shorthand = true;
@@ -274,14 +274,14 @@ describe('library()', () => {
   });
 
   it('leaves a plugin out once it is plugged out', () => {
-    const primus = detached();
+    const primus = detachedWs();
     primus.use('temporary', { client: function temporaryPluginMarker() {} });
     primus.plugout('temporary');
     expect(primus.library()).not.toContain('temporaryPluginMarker');
   });
 
   it('saves exactly the library, synchronously and with a callback', async () => {
-    const primus = detached({ global: 'Saved' });
+    const primus = detachedWs({ global: 'Saved' });
     const sync = join(dir, 'sync.js');
     primus.save(sync);
     expect(readFileSync(sync, 'utf8')).toBe(primus.library());

@@ -44,7 +44,7 @@ describe('exports and versions', () => {
   });
 
   it('emits initialised on the next tick with the transformer, parser and options', async () => {
-    const primus = detached({ pathname: '/init' });
+    const primus = detached({ transformer: websockets, pathname: '/init' });
     const [transformer, parser, options] = await once(primus, 'initialised');
     expect(transformer).toBe(websockets);
     expect(parser).toBe(json);

@@ -64,4 +64,5 @@ export {
   type SessionCheck,
   type Victim,
 } from './authorization';
+export { memoryTransformer, type MemoryTransformerOptions } from './memory';
 export { soakSuite, SOAK_SIZES, type SoakSize, type SoakSuiteOptions } from './soak';

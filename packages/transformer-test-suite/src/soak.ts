@@ -19,6 +19,8 @@ export interface SoakSize {
   cycles: number;
   /** Cycles before the baseline, so caches and optimised code built once are in it. @default 1000 */
   warmup?: number;
+  /** How long the server may take to notice that the last clients left (ms). @default 120000 */
+  settleMs?: number;
 }
 
 /**
@@ -134,7 +136,7 @@ export function soakSuite(options: SoakSuiteOptions): void {
   describe(`soak: ${size.cycles} connect, echo and disconnect cycles`, () => {
     it(name, async () => {
       requireBuilt();
-      const result = await cycles(entry, { transformer: name, cycles: size.cycles, concurrency: 50, warmup, settleMs: 120_000 });
+      const result = await cycles(entry, { transformer: name, cycles: size.cycles, concurrency: 50, warmup, settleMs: size.settleMs ?? 120_000 });
       results.cycles = result;
 
       // Every cycle's connection reached the server (its echo proved it) and every spark ended
