@@ -19,6 +19,7 @@
  * callback, so nothing it calls back into (send, close, terminate) can re-enter libwebsockets for
  * a connection that is half way through being serviced.
  */
+#define _GNU_SOURCE /* dl_iterate_phdr */
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <libwebsockets.h>
@@ -30,9 +31,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <link.h>
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#endif
 
 /* Event types, as JavaScript sees them. */
-enum { EV_OPEN = 1, EV_TEXT = 2, EV_BINARY = 3, EV_ERROR = 4, EV_CLOSE = 5, EV_PING = 6 };
+enum { EV_OPEN = 1, EV_TEXT = 2, EV_BINARY = 3, EV_ERROR = 4, EV_CLOSE = 5, EV_PING = 6, EV_DRAIN = 7 };
 
 /* What adopt() returns instead of an id when it took nothing over. */
 enum { ADOPT_REFUSED = -1, ADOPT_NO_DESCRIPTOR = -2, ADOPT_NO_MEMORY = -3 };
@@ -70,6 +77,34 @@ typedef struct qnode {
   msg_t *msg;
 } qnode_t;
 
+
+/*
+ * What the peer's frame headers have shown so far (RFC 6455, section 5). libwebsockets 4.1 does
+ * not check that client frames are masked, and fails a few other violations (control frames
+ * longer than 125 bytes, a 64-bit length with its top bit set, a malformed close frame) without a
+ * close frame. The binding therefore looks at every byte libwebsockets reads from a connection's
+ * socket before libwebsockets parses it (see hooked_recv), and fails the connection as ws does:
+ * 1002 for a protocol error, 1007 for a close reason that is not UTF-8, 1009 for a length no
+ * message can have. Payload bytes are skipped, except those of close frames.
+ */
+struct frame_check {
+  uint64_t remain;  /* payload bytes of the current frame still to come */
+  uint8_t hdr[14];  /* the header being collected */
+  uint8_t hlen;     /* its bytes so far; 0 at a frame boundary */
+  uint8_t opcode;   /* of the frame whose payload is passing */
+  uint8_t continuing; /* a fragmented data message waits for its continuation */
+  uint8_t compressed; /* the data message is compressed (RSV1 on its first frame) */
+  uint8_t mask_at;  /* position in the masking key of the next close payload byte */
+  uint8_t mask[4];
+  uint8_t close_len; /* close payload bytes seen */
+  uint8_t close_hi;  /* the first byte of the status code */
+  uint8_t utf8_need; /* continuation bytes the close reason still owes */
+  uint8_t utf8_lo, utf8_hi; /* the range the next continuation byte must fall in */
+  uint64_t msg_total; /* declared bytes of the data message so far */
+  uint8_t close_sent; /* after failing: the close frame is out */
+  uint16_t failed;  /* the close code once the peer broke the protocol; 0 while it has not */
+};
+
 struct server;
 
 typedef struct conn {
@@ -81,9 +116,12 @@ typedef struct conn {
   uint8_t deflate;     /* permessage-deflate is active: libwebsockets keeps pointers into messages */
   uint8_t paused;      /* reading is stopped until the send queue drains */
   uint8_t close_asked; /* close once the queue is flushed */
+  uint8_t need_drain;  /* send() reported the queue above the write mark: report when it empties */
   uint8_t pending;     /* PENDING_* work waiting in the server's list */
   uint8_t rx_active, rx_binary;
   uint16_t close_code;
+  int fd; /* the descriptor libwebsockets reads from */
+  struct frame_check check;
   const char *error; /* reported to JavaScript before the close */
   char *protocol;    /* the subprotocol to confirm in the handshake response, if any */
   qnode_t *head, *tail;
@@ -137,6 +175,7 @@ typedef struct server {
 
   size_t max_message;
   size_t high_water;
+  size_t write_mark; /* above this, send() tells JavaScript to hold off until EV_DRAIN */
   size_t max_buffered;
   int compression;
   msg_t *last_msg; /* the last text message converted, for broadcasts */
@@ -223,6 +262,8 @@ static conn_t *conn_lookup(server_t *s, double id) {
   return c && c->gen == gen ? c : NULL;
 }
 
+static void fd_untrack(int fd, conn_t *c);
+
 static void conn_free(conn_t *c) {
   server_t *s = c->srv;
   qnode_t *n = c->head;
@@ -236,11 +277,289 @@ static void conn_free(conn_t *c) {
   msg_unref(c->retired);
   free(c->rx);
   free(c->protocol);
+  fd_untrack(c->fd, c);
   s->slots[c->slot] = NULL;
   s->free_slots[s->nfree++] = c->slot;
   s->live--;
   free(c);
 }
+
+
+/* ---- the peer's frames, checked before libwebsockets parses them ---- */
+
+static void schedule(conn_t *c, int work);
+
+/* Status codes a peer may send in a close frame (as ws accepts them). */
+static int close_code_valid(unsigned code) {
+  return (code >= 1000 && code <= 1014 && code != 1004 && code != 1005 && code != 1006) || (code >= 3000 && code <= 4999);
+}
+
+/* One byte of a close reason; 0 when the reason cannot be UTF-8 any more. */
+static int reason_byte(struct frame_check *f, uint8_t b) {
+  if (f->utf8_need) {
+    if (b < f->utf8_lo || b > f->utf8_hi) return 0;
+    f->utf8_need--;
+    f->utf8_lo = 0x80;
+    f->utf8_hi = 0xbf;
+    return 1;
+  }
+  if (b < 0x80) return 1;
+  f->utf8_lo = 0x80;
+  f->utf8_hi = 0xbf;
+  if (b >= 0xc2 && b <= 0xdf) {
+    f->utf8_need = 1;
+  } else if (b >= 0xe0 && b <= 0xef) {
+    f->utf8_need = 2;
+    if (b == 0xe0) f->utf8_lo = 0xa0;      /* no overlong forms */
+    else if (b == 0xed) f->utf8_hi = 0x9f; /* no surrogates */
+  } else if (b >= 0xf0 && b <= 0xf4) {
+    f->utf8_need = 3;
+    if (b == 0xf0) f->utf8_lo = 0x90;
+    else if (b == 0xf4) f->utf8_hi = 0x8f; /* nothing above U+10FFFF */
+  } else {
+    return 0;
+  }
+  return 1;
+}
+
+/* The length of a header whose second byte is b1. */
+static unsigned header_length(uint8_t b1) {
+  unsigned len7 = b1 & 0x7f;
+  return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + (b1 & 0x80 ? 4 : 0);
+}
+
+/* A complete frame header: the close code it earns, or 0. */
+static uint16_t check_header(struct frame_check *f, int deflate, size_t max_message) {
+  uint8_t b0 = f->hdr[0], b1 = f->hdr[1];
+  int fin = b0 & 0x80, rsv1 = b0 & 0x40, opcode = b0 & 0x0f;
+  if (b0 & 0x30) return 1002;           /* RSV2 and RSV3: no extension defines them */
+  if (rsv1 && !deflate) return 1002;    /* RSV1 without permessage-deflate */
+  if (opcode >= 8) {
+    if (opcode > 10) return 1002;       /* unknown control opcode */
+    if (!fin || rsv1) return 1002;      /* control frames are never fragmented nor compressed */
+    if ((b1 & 0x7f) > 125) return 1002; /* nor longer than 125 bytes */
+  } else if (opcode == 0) {
+    if (!f->continuing || rsv1) return 1002; /* nothing to continue; RSV1 only on a first frame */
+  } else if (opcode <= 2) {
+    if (f->continuing) return 1002;     /* a new message inside a fragmented one */
+  } else {
+    return 1002;                        /* unknown data opcode */
+  }
+  if (!(b1 & 0x80)) return 1002;        /* section 5.1: a client masks every frame */
+
+  uint64_t len = b1 & 0x7f;
+  const uint8_t *p = f->hdr + 2;
+  if (len == 126) {
+    len = (uint64_t)p[0] << 8 | p[1];
+    p += 2;
+  } else if (len == 127) {
+    len = 0;
+    for (int i = 0; i < 8; i++) len = len << 8 | p[i];
+    p += 8;
+    if (len > 9007199254740991ULL) return 1009; /* as ws: no message can be that long */
+  }
+  memcpy(f->mask, p, 4);
+  f->remain = len;
+  f->opcode = (uint8_t)opcode;
+  if (opcode == 8) {
+    f->close_len = 0;
+    f->utf8_need = 0;
+    f->mask_at = 0;
+  } else {
+    if (opcode != 0) {
+      f->msg_total = 0;
+      f->compressed = rsv1 ? 1 : 0;
+    }
+    /* An uncompressed message's length shows in its headers: refuse it before its payload comes,
+     * as ws does. A compressed one's shows once inflated (receive() checks that). */
+    if (!f->compressed) {
+      f->msg_total += len;
+      if (f->msg_total > max_message) return 1009;
+    }
+    f->continuing = !fin;
+  }
+  return 0;
+}
+
+/* One byte of a close frame's payload (masked). */
+static uint16_t check_close_byte(struct frame_check *f, uint8_t b) {
+  b ^= f->mask[f->mask_at++ & 3];
+  f->close_len++;
+  if (f->close_len == 1) {
+    f->close_hi = b;
+    return 0;
+  }
+  if (f->close_len == 2) return close_code_valid((unsigned)f->close_hi << 8 | b) ? 0 : 1002;
+  return reason_byte(f, b) ? 0 : 1007;
+}
+
+/*
+ * Check what was read from the peer. Returns how many of the n bytes libwebsockets may see: all
+ * of them, or those before the frame that broke the protocol (f->failed says how).
+ */
+static size_t check_frames(struct frame_check *f, const uint8_t *p, size_t n, int deflate, size_t max_message) {
+  size_t i = 0, frame_start = 0;
+  uint16_t code = 0;
+  while (i < n) {
+    if (f->remain) {
+      size_t take = n - i < f->remain ? n - i : (size_t)f->remain;
+      if (f->opcode == 8) {
+        for (size_t k = 0; k < take && !code; k++) code = check_close_byte(f, p[i + k]);
+        if (code) break;
+      }
+      i += take;
+      f->remain -= take;
+      if (!f->remain && f->opcode == 8 && (code = f->close_len == 1 ? 1002 : f->utf8_need ? 1007 : 0)) break;
+      continue;
+    }
+    if (f->hlen == 0) frame_start = i;
+    f->hdr[f->hlen++] = p[i++];
+    if (f->hlen < 2 || f->hlen < header_length(f->hdr[1])) continue;
+    f->hlen = 0;
+    if ((code = check_header(f, deflate, max_message))) break;
+  }
+  if (!code) return n;
+  f->failed = code;
+  return frame_start;
+}
+
+/*
+ * The peer broke the protocol: close with the code check_frames chose (once the handshake is
+ * done, if it is not). The frames before the offending one are still delivered: libwebsockets
+ * parses them once the read returns, and the close starts in the idle phase after that.
+ */
+static void protocol_failed(conn_t *c) {
+  if (c->check.failed == 1009 && !c->error) c->error = "LWS_ERR_MESSAGE_TOO_BIG";
+  if (c->state != CONN_OPEN) return;
+  c->close_code = c->check.failed;
+  schedule(c, PENDING_CLOSE);
+}
+
+#if defined(__linux__)
+/*
+ * libwebsockets reads a connection's socket with recv() and nothing else (lws 4.1,
+ * lws_ssl_capable_read_no_ssl). The binding points libwebsockets' own reference to recv() (its
+ * GOT entry) at hooked_recv, which passes what it read through check_frames first. Only
+ * libwebsockets' calls go through it, and only descriptors of this binding's connections are
+ * checked; the table is per thread, as each Node environment services its connections on its own.
+ */
+typedef ssize_t (*recv_fn)(int, void *, size_t, int);
+static recv_fn real_recv = recv;
+static int recv_hooked;
+static __thread conn_t **fd_conns;
+static __thread size_t fd_conns_cap;
+
+static int fd_track(int fd, conn_t *c) {
+  if (fd < 0) return 0;
+  if ((size_t)fd >= fd_conns_cap) {
+    if (!c) return 0;
+    size_t cap = fd_conns_cap ? fd_conns_cap : 1024;
+    while (cap <= (size_t)fd) cap *= 2;
+    conn_t **grown = realloc(fd_conns, cap * sizeof(*grown));
+    if (!grown) return -1;
+    memset(grown + fd_conns_cap, 0, (cap - fd_conns_cap) * sizeof(*grown));
+    fd_conns = grown;
+    fd_conns_cap = cap;
+  }
+  fd_conns[fd] = c;
+  return 0;
+}
+
+static void fd_untrack(int fd, conn_t *c) {
+  if (fd >= 0 && (size_t)fd < fd_conns_cap && fd_conns[fd] == c) fd_conns[fd] = NULL;
+}
+
+static ssize_t hooked_recv(int fd, void *buf, size_t len, int flags) {
+  ssize_t n = real_recv(fd, buf, len, flags);
+  if (n <= 0 || fd < 0 || (size_t)fd >= fd_conns_cap || !fd_conns[fd]) return n;
+  conn_t *c = fd_conns[fd];
+  if (c->check.failed) {
+    /* Nothing after the offending frame is parsed. Once the close frame is out, what the peer
+     * sends next (its own close frame, as a rule) ends the connection, as its close would. */
+    if (c->check.close_sent) return 0;
+    errno = EAGAIN;
+    return -1;
+  }
+  size_t ok = check_frames(&c->check, buf, (size_t)n, c->deflate, c->srv->max_message);
+  if (c->check.failed) protocol_failed(c);
+  if (!ok) {
+    errno = EAGAIN;
+    return -1;
+  }
+  return (ssize_t)ok;
+}
+
+static ElfW(Addr) dyn_ptr(ElfW(Addr) base, ElfW(Addr) value) {
+  /* glibc relocates these entries in place; other loaders leave them relative. */
+  return value < base ? value + base : value;
+}
+
+static int patch_recv(struct dl_phdr_info *info, size_t size, void *arg) {
+  (void)size;
+  (void)arg;
+  if (!info->dlpi_name || !strstr(info->dlpi_name, "/libwebsockets.so")) return 0;
+  ElfW(Addr) base = info->dlpi_addr;
+  ElfW(Addr) relro_start = 0, relro_end = 0;
+  const ElfW(Dyn) *dyn = NULL;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type == PT_DYNAMIC) dyn = (const ElfW(Dyn) *)(base + ph->p_vaddr);
+    if (ph->p_type == PT_GNU_RELRO) {
+      relro_start = base + ph->p_vaddr;
+      relro_end = relro_start + ph->p_memsz;
+    }
+  }
+  if (!dyn) return 1;
+  const ElfW(Sym) *symtab = NULL;
+  const char *strtab = NULL;
+  const ElfW(Rela) *tables[2] = { NULL, NULL };
+  size_t sizes[2] = { 0, 0 };
+  for (; dyn->d_tag != DT_NULL; dyn++) {
+    switch (dyn->d_tag) {
+    case DT_SYMTAB: symtab = (const ElfW(Sym) *)dyn_ptr(base, dyn->d_un.d_ptr); break;
+    case DT_STRTAB: strtab = (const char *)dyn_ptr(base, dyn->d_un.d_ptr); break;
+    case DT_JMPREL: tables[0] = (const ElfW(Rela) *)dyn_ptr(base, dyn->d_un.d_ptr); break;
+    case DT_PLTRELSZ: sizes[0] = dyn->d_un.d_val; break;
+    case DT_RELA: tables[1] = (const ElfW(Rela) *)dyn_ptr(base, dyn->d_un.d_ptr); break;
+    case DT_RELASZ: sizes[1] = dyn->d_un.d_val; break;
+    default: break;
+    }
+  }
+  if (!symtab || !strtab) return 1;
+  long page = sysconf(_SC_PAGESIZE);
+  for (int t = 0; t < 2; t++) {
+    if (!tables[t]) continue;
+    for (size_t k = 0; k < sizes[t] / sizeof(ElfW(Rela)); k++) {
+      const ElfW(Rela) *r = &tables[t][k];
+      unsigned long type = ELF64_R_TYPE(r->r_info);
+      if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) continue;
+      if (strcmp(strtab + symtab[ELF64_R_SYM(r->r_info)].st_name, "recv") != 0) continue;
+      ElfW(Addr) slot = base + r->r_offset;
+      void *start = (void *)(slot & ~(ElfW(Addr))(page - 1));
+      if (mprotect(start, (size_t)page, PROT_READ | PROT_WRITE) != 0) continue;
+      *(recv_fn *)slot = hooked_recv;
+      /* Read-only again where the loader had made it so. */
+      if (slot >= relro_start && slot < relro_end) mprotect(start, (size_t)page, PROT_READ);
+      recv_hooked = 1;
+    }
+  }
+  return 1;
+}
+
+static void hook_recv(void) {
+  dl_iterate_phdr(patch_recv, NULL);
+}
+
+static pthread_once_t hook_once = PTHREAD_ONCE_INIT;
+static void install_frame_checks(void) {
+  pthread_once(&hook_once, hook_recv);
+}
+#else
+static int recv_hooked;
+static int fd_track(int fd, conn_t *c) { (void)fd; (void)c; return 0; }
+static void fd_untrack(int fd, conn_t *c) { (void)fd; (void)c; }
+static void install_frame_checks(void) {}
+#endif
 
 /* ---- the loop: batches for JavaScript, kicks, teardown ---- */
 
@@ -320,7 +639,9 @@ static void run_pending(server_t *s) {
     c->pending = 0;
     if (work & PENDING_CLOSE) {
       if (c->state == CONN_KILLED) continue;
+      if (c->check.failed) c->state = CONN_CLOSING;
       lws_close_reason(c->wsi, (enum lws_close_status)c->close_code, NULL, 0);
+      c->check.close_sent = 1;
       /* Sends the close frame (the reason is set), then waits for the peer's. */
       lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
       continue;
@@ -360,6 +681,16 @@ static void push_simple(server_t *s, int type, conn_t *c, const char *text) {
   napi_value value = NULL;
   if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
   if (text) napi_create_string_utf8(s->env, text, NAPI_AUTO_LENGTH, &value);
+  push_event(s, type, conn_id(c), value);
+  napi_close_handle_scope(s->env, scope);
+}
+
+static void push_number(server_t *s, int type, conn_t *c, double number) {
+  if (s->js_gone) return;
+  napi_handle_scope scope;
+  napi_value value;
+  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
+  napi_create_double(s->env, number, &value);
   push_event(s, type, conn_id(c), value);
   napi_close_handle_scope(s->env, scope);
 }
@@ -499,6 +830,11 @@ static int write_queue(conn_t *c) {
     budget -= chunk;
   }
 
+  if (c->need_drain && c->queued == 0) {
+    /* Everything JavaScript queued is with the kernel: it may write again. */
+    c->need_drain = 0;
+    push_number(s, EV_DRAIN, c, 0);
+  }
   if (c->paused && c->queued <= s->high_water / 2) {
     set_paused(c, 0);
     /* What arrived while paused may already sit in libwebsockets' buffers. */
@@ -633,6 +969,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
       if (c->deflate) lws_set_extension_option(wsi, "permessage-deflate", "rx_buf_size", "12");
     }
     push_simple(s, EV_OPEN, c, NULL);
+    /* The client broke the protocol in what it sent right behind its request. */
+    if (c->check.failed) protocol_failed(c);
     break;
 
   case LWS_CALLBACK_RECEIVE:
@@ -726,6 +1064,7 @@ static void set_log_level(void) {
 /* The environment's libwebsockets context, created on first use. */
 static struct lws_context *env_context(env_t *e, unsigned int header_limit) {
   if (e->lws) return e->lws;
+  install_frame_checks();
   static int logging_set = 0;
   if (!logging_set) {
     logging_set = 1;
@@ -938,6 +1277,7 @@ static napi_value js_create(napi_env env, napi_callback_info info) {
   s->max_message = (size_t)get_number(env, argv[0], "maxLength", 10 * 1024 * 1024);
   s->high_water = (size_t)get_number(env, argv[0], "highWaterMark", 1024 * 1024);
   s->max_buffered = (size_t)get_number(env, argv[0], "maxBufferedAmount", 64 * 1024 * 1024);
+  s->write_mark = (size_t)get_number(env, argv[0], "writeMark", 1024 * 1024);
   napi_value compression;
   bool compress = false;
   if (napi_get_named_property(env, argv[0], "compression", &compression) == napi_ok) napi_get_value_bool(env, compression, &compress);
@@ -1035,7 +1375,23 @@ static napi_value js_adopt(napi_env env, napi_callback_info info) {
   }
   c->srv = s;
   c->state = CONN_HANDSHAKE;
+  c->fd = dup_fd;
   double id = conn_id(c);
+  if (fd_track(dup_fd, c) < 0) {
+    conn_free(c);
+    close(dup_fd);
+    return number(env, ADOPT_NO_MEMORY);
+  }
+  /* Frames the client sent right behind its request (Node read them with it) reach libwebsockets
+   * from this buffer, not through recv(): check them here. The request head ends at the first
+   * empty line. permessage-deflate is not negotiated yet: allow RSV1 if it may be. */
+  for (size_t i = 0; i + 3 < len; i++) {
+    const char *d = (const char *)data;
+    if (d[i] != '\r' || d[i + 1] != '\n' || d[i + 2] != '\r' || d[i + 3] != '\n') continue;
+    size_t start = i + 4;
+    if (start < len) len = start + check_frames(&c->check, (const uint8_t *)data + start, len - start, s->compression, s->max_message);
+    break;
+  }
   napi_valuetype ptype = napi_undefined;
   if (argc >= 4) napi_typeof(env, argv[3], &ptype);
   if (ptype == napi_string) {
@@ -1061,8 +1417,9 @@ static napi_value js_adopt(napi_env env, napi_callback_info info) {
 }
 
 /*
- * send(handle, id, payload, sameAsLast) -> -1 dropped (the text cache is unchanged), 0 queued,
- * 1 queued and above the high-water mark, 2 dropped because the connection's buffer is full.
+ * send(handle, id, payload, sameAsLast) -> the bytes queued for the connection now (above
+ * writeMark, EV_DRAIN follows once the queue is empty), or -1 dropped (the text cache is
+ * unchanged), -2 dropped because the connection's buffer is full (it is being closed).
  * sameAsLast says the payload is the string of the last send that did not return -1.
  */
 static napi_value js_send(napi_env env, napi_callback_info info) {
@@ -1121,18 +1478,16 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     /* The peer does not read: drop it rather than buffer without bound. */
     msg_unref(m);
     kill_conn(c, "LWS_ERR_BUFFER_FULL");
-    return number(env, 2);
+    return number(env, -2);
   }
   if (enqueue(c, m) < 0) {
     kill_conn(c, "LWS_ERR_OUT_OF_MEMORY");
-    return number(env, 2);
+    return number(env, -2);
   }
   lws_callback_on_writable(c->wsi);
-  if (c->queued > s->high_water) {
-    set_paused(c, 1);
-    return number(env, 1);
-  }
-  return number(env, 0);
+  if (c->queued > s->high_water) set_paused(c, 1);
+  if (c->queued > s->write_mark) c->need_drain = 1;
+  return number(env, (double)c->queued);
 }
 
 /* close(handle, id, code): flush what is queued, then the close handshake. */
@@ -1207,6 +1562,25 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value js_checks_frames(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value result;
+  napi_get_boolean(env, recv_hooked, &result);
+  return result;
+}
+
+/* buffered(handle, id) -> bytes queued for the connection (0 once it is gone). */
+static napi_value js_buffered(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  server_t *s = argc >= 2 ? get_server(env, argv[0]) : NULL;
+  double id;
+  if (!s || napi_get_value_double(env, argv[1], &id) != napi_ok) return throw_type(env, "buffered(handle, id) expects a handle and an id");
+  conn_t *c = s->destroyed ? NULL : conn_lookup(s, id);
+  return number(env, c ? (double)c->queued : 0);
+}
+
 /* diagnostics() -> { servers, vhosts }: servers not yet torn down, vhosts not yet freed. */
 static napi_value js_diagnostics(napi_env env, napi_callback_info info) {
   (void)info;
@@ -1239,11 +1613,15 @@ NAPI_MODULE_INIT() {
     { "terminate", NULL, js_terminate, NULL, NULL, NULL, napi_enumerable, NULL },
     { "destroy", NULL, js_destroy, NULL, NULL, NULL, napi_enumerable, NULL },
     { "stats", NULL, js_stats, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "buffered", NULL, js_buffered, NULL, NULL, NULL, napi_enumerable, NULL },
     { "diagnostics", NULL, js_diagnostics, NULL, NULL, NULL, napi_enumerable, NULL },
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   napi_value version;
   napi_create_string_utf8(env, lws_get_library_version(), NAPI_AUTO_LENGTH, &version);
   napi_set_named_property(env, exports, "version", version);
+  /* Whether incoming frames are checked before libwebsockets parses them (known after create()). */
+  napi_property_descriptor checks = { "checksFrames", NULL, NULL, js_checks_frames, NULL, NULL, napi_enumerable, NULL };
+  napi_define_properties(env, exports, 1, &checks);
   return exports;
 }

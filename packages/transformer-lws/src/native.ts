@@ -14,6 +14,8 @@ export interface NativeOptions {
   maxLength: number;
   highWaterMark: number;
   maxBufferedAmount: number;
+  /** Queued bytes above which `send()`'s result says to hold off; a DRAIN event follows once the queue is empty. */
+  writeMark: number;
   /** The largest request header block to accept; the first server's value sets it for all. */
   maxHeaderSize: number;
 }
@@ -24,19 +26,27 @@ export interface NativeOptions {
  */
 export type NativeDispatch = (batch: unknown[], count: number) => void;
 
-/** Event types in a dispatched batch. PING: the connection answered a WebSocket ping frame. */
-export const EVENT = { OPEN: 1, TEXT: 2, BINARY: 3, ERROR: 4, CLOSE: 5, PING: 6 } as const;
+/**
+ * Event types in a dispatched batch. PING: the connection answered a WebSocket ping frame.
+ * DRAIN: the queue of a connection whose `send()` went above `writeMark` is empty again.
+ */
+export const EVENT = { OPEN: 1, TEXT: 2, BINARY: 3, ERROR: 4, CLOSE: 5, PING: 6, DRAIN: 7 } as const;
 
 /** What `adopt()` returns instead of an id when it took nothing over. */
 export const ADOPT = { REFUSED: -1, NO_DESCRIPTOR: -2, NO_MEMORY: -3 } as const;
 
-/** Results of `send()`. */
-export const SEND = { DROPPED: -1, QUEUED: 0, ABOVE_HIGH_WATER: 1, BUFFER_FULL: 2 } as const;
+/** Results of `send()` other than the number of bytes queued. */
+export const SEND = { DROPPED: -1, BUFFER_FULL: -2 } as const;
 
 /** The native binding's API (native/binding.c). */
 export interface NativeBinding {
   /** The libwebsockets version it is linked against. */
   readonly version: string;
+  /**
+   * Whether the binding checks incoming frame headers before libwebsockets parses them
+   * (unmasked frames, oversized control frames, bad close frames); known once a server exists.
+   */
+  readonly checksFrames: boolean;
   create(options: NativeOptions, dispatch: NativeDispatch): NativeHandle;
   /**
    * Give libwebsockets a duplicate of `fd` and the request bytes; returns the connection id, or
@@ -44,7 +54,10 @@ export interface NativeBinding {
    * `protocol` is the subprotocol to confirm in the handshake response.
    */
   adopt(handle: NativeHandle, fd: number, request: Buffer, protocol?: string): number;
-  /** Queue a message; `sameAsLast` says it is the string of the previous accepted text send. */
+  /**
+   * Queue a message; `sameAsLast` says it is the string of the previous accepted text send.
+   * Returns the bytes now queued for the connection, or one of `SEND` when nothing was queued.
+   */
   send(handle: NativeHandle, id: number, payload: string | Uint8Array, sameAsLast: boolean): number;
   /** Flush the queue, then close with `code`. */
   close(handle: NativeHandle, id: number, code: number): void;
@@ -53,6 +66,8 @@ export interface NativeBinding {
   /** Close every connection and release the context. */
   destroy(handle: NativeHandle): void;
   stats(handle: NativeHandle): { connections: number; queuedBytes: number; paused: number };
+  /** Bytes queued for one connection and not yet handed to the kernel (0 once it is gone). */
+  buffered(handle: NativeHandle, id: number): number;
   /** Servers not yet torn down and vhosts not yet freed, in this thread. */
   diagnostics(): { servers: number; vhosts: number };
 }

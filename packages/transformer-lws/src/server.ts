@@ -174,8 +174,15 @@ class LwsSparkSocket implements SparkSocket {
     private readonly id: number,
   ) {}
 
-  send(payload: string | Buffer | Uint8Array): void {
-    this.service.send(this.id, payload);
+  /** False once the queue is above the server's `highWaterMark`: a DRAIN event follows. */
+  send(payload: string | Buffer | Uint8Array): boolean {
+    const queued = this.service.send(this.id, payload);
+    return queued < 0 || queued <= this.service.writeMark;
+  }
+
+  /** Bytes queued for the client that libwebsockets has not yet handed to the kernel. */
+  get bufferedAmount(): number {
+    return this.service.buffered(this.id);
   }
 
   close(): void {
@@ -232,7 +239,8 @@ export class LwsService implements TransformerServer {
     const { compression, maxLength } = this.context.options;
     const { highWaterMark, maxBufferedAmount } = this.options;
     // Node has parsed the request headers under its own limit already: accept what it accepted.
-    this.handle = this.native().create({ name: this.name, compression, maxLength, highWaterMark, maxBufferedAmount, maxHeaderSize }, this.dispatch);
+    const writeMark = this.writeMark;
+    this.handle = this.native().create({ name: this.name, compression, maxLength, highWaterMark, maxBufferedAmount, writeMark, maxHeaderSize }, this.dispatch);
     return this.handle;
   }
 
@@ -331,16 +339,24 @@ export class LwsService implements TransformerServer {
     res.end('Upgrade Required');
   }
 
-  /** Queue a payload for one connection. */
-  send(id: number, payload: string | Buffer | Uint8Array): void {
+  /** Queue a payload for one connection; returns the bytes queued for it, or one of `SEND`. */
+  send(id: number, payload: string | Buffer | Uint8Array): number {
     const handle = this.handle;
-    if (!handle) return;
-    if (typeof payload === 'string') {
-      const result = this.binding!.send(handle, id, payload, payload === this.lastText);
-      if (result !== SEND.DROPPED) this.lastText = payload;
-    } else {
-      this.binding!.send(handle, id, payload, false);
-    }
+    if (!handle) return SEND.DROPPED;
+    if (typeof payload !== 'string') return this.binding!.send(handle, id, payload, false);
+    const result = this.binding!.send(handle, id, payload, payload === this.lastText);
+    if (result !== SEND.DROPPED) this.lastText = payload;
+    return result;
+  }
+
+  /** Bytes queued for one connection. */
+  buffered(id: number): number {
+    return this.handle ? this.binding!.buffered(this.handle, id) : 0;
+  }
+
+  /** Queued bytes above which a connection's `send()` returns false (the server's `highWaterMark`). */
+  get writeMark(): number {
+    return this.context.options.highWaterMark;
   }
 
   /** Close one connection after what is queued for it. */
@@ -390,6 +406,9 @@ export class LwsService implements TransformerServer {
         return;
       case EVENT.PING:
         connection.spark?.incomingPing();
+        return;
+      case EVENT.DRAIN:
+        connection.spark?.incomingDrain();
         return;
       case EVENT.CLOSE:
         this.release(connection);

@@ -223,6 +223,47 @@ describe('back-pressure', () => {
     expect(service().stats()).toEqual({ connections: 1, queuedBytes: 0, paused: 0 });
   }, TIMEOUT);
 
+  it('returns false from write() past highWaterMark while the client does not read, then emits drain once it does', async () => {
+    const { server, service } = await resources.start({ highWaterMark: 256 * 1024 });
+    const sparkP = nextSpark(server.primus);
+    const socket = resources.raw(server);
+    await once(socket, 'open');
+    const spark = await sparkP;
+    let received = 0;
+    socket.on('message', () => received++);
+    const tcp = (socket as unknown as { _socket: import('node:net').Socket })._socket;
+    tcp.pause();
+    const chunk = 'w'.repeat(64 * 1024);
+    let written = 0;
+    let drains = 0;
+    spark.on('drain', () => drains++);
+    // Loopback's kernel buffers take a few MB first: each false is followed by a drain until they
+    // are full. The client is stalled once no drain follows a false.
+    for (;;) {
+      while (spark.write(chunk)) {
+        written++;
+        expect(written).toBeLessThan(4096);
+      }
+      written++;
+      const buffered = (spark.socket as { bufferedAmount?: number }).bufferedAmount!;
+      expect(buffered).toBeGreaterThan(256 * 1024);
+      expect(buffered).toBeLessThanOrEqual(256 * 1024 + 64 * 1024 + 16);
+      const drained = await once(spark, 'drain', 500).then(
+        () => true,
+        () => false,
+      );
+      if (!drained) break;
+    }
+    expect(service().stats().queuedBytes).toBe((spark.socket as { bufferedAmount?: number }).bufferedAmount);
+    const drainsWhileStalled = drains;
+    tcp.resume();
+    await once(spark, 'drain', 20000);
+    expect(drains).toBe(drainsWhileStalled + 1);
+    expect((spark.socket as { bufferedAmount?: number }).bufferedAmount).toBe(0);
+    expect(spark.write(chunk)).toBe(true);
+    await waitFor(() => received === written + 1, 20000, 'every message');
+  }, TIMEOUT);
+
   it('drops a client once more than maxBufferedAmount is queued for it', async () => {
     const { server, service } = await resources.start({}, { highWaterMark: 64 * 1024, maxBufferedAmount: 1024 * 1024 });
     const sparkP = nextSpark(server.primus);
@@ -241,6 +282,73 @@ describe('back-pressure', () => {
     await ended;
     const [code] = await closed;
     expect(code).toBe(1006);
+  }, TIMEOUT);
+});
+
+/** The status code of the first close frame in what a server sent after its 101 response. */
+function closeCode(bytes: Buffer): number | undefined {
+  let at = bytes.indexOf('\r\n\r\n');
+  if (at < 0) return undefined;
+  at += 4;
+  while (at + 2 <= bytes.length) {
+    const opcode = bytes[at]! & 0x0f;
+    let length = bytes[at + 1]! & 0x7f;
+    let start = at + 2;
+    if (length === 126) {
+      length = bytes.readUInt16BE(start);
+      start += 2;
+    }
+    if (opcode === 8) return length >= 2 && start + 2 <= bytes.length ? bytes.readUInt16BE(start) : undefined;
+    at = start + length;
+  }
+  return undefined;
+}
+
+describe('protocol errors', () => {
+  it('checks frame headers before libwebsockets parses them', async () => {
+    await resources.start();
+    expect(loadBinding().checksFrames).toBe(true);
+  });
+
+  /** Send the upgrade request and `frames` in one write; resolves with the close code the server sent. */
+  async function closeAfter(frames: Buffer, withRequest: boolean): Promise<{ code: number | undefined; data: unknown[] }> {
+    const { server } = await resources.start();
+    const data: unknown[] = [];
+    server.primus.on('connection', (spark: Spark) => spark.on('data', (value: unknown) => data.push(value)));
+    const tcp = await resources.tcp(server);
+    const chunks: Buffer[] = [];
+    tcp.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const request = Buffer.from(upgradeRequest(server.port));
+    if (withRequest) {
+      tcp.write(Buffer.concat([request, frames]));
+    } else {
+      tcp.write(request);
+      await waitFor(() => Buffer.concat(chunks).includes('\r\n\r\n'), 10000, 'the 101 response');
+      tcp.write(frames);
+    }
+    await waitFor(() => closeCode(Buffer.concat(chunks)) !== undefined, 10000, 'a close frame');
+    return { code: closeCode(Buffer.concat(chunks)), data };
+  }
+
+  const unmasked = (payload: string): Buffer => Buffer.concat([Buffer.from([0x81, payload.length]), Buffer.from(payload)]);
+
+  it('closes with 1002 on an unmasked client frame; the frames before it arrive, nothing of it does', async () => {
+    const { code, data } = await closeAfter(Buffer.concat([clientFrame(Buffer.from('"first"')), unmasked('"unmasked"')]), false);
+    expect(code).toBe(1002);
+    expect(data).toEqual(['first']);
+  }, TIMEOUT);
+
+  it('closes with 1002 on an unmasked client frame sent right behind the upgrade request', async () => {
+    const { code, data } = await closeAfter(unmasked('"unmasked"'), true);
+    expect(code).toBe(1002);
+    expect(data).toEqual([]);
+  }, TIMEOUT);
+
+  it('closes with 1002 on a close frame without a full status code, 1007 on a close reason that is not UTF-8', async () => {
+    expect((await closeAfter(clientFrame(Buffer.from([0x03]), 0x8), false)).code).toBe(1002);
+    expect((await closeAfter(clientFrame(Buffer.from([0x03, 0xe8, 0xed, 0xa0, 0x80]), 0x8), false)).code).toBe(1007);
+    // The control: a valid close frame is answered with its own code.
+    expect((await closeAfter(clientFrame(Buffer.from([0x0f, 0xa0, 0x6f, 0x6b]), 0x8), false)).code).toBe(4000);
   }, TIMEOUT);
 });
 
