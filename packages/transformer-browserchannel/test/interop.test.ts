@@ -14,6 +14,9 @@ interopSuite<ServerOptions>({
     // happn-primus's client sends no ping/pong with BrowserChannel, so the server falls back to
     // 25000; ours sends them.
     happnClientSendsHeartbeat: false,
+    // BrowserChannel's client reports the server's `stop` as an error ("Stopped by server"), as
+    // it does against happn-primus's server, which stops its sessions the same way.
+    happnClientErrorsOnServerEnd: true,
     // BrowserChannel's session id.
     idPattern: /^[0-9a-z]{1,8}$/,
   },

@@ -116,7 +116,16 @@ export function wire(value: unknown): string {
 export function useCleanups(): (cleanup: () => unknown) => void {
   const cleanups: (() => unknown)[] = [];
   afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    // Every cleanup runs; the first that failed fails the test.
+    let failure: unknown;
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure) throw failure;
   });
   return (cleanup) => void cleanups.push(cleanup);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { once, waitFor } from './harness';
+import { once, waitFor, type ClientExpectations } from './harness';
 import { CLOSED, OPEN, expectEcho, nextSpark, record, samples, useCleanups, type Client, type ClientClass, type Server, type ServerOptions, type Spark } from './happn';
 
 /** Which implementation runs the server in a pairing; the client is always the other one's. */
@@ -13,8 +13,11 @@ export interface InteropContext<O extends ServerOptions = ServerOptions> {
   transport?: string;
   /** Start a server, closed after the test. */
   server(options?: O): Promise<Server>;
-  /** Connect a client, destroyed after the test; `query` is appended to the URL. */
-  connect(target: Server, options?: Record<string, unknown>, query?: string): Client;
+  /**
+   * Connect a client, destroyed after the test; `query` is appended to the URL. An `error` it
+   * emits fails the test unless `expectations.errors` is `'expected'`.
+   */
+  connect(target: Server, options?: Record<string, unknown>, query?: string, expectations?: ClientExpectations): Client;
   /** Run `cleanup` after the test. */
   defer(cleanup: () => unknown): void;
 }
@@ -26,6 +29,12 @@ export interface InteropCapabilities {
    * does not, the spark falls back to the server's default ping of 25000. @default true
    */
   happnClientSendsHeartbeat?: boolean;
+  /**
+   * happn-primus's client also reports the server ending its connection as an `error` (the
+   * BrowserChannel client's "Stopped by server"), as it does against happn-primus's own server.
+   * The tests where the spark ends then expect that error of it. @default false
+   */
+  happnClientErrorsOnServerEnd?: boolean;
   /** More the spark's query must match, besides what the client was given. @default {} */
   query?: Record<string, unknown>;
   /** What a spark id looks like. @default /.+/ */
@@ -94,11 +103,20 @@ export function interopSuite<O extends ServerOptions = ServerOptions>(options: I
           defer(() => started.close());
           return started;
         },
-        connect(target, clientOptions = {}, query = '') {
+        connect(target, clientOptions = {}, query = '', expectations = {}) {
           const client = new Client(target.url + (query ? `/?${query}` : ''), clientOptions);
-          // happn-primus's Node client is a Node stream: an unheard `error` would throw.
-          client.on('error', () => {});
-          defer(() => client.destroy());
+          // happn-primus's Node client is a Node stream: an unheard `error` would throw. Always
+          // listened to, and an error fails the test unless the test said it expects errors.
+          const errors: unknown[] = [];
+          client.on('error', (err: unknown) => {
+            if (expectations.errors !== 'expected') errors.push(err);
+          });
+          defer(() => {
+            client.destroy();
+            if (errors.length > 0) {
+              throw new Error(`a client emitted an error the test did not expect (pass { errors: 'expected' } to connect() where one is): ${errors.map((err) => (err as Error)?.message ?? String(err)).join('; ')}`);
+            }
+          });
           return client;
         },
       };
@@ -106,6 +124,8 @@ export function interopSuite<O extends ServerOptions = ServerOptions>(options: I
 
     const common = (transport?: string): void => {
       const { server, connect } = context(transport);
+      /** What a test that ends the spark from the server expects of the client's errors. */
+      const serverEnd = side === 'ours' && caps.happnClientErrorsOnServerEnd ? ({ errors: 'expected' } as const) : {};
       const pinned = (): Record<string, unknown> => options.pin?.({ side, transport, defer }) ?? {};
 
       it('echoes objects and unicode, escaped identically in both directions', async () => {
@@ -162,7 +182,7 @@ export function interopSuite<O extends ServerOptions = ServerOptions>(options: I
       it('reconnects the client on spark.end(undefined, { reconnect: true })', async () => {
         const target = await server();
         const first = nextSpark(target);
-        const client = connect(target, { reconnect: { min: 20, max: 50 }, ...pinned() });
+        const client = connect(target, { reconnect: { min: 20, max: 50 }, ...pinned() }, '', serverEnd);
         await once(client, 'open');
         const events = record(client, 'incoming::data', 'end');
         const order: string[] = [];
@@ -189,7 +209,7 @@ export function interopSuite<O extends ServerOptions = ServerOptions>(options: I
         it('ends the client for good on spark.end(): primus::server::close, then close and end, no reconnect', async () => {
           const target = await server();
           const spark = nextSpark(target);
-          const client = connect(target, { reconnect: { min: 20 }, ...pinned() });
+          const client = connect(target, { reconnect: { min: 20 }, ...pinned() }, '', serverEnd);
           await once(client, 'open');
           const order: unknown[] = [];
           client.on('incoming::data', (raw: unknown) => order.push(raw));
@@ -206,7 +226,7 @@ export function interopSuite<O extends ServerOptions = ServerOptions>(options: I
         it('ends the client for good on spark.end(data) right after it reconnected, data first', async () => {
           const target = await server();
           const first = nextSpark(target);
-          const client = connect(target, { reconnect: { min: 20, max: 50 }, ...pinned() });
+          const client = connect(target, { reconnect: { min: 20, max: 50 }, ...pinned() }, '', serverEnd);
           await once(client, 'open');
           const second = nextSpark(target);
           const reopened = once(client, 'reconnected');
