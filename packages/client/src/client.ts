@@ -261,7 +261,8 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
       manual: !!given.manual,
     }) as ResolvedClientOptions);
     const recovery = (this.recovery = new Recovery(resolved.reconnect));
-    this.url = parseUrl(url != null ? url : defaultUrl(), defaultUrl());
+    const parsed = (this.url = parseUrl(url != null ? url : defaultUrl(), defaultUrl()));
+    if (parsed.protocol === 'ws+unix:') this._unixSocket(parsed);
     this.transportOptions = resolved.transport;
     if (given.websockets !== undefined) this.avoidWebsockets = !given.websockets;
 
@@ -317,6 +318,22 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
   /** Whether `evt` is one of Primus's own events, which plugins must not emit for other purposes. */
   reserved(evt: string): boolean {
     return /^(incoming|outgoing)::/.test(evt) || reservedEvents.has(evt);
+  }
+
+  /** Check a `ws+unix:` URL against the transport, and complete it from the compiled pathname. */
+  private _unixSocket(url: ParsedUrl): void {
+    // happn-primus took the socket from a compiled pathname such as `/app.sock:/primus`
+    // (`Primus.createSocket({ pathname })`) and ignored the URL's path.
+    const compiled = this.pathname;
+    const colon = compiled.indexOf(':');
+    if (!url.socketPath && colon > 0) {
+      url.socketPath = compiled.slice(0, colon);
+      url.pathname = url.pathname || compiled.slice(colon + 1);
+    }
+    if (!url.socketPath) throw new TypeError(`Primus: the url ${JSON.stringify(url.href)} names no socket; write it as "ws+unix:///path/to.sock"`);
+    if (!this.client.unixSocket) {
+      throw new TypeError(`Primus: the ${this.client.name} transformer's client cannot connect to a Unix domain socket (${url.href}); the client README lists the transformers that can`);
+    }
   }
 
   /** Connect. Called automatically unless `manual`; call it again after `end()` to reconnect. */
@@ -467,7 +484,8 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
     options.query = url.query && qsa ? url.query.slice(1) : qsa ? '' : false;
     if (options.secure == null) options.secure = url.protocol === 'https:' || url.protocol === 'wss:';
     if (options.auth == null) options.auth = url.auth;
-    if (options.pathname == null) options.pathname = this.pathname;
+    // A Unix domain socket's URL may name the HTTP path after the socket; a TCP URL's path is ignored.
+    if (options.pathname == null) options.pathname = url.socketPath ? url.pathname || this.pathname : this.pathname;
     if (options.port == null) options.port = +url.port || (options.secure ? 443 : 80);
     this.emit('outgoing::url', options);
 

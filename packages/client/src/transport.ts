@@ -60,6 +60,12 @@ export interface TransportConnection {
 export interface ClientTransport {
   /** The transformer's name, e.g. `websockets`. */
   readonly name: string;
+  /**
+   * True when `connect()` can reach a Unix domain socket: it connects to `host.url.socketPath`
+   * when that is set (a `ws+unix:` URL). Clients refuse such URLs for transports without it.
+   * @default false
+   */
+  readonly unixSocket?: boolean;
   /** Open a connection; report its lifecycle through `events`. */
   connect(host: TransportHost, events: TransportEvents): TransportConnection;
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import url from 'node:url';
-import type { ClientTransport } from '@primus/client';
+import type { ClientTransport, TransportHost, UriOptions } from '@primus/client';
 import { source } from './generated/browser';
 import { NodeXMLHttpRequest, loadImage, withImageHeaders } from './node-xhr';
 import { browserchannelTransport, type BCSocketConstructor, type BCSocketLike } from './transport';
@@ -51,12 +51,37 @@ const NodeBCSocket = function NodeBCSocket(target: string, options: Record<strin
   return socket;
 } as unknown as BCSocketConstructor;
 
+const transport = browserchannelTransport(NodeBCSocket, { channel: 'Fc', handler: 'e', retryBase: 'jc', retrySpread: 'Dc' });
+
+/**
+ * The host of a `ws+unix:` client, whose URLs name the socket as `http+unix://<socket path,
+ * percent-encoded>/...`: BrowserChannel keeps that scheme and host in every request it makes,
+ * and the Node requests (`startRequest`) connect to the socket.
+ */
+function unixHost(host: TransportHost): TransportHost {
+  const socket = encodeURIComponent(host.url.socketPath);
+  return {
+    url: host.url,
+    pathname: host.pathname,
+    transportOptions: host.transportOptions,
+    avoidWebsockets: host.avoidWebsockets,
+    uri(options?: UriOptions) {
+      const uri = host.uri(options);
+      return typeof uri === 'string' ? uri.replace(/^http:\/\/([^@/]*@)?localhost/, `http+unix://$1${socket}`) : uri;
+    },
+  };
+}
+
 /**
  * The Node client half: browserchannel's Node client. `options.transport` is passed to BCSocket
  * (`extraHeaders`, `appVersion`, `failFast`, `affinity`, ...), except `testImageUri`, which
- * the transport applies itself.
+ * the transport applies itself. It reaches Unix domain sockets (`ws+unix:///path/to.sock`).
  */
-export const client: ClientTransport = browserchannelTransport(NodeBCSocket, { channel: 'Fc', handler: 'e', retryBase: 'jc', retrySpread: 'Dc' });
+export const client: ClientTransport = {
+  name: transport.name,
+  unixSocket: true,
+  connect: (host, events) => transport.connect(host.url.socketPath ? unixHost(host) : host, events),
+};
 
 /** The browser client half: browserchannel's browser client (closure-compiled BCSocket), bundled. */
 export const browser = (): string => `(${source}).transport`;

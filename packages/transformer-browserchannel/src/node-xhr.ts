@@ -23,6 +23,35 @@ function decodeIpv6Host(url: string): string {
 }
 
 /**
+ * Start a request to `target` with Node's http or https. `http+unix://<socket path, percent-encoded>/path`
+ * goes to that Unix domain socket, with `Host: localhost`: how the Node client sends a socket's
+ * requests through BrowserChannel, which keeps the URL's scheme and host as given.
+ */
+export function startRequest(target: URL, options: http.RequestOptions, callback?: (response: IncomingMessage) => void): http.ClientRequest {
+  if (target.protocol === 'http+unix:') {
+    const decode = (part: string): string => {
+      try {
+        return decodeURIComponent(part);
+      } catch {
+        return part;
+      }
+    };
+    return http.request(
+      {
+        ...options,
+        socketPath: decode(target.hostname),
+        path: target.pathname + target.search,
+        auth: target.username || target.password ? `${decode(target.username)}:${decode(target.password)}` : undefined,
+        headers: { Host: 'localhost', ...options.headers },
+      },
+      callback,
+    );
+  }
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new Error(`unsupported protocol ${target.protocol}`);
+  return (target.protocol === 'https:' ? https : http).request(target, options, callback);
+}
+
+/**
  * The XMLHttpRequest that BrowserChannel's Node client makes its requests with: the subset that
  * closure's XhrIo uses, asynchronous only, on Node's http and https modules.
  *
@@ -64,18 +93,16 @@ export class NodeXMLHttpRequest {
   send(body?: string | null): void {
     if (this.readyState !== OPENED || this.sent) throw new Error('InvalidStateError: send() needs a freshly opened request');
     this.sent = true;
-    let target: URL;
+    const payload = this.method === 'GET' || this.method === 'HEAD' || body == null ? undefined : String(body);
+    const headers = { ...this.headers };
+    if (payload !== undefined) headers['Content-Length'] = Buffer.byteLength(payload);
+    let request: http.ClientRequest;
     try {
-      target = new URL(this.url);
-      if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new Error(`unsupported protocol ${target.protocol}`);
+      request = startRequest(new URL(this.url), { method: this.method, headers });
     } catch (err) {
       setImmediate(() => this.fail(err));
       return;
     }
-    const payload = this.method === 'GET' || this.method === 'HEAD' || body == null ? undefined : String(body);
-    const headers = { ...this.headers };
-    if (payload !== undefined) headers['Content-Length'] = Buffer.byteLength(payload);
-    const request = (target.protocol === 'https:' ? https : http).request(target, { method: this.method, headers });
     this.request = request;
     request.on('response', (response) => {
       if (this.request !== request) return response.resume();
@@ -172,26 +199,21 @@ export function loadImage(url: string, callback: (err: Error | null) => void): v
     setImmediate(callback, null);
     return;
   }
-  let target: URL;
-  try {
-    target = new URL(url);
-  } catch (err) {
-    setImmediate(callback, err as Error);
-    return;
-  }
-  const get = target.protocol === 'https:' ? https.get : target.protocol === 'http:' ? http.get : undefined;
-  if (!get) {
-    setImmediate(callback, new Error(`unsupported protocol ${target.protocol}`));
-    return;
-  }
   let done = false;
   const finish = (err: Error | null): void => {
     if (done) return;
     done = true;
     callback(err);
   };
-  get(target, { headers: imageHeaders ? { ...imageHeaders } : {} }, (response) => {
-    response.resume();
-    finish(null);
-  }).on('error', finish);
+  let request: http.ClientRequest;
+  try {
+    request = startRequest(new URL(url), { headers: imageHeaders ? { ...imageHeaders } : {} }, (response) => {
+      response.resume();
+      finish(null);
+    });
+  } catch (err) {
+    setImmediate(callback, err as Error);
+    return;
+  }
+  request.on('error', finish).end();
 }

@@ -38,11 +38,13 @@ function toError(err: unknown, opened: boolean): Error {
  * The engine.io client transport, shared by Node and browsers: it opens an engine.io-client
  * `Socket` at the Primus pathname, long-polling first and upgrading to WebSocket (polling only
  * with `websockets: false`). `options.transport` is passed to engine.io-client, so it may set
- * `transports`, `extraHeaders`, `agent`, `withCredentials` and so on.
+ * `transports`, `extraHeaders`, `agent`, `withCredentials` and so on. `nodeOptions`, given by the
+ * Node client only, adds what Node can do beyond a browser (credentials, Unix domain sockets).
  */
-export function engineioTransport(EngineSocket: EngineSocketClass): ClientTransport {
+export function engineioTransport(EngineSocket: EngineSocketClass, nodeOptions?: (host: TransportHost) => Partial<SocketOptions>): ClientTransport {
   return {
     name: 'engine.io',
+    unixSocket: !!nodeOptions,
     connect(host: TransportHost, events: TransportEvents): TransportConnection {
       const target = host.uri({ protocol: 'http:', query: true, object: true }) as UriOptions;
       const user = host.transportOptions as Partial<SocketOptions>;
@@ -58,6 +60,7 @@ export function engineioTransport(EngineSocket: EngineSocketClass): ClientTransp
           // A cache buster on WebSocket requests too, as happn-primus asked for.
           timestampRequests: true,
           ...user,
+          ...(nodeOptions && nodeOptions(host)),
           transports: transports as SocketOptions['transports'],
           // engine.io-client appends a slash; the request is still under the Primus pathname.
           path: String(target.pathname),

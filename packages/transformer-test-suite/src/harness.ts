@@ -97,6 +97,18 @@ export async function startServer(
   host = '127.0.0.1',
   handler: http.RequestListener = defaultHandler,
 ): Promise<TestServer> {
+  return listen(options, handler, { port, host });
+}
+
+/**
+ * Start a server listening on a Unix domain socket; its `url` is `ws+unix://<socketPath>` and
+ * its `port` 0. Closing it removes the socket file.
+ */
+export async function startSocketServer(options: PrimusOptions, socketPath: string, handler: http.RequestListener = defaultHandler): Promise<TestServer> {
+  return listen(options, handler, { path: socketPath });
+}
+
+async function listen(options: PrimusOptions, handler: http.RequestListener, where: { port: number; host: string } | { path: string }): Promise<TestServer> {
   const server = http.createServer(handler);
   const primus = new Primus(server, options);
   const sockets = new Set<import('node:net').Socket>();
@@ -106,10 +118,17 @@ export async function startServer(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    server.listen(where, () => resolve());
   });
-  const actual = (server.address() as AddressInfo).port;
-  const url = host.includes(':') ? `http://[${host}]:${actual}` : `http://${host}:${actual}`;
+  let actual = 0;
+  let url: string;
+  if ('path' in where) {
+    url = `ws+unix://${where.path}`;
+  } else {
+    const { host } = where;
+    actual = (server.address() as AddressInfo).port;
+    url = host.includes(':') ? `http://[${host}]:${actual}` : `http://${host}:${actual}`;
+  }
   const clients: PrimusClient[] = [];
   const unexpectedErrors: Error[] = [];
   return {
@@ -120,7 +139,8 @@ export async function startServer(
     unexpectedErrors,
     client(clientOptions = {}, expectations = {}) {
       const { query, url: target, ...rest } = clientOptions;
-      const socket = new primus.Socket((target ?? url) + (query ? `/?${query}` : ''), rest);
+      const base = target ?? url;
+      const socket = new primus.Socket(base + (query ? `${base.startsWith('ws+unix:') ? '?' : '/?'}${query}` : ''), rest);
       // Always listened to, so an error never throws out of the emitter; recorded unless expected.
       socket.on('error', (err: unknown) => {
         if (expectations.errors !== 'expected') unexpectedErrors.push(err instanceof Error ? err : new Error(String(err)));

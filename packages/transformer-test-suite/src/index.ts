@@ -9,6 +9,7 @@ export {
   once,
   request,
   startServer,
+  startSocketServer,
   upgrade,
   waitFor,
   type ClientExpectations,

@@ -1,8 +1,11 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import type { Transformer, Spark } from '@primus/core';
+import { Primus, type Transformer, type Spark } from '@primus/core';
 import type { PrimusClient } from '@primus/client';
 import { notSupported } from './capability';
-import { collect, negotiatedExtensions, nextData, nextSpark, once, request, startServer, upgrade, waitFor, type TestServer } from './harness';
+import { collect, negotiatedExtensions, nextData, nextSpark, once, request, startServer, startSocketServer, upgrade, waitFor, type TestServer } from './harness';
 
 /** What a transformer can do; the suite adapts its expectations to these flags. */
 export interface Capabilities {
@@ -18,6 +21,11 @@ export interface Capabilities {
    * suite checks that `compression: true` negotiates permessage-deflate there and `false` does not.
    */
   websocketPath?: string;
+  /**
+   * The Node client reaches a server on a Unix domain socket (`ws+unix:///path/to.sock`). When
+   * false the suite checks that the client refuses such a URL with a clear error. @default false
+   */
+  unixSocket?: boolean;
 }
 
 /** Options of the conformance suite. */
@@ -67,8 +75,23 @@ export function transformerSuite(options: SuiteOptions): void {
     });
   }
 
+  const directories: string[] = [];
+
+  /** A server on a Unix domain socket in a fresh temporary directory, removed after the test. */
+  async function startOnSocket(extra: Parameters<typeof startServer>[0] = {}, socketPath?: string): Promise<TestServer> {
+    if (!socketPath) {
+      const directory = mkdtempSync(join(tmpdir(), 'primus-'));
+      directories.push(directory);
+      socketPath = join(directory, 'app.sock');
+    }
+    const server = await startSocketServer({ transformer, ...extra }, socketPath);
+    servers.push(server);
+    return server;
+  }
+
   afterEach(async () => {
     await Promise.all(servers.splice(0).map((server) => server.close()));
+    for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
   });
 
   describe(`transformer conformance: ${transformer.name}`, () => {
@@ -444,6 +467,57 @@ export function transformerSuite(options: SuiteOptions): void {
         const [data] = await first;
         expect(data).toBe('QUIET');
       }, timeout);
+    });
+
+    describe('Unix domain sockets', () => {
+      if (caps.unixSocket) {
+        it('connects over a Unix domain socket with the HTTP path, query and credentials of a ws+unix: url', async () => {
+          const server = await startOnSocket({ pathname: '/custom' });
+          echo(server);
+          const seen: Array<string | undefined> = [];
+          server.primus.authorize((req, done) => {
+            seen.push(req.headers.authorization);
+            done();
+          });
+          // Compiled for another pathname: the one in the url is the one used.
+          const Socket = Primus.createSocket({ transformer, pathname: '/elsewhere' });
+          const spark = nextSpark(server.primus);
+          const client = new Socket(`ws+unix://user:p%40ss@${server.url.slice('ws+unix://'.length)}:/custom?foo=bar`, { reconnect: { retries: 0 } });
+          try {
+            await once(client, 'open');
+            expect((await spark).query.foo).toBe('bar');
+            expect(seen.length).toBeGreaterThan(0);
+            for (const header of seen) expect(Buffer.from(String(header).replace(/^Basic /, ''), 'base64').toString()).toBe('user:p@ss');
+            client.write({ echo: 'over the socket' });
+            expect((await once(client, 'data'))[0]).toBe('over the socket');
+          } finally {
+            client.destroy();
+          }
+        }, timeout);
+
+        it('reconnects over a Unix domain socket after the server restarts', async () => {
+          const server = await startOnSocket();
+          const socketPath = server.url.slice('ws+unix://'.length);
+          // No HTTP path in the url: the compiled pathname is used.
+          // Losing the server is an error on the connection.
+          const client = server.client({ reconnect: { min: 50, max: 200, retries: 50 } }, { errors: 'expected' });
+          await once(client, 'open');
+          const scheduled = once(client, 'reconnect scheduled');
+          await server.kill();
+          await scheduled;
+          client.write('during the outage');
+          const restarted = await startOnSocket({}, socketPath);
+          const first = nextData(restarted.primus, 15000);
+          await once(client, 'reconnected', 15000);
+          expect((await first)[0]).toBe('during the outage');
+        }, timeout);
+      } else {
+        notSupported('a Unix domain socket from the Node client', transformer.name, 'unixSocket', false, async () => {
+          // The client refuses a ws+unix: url at construction, with an error that says so.
+          const Socket = Primus.createSocket({ transformer });
+          expect(() => new Socket('ws+unix:///tmp/app.sock', { manual: true })).toThrow(/cannot connect to a Unix domain socket/);
+        });
+      }
     });
   });
 }
