@@ -156,11 +156,19 @@ export class NodeXMLHttpRequest {
       .join('\r\n');
   }
 
-  /** A network error: status 0 and DONE, as browsers report it. */
+  /**
+   * A network error: DONE, with status 0 as browsers report it, so BrowserChannel retries the
+   * request (a reset connection may be a glitch). A refused connection (or a Unix domain socket
+   * that is gone) means nothing listens any more: it gets status 503, as every failure does in
+   * the XMLHttpRequest browserchannel ships (happn-primus's Node client), and BrowserChannel takes
+   * a status above 0 as fatal. Retried, it cost about a second before the client noticed that
+   * the server had gone away.
+   */
   private fail(err: unknown): void {
     this.request = null;
     this.sent = false;
-    this.status = 0;
+    const code = (err as { code?: unknown } | null)?.code;
+    this.status = code === 'ECONNREFUSED' || code === 'ENOENT' ? 503 : 0;
     this.statusText = err instanceof Error ? err.message : String(err);
     this.setState(DONE);
   }

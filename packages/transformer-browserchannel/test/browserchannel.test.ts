@@ -1,4 +1,5 @@
 import http from 'node:http';
+import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import { describe, expect, it } from '@jest/globals';
 import type { Spark } from '@primus/core';
@@ -282,6 +283,35 @@ describe('browserchannel: the Node client', () => {
     (await sparkP).end(undefined, { reconnect: false });
     await ended;
     expect(errors).toEqual([]);
+  }, TIMEOUT);
+
+  it('notices a server that went away without retrying its back channel, as happn-primus\'s client does', async () => {
+    // happn-primus's Node client ends within milliseconds when the server goes away as it opens:
+    // its XMLHttpRequest reports every failed connection as status 503, which BrowserChannel
+    // takes as fatal. With a browser's status 0 for every failure, BrowserChannel retried the back
+    // channel three times (0.75-1.5 s with failFast) before the client noticed: three requests
+    // at least after the kill. Now a refused connection is final; a reset is still retried.
+    const server = await start();
+    const host = `127.0.0.1:${server.port}`;
+    const backChannels: string[] = [];
+    const onStart = (message: unknown): void => {
+      const { request } = message as { request: http.ClientRequest };
+      if (request.getHeader('host') === host && request.method === 'GET' && request.path.startsWith('/primus/bind?')) backChannels.push(request.path);
+    };
+    diagnosticsChannel.subscribe('http.client.request.start', onStart);
+    try {
+      // Losing the server is an error on the connection.
+      const client = server.client({ strategy: false }, { errors: 'expected' });
+      await once(client, 'open');
+      const before = backChannels.length;
+      await server.kill();
+      await once(client, 'end', 5000);
+      // The back channel the kill interrupted (if it had not started yet), and at most one retry
+      // that met the server while it was shutting down, before one found nobody listening.
+      expect(backChannels.length - before).toBeLessThanOrEqual(2);
+    } finally {
+      diagnosticsChannel.unsubscribe('http.client.request.start', onStart);
+    }
   }, TIMEOUT);
 
   it("runs the spark's heartbeat on the client's ping and pong", async () => {
