@@ -4,21 +4,23 @@ import { describe, expect, it } from '@jest/globals';
 
 // The reliability suites live in @primus/transformer-test-suite and every transformer runs them
 // from its own test files. This check finds the transformer packages of the workspace (any
-// packages/transformer-* with a src/index.ts, the test suite itself aside) rather than listing
-// them, so a new transformer cannot be added without its suites.
+// packages/transformer-* or examples/transformer-* with a src/index.ts, the test suite itself
+// aside) rather than listing them, so a new transformer cannot be added without its suites.
 
-const packagesDir = join(__dirname, '..', '..');
+const rootDir = join(__dirname, '..', '..', '..');
 
 /** The suites every transformer runs, and the capability that excuses one. */
 const SUITES = ['transformerSuite', 'browserSuite', 'faultSuite', 'backPressureSuite', 'badInputSuite', 'authorizationSuite', 'soakSuite'];
 
-const transformers = readdirSync(packagesDir)
-  .filter((dir) => dir.startsWith('transformer-') && dir !== 'transformer-test-suite')
-  .filter((dir) => existsSync(join(packagesDir, dir, 'src', 'index.ts')));
+const transformers = ['packages', 'examples']
+  .filter((parent) => existsSync(join(rootDir, parent)))
+  .flatMap((parent) => readdirSync(join(rootDir, parent)).map((dir) => `${parent}/${dir}`))
+  .filter((dir) => /\/transformer-/.test(dir) && !dir.endsWith('/transformer-test-suite'))
+  .filter((dir) => existsSync(join(rootDir, dir, 'src', 'index.ts')));
 
 /** The source of every test file of a package. */
 function tests(dir: string): string {
-  const testDir = join(packagesDir, dir, 'test');
+  const testDir = join(rootDir, dir, 'test');
   if (!existsSync(testDir)) return '';
   return readdirSync(testDir)
     .filter((file) => file.endsWith('.test.ts'))
