@@ -1484,7 +1484,22 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     kill_conn(c, "LWS_ERR_OUT_OF_MEMORY");
     return number(env, -2);
   }
-  lws_callback_on_writable(c->wsi);
+  /*
+   * Write now, as ws does, rather than wait for POLLOUT: asking libwebsockets for a writable
+   * callback costs two epoll_ctl() calls per message on a libuv loop (POLLOUT on, then off) and
+   * a loop iteration, while a socket with room in its kernel buffer takes the message at once.
+   * No libwebsockets callback is on the stack here (JavaScript never runs inside one), so
+   * lws_write() is safe. What the kernel does not take waits for a writable callback as before;
+   * so does everything while libwebsockets still holds part of an earlier frame, and every
+   * message on a permessage-deflate connection (its deflate keeps pointers into the message until
+   * it has drained, which write_queue() waits for between writable callbacks).
+   */
+  if (c->deflate || s->e->callback_depth || lws_partial_buffered(c->wsi)) {
+    lws_callback_on_writable(c->wsi);
+  } else if (write_queue(c) < 0) {
+    kill_conn(c, NULL);
+    return number(env, -1);
+  }
   if (c->queued > s->high_water) set_paused(c, 1);
   if (c->queued > s->write_mark) c->need_drain = 1;
   return number(env, (double)c->queued);
