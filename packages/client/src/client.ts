@@ -218,10 +218,13 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
     incoming: [],
     outgoing: [],
   };
-  /** Options for the transformer's own client (`options.transport`). */
-  transportOptions: Record<string, unknown>;
-  /** True when `websockets: false` was given. */
-  avoidWebsockets = false;
+  /**
+   * Options for the transformer's own client (`options.transport`), read when each connection
+   * opens, so a plugin may change them; happn-primus's name.
+   */
+  transport: Record<string, unknown>;
+  /** True when `websockets: false` was given; a plugin may set it before the client connects. happn-primus's name. */
+  AVOID_WEBSOCKETS = false;
 
   private _connection: TransportConnection | null = null;
   private _openedAt = 0;
@@ -263,8 +266,8 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
     const recovery = (this.recovery = new Recovery(resolved.reconnect));
     const parsed = (this.url = parseUrl(url != null ? url : defaultUrl(), defaultUrl()));
     if (parsed.protocol === 'ws+unix:') this._unixSocket(parsed);
-    this.transportOptions = resolved.transport;
-    if (given.websockets !== undefined) this.avoidWebsockets = !given.websockets;
+    this.transport = resolved.transport;
+    if (given.websockets !== undefined) this.AVOID_WEBSOCKETS = !given.websockets;
 
     const browser = typeof window !== 'undefined' && typeof window.addEventListener === 'function';
     const hasOnline = typeof navigator !== 'undefined' && 'onLine' in navigator;
@@ -307,6 +310,16 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
       window.addEventListener('offline', handlers.offline, false);
       window.addEventListener('online', handlers.online, false);
     }
+  }
+
+  /** `transport`, as transports read it. */
+  get transportOptions(): Record<string, unknown> {
+    return this.transport;
+  }
+
+  /** `AVOID_WEBSOCKETS`, as transports read it. */
+  get avoidWebsockets(): boolean {
+    return this.AVOID_WEBSOCKETS;
   }
 
   /** The framework's socket of the current connection, or null. */

@@ -1,13 +1,16 @@
 import type { ClientTransport, TransportConnection, TransportEvents, TransportHost } from './transport';
 
-/** The parts of a WebSocket (browser or `ws`) the transport uses. */
+/**
+ * The parts of a WebSocket (browser or `ws`) the transport uses. The handlers take `any` so that
+ * both classes fit without a cast: each types its events its own way.
+ */
 interface SocketLike {
   readyState: number;
   binaryType: string;
-  onopen: ((ev: unknown) => void) | null;
-  onclose: ((ev: unknown) => void) | null;
-  onerror: ((ev: unknown) => void) | null;
-  onmessage: ((ev: { data: unknown }) => void) | null;
+  onopen: ((ev: any) => void) | null;
+  onclose: ((ev: any) => void) | null;
+  onerror: ((ev: any) => void) | null;
+  onmessage: ((ev: any) => void) | null;
   send(data: unknown): void;
   close(code?: number, reason?: string): void;
 }
