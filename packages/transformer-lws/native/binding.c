@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#if defined(__linux__)
+#if defined(__linux__) && defined(__x86_64__)
 #include <link.h>
 #include <pthread.h>
 #include <sys/mman.h>
@@ -435,7 +435,7 @@ static void protocol_failed(conn_t *c) {
   schedule(c, PENDING_CLOSE);
 }
 
-#if defined(__linux__)
+#if defined(__linux__) && defined(__x86_64__)
 /*
  * libwebsockets reads a connection's socket with recv() and nothing else (lws 4.1,
  * lws_ssl_capable_read_no_ssl). The binding points libwebsockets' own reference to recv() (its
