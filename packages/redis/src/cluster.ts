@@ -55,12 +55,19 @@ function describe(url: string | undefined, redis: RedisOptions): string {
 
 /** Close a client for good without waiting for a server that may be gone. */
 function shut(client: Redis, ms: number): Promise<void> {
-  if (client.status === 'end') return Promise.resolve();
+  // Through Sentinel, QUIT leaves the failover detector's connections to the sentinels open (and
+  // the process running); disconnect() closes them, and does nothing else to an ended connection.
+  const release = (): void => client.disconnect();
+  if (client.status === 'end') {
+    release();
+    return Promise.resolve();
+  }
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     function done(): void {
       clearTimeout(timer);
       client.off('end', done);
+      release();
       resolve();
     }
     client.once('end', done);

@@ -6,8 +6,11 @@
 // PRIMUS_DEPLOY_REPORT=<dir> writes what the failover took and lost to <dir>/sentinel.json.
 import { randomUUID } from 'node:crypto';
 import { afterEach, expect, it, jest } from '@jest/globals';
-import { waitFor } from '@primus/transformer-test-suite';
-import { cleanup, connect, startNode, type ClusterNode, type TestClient } from './helpers/processes';
+import type { Redis } from 'ioredis';
+import websockets from '@primus/transformer-ws';
+import { once, startServer, waitFor } from '@primus/transformer-test-suite';
+import { redisCluster } from '../src/index';
+import { cleanup, connect, onCleanup, startNode, type ClusterNode, type TestClient } from './helpers/processes';
 import { report } from './helpers/report';
 import { DOWN_AFTER_MS, startSentinelGroup, type SentinelGroup } from './helpers/sentinel';
 
@@ -158,4 +161,32 @@ it('follows a planned failover (SENTINEL FAILOVER) as soon as Sentinel announces
       expect(await group.role(group.primary.port)).toBe('master');
     },
   );
+});
+
+it('starts a Sentinel connection again when ioredis gives it up, and leaves no connection behind when closed', async () => {
+  const group = await startSentinelGroup();
+  const sentinelClients = (): Promise<number> => group.clientCount(group.sentinels[0]!.port);
+  const before = await sentinelClients();
+  const settings = { redis: group.options, prefix: `sentinel-${randomUUID()}`, ttl: 2000, heartbeat: 300, timeout: 1000 };
+  const [a, b] = await Promise.all([1, 2].map(() => startServer({ transformer: websockets, plugin: { cluster: redisCluster(settings) } })));
+  onCleanup(() => a!.close());
+  onCleanup(() => b!.close());
+  await Promise.all([a!.primus.cluster!.ready(5000), b!.primus.cluster!.ready(5000)]);
+  const client = await connect(a!.url);
+
+  // What ioredis does when its failover detector closes a connection while it asks the sentinels
+  // where the primary is: the connection ends, and ioredis itself never opens it again.
+  const down = once(a!.primus.cluster!, 'down');
+  (a!.primus.cluster as unknown as { sub: Redis }).sub.disconnect();
+  await down;
+  await once(a!.primus.cluster!, 'up', 10_000);
+  b!.primus.write('still one cluster');
+  await waitFor(() => client.received.includes('still one cluster'), 5000, 'the broadcast of the other server');
+
+  // Each Redis connection listens to every sentinel; closing the servers closes those too, or
+  // they would keep the process alive.
+  expect(await sentinelClients()).toBeGreaterThan(before);
+  client.socket.destroy();
+  await Promise.all([a!.close(), b!.close()]);
+  await waitFor(async () => (await sentinelClients()) === before, 5000, 'the connections to the sentinels to close');
 });

@@ -31,6 +31,8 @@ export interface SentinelGroup {
   options: { sentinels: Array<{ host: string; port: number }>; name: string };
   /** The primary's port as the sentinels see it now. */
   currentPrimary(): Promise<number>;
+  /** How many connections a process of the group has now, this helper's own included. */
+  clientCount(port: number): Promise<number>;
   /** The names of the connections a Redis of the group has now (`CLIENT LIST`). */
   clientNames(port: number): Promise<string[]>;
   /** What the sentinels printed so far, for the message of a failing test. */
@@ -157,6 +159,10 @@ export async function startSentinelGroup(): Promise<SentinelGroup> {
     async currentPrimary() {
       const [, port] = (await sentinelClients[0]!.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as [string, string];
       return Number(port);
+    },
+    async clientCount(port) {
+      const clients = port === replicaPort ? replicaClient : (sentinelClients[sentinels.findIndex((s) => s.port === port)] ?? client(port));
+      return ((await clients.call('CLIENT', 'LIST')) as string).split('\n').filter(Boolean).length;
     },
     async clientNames(port) {
       const list = (await (port === replicaPort ? replicaClient : client(port)).call('CLIENT', 'LIST')) as string;
