@@ -3,7 +3,7 @@ import { emits } from './emits';
 import { escapeSeparators, isControl, parseControl } from './protocol';
 import { Recovery, type AttemptDone, type ReconnectAttempt, type ReconnectOptions } from './recovery';
 import { Timers } from './timers';
-import { typeError } from './errors';
+import { ParserError, PrimusError, typeError } from './errors';
 import { runTransformers, toError, type MessageTransformer, type Packet } from './transform';
 import type { ClientTransport, TransportConnection, TransportEvents, TransportHost, UriOptions } from './transport';
 import { parseQuery, parseUrl, stringifyQuery, yeast, type ParsedUrl } from './url';
@@ -238,7 +238,7 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
       url = (options.url != null ? options.url : options.uri) as string | undefined;
     }
     if (typeof this.client !== 'object' || typeof this.encoder !== 'function') {
-      throw new Error('Primus: this client class has not been compiled; use primus.Socket, Primus.createSocket() or compile()');
+      throw new PrimusError('PRIMUS_ERR_NOT_COMPILED', 'Primus: this client class has not been compiled; use primus.Socket, Primus.createSocket() or compile()');
     }
     if (options !== undefined && (typeof options !== 'object' || options === null)) {
       throw typeError('options', 'an object', options === null ? 'null' : typeof options);
@@ -352,7 +352,7 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
   /** Connect. Called automatically unless `manual`; call it again after `end()` to reconnect. */
   open(): this {
     if (!(this instanceof PrimusClient)) throw contextError('open');
-    if (this._destroyed) throw new Error('Primus: open() on a destroyed client; create a new one');
+    if (this._destroyed) throw new PrimusError('PRIMUS_ERR_CLIENT_DESTROYED', 'Primus: open() on a destroyed client; create a new one');
     this.timers.clear('open');
     if (!this.recovery.reconnecting() && this.options.timeout) this._startConnectTimeout();
     this._openTransport();
@@ -368,7 +368,7 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
       return true;
     }
     runTransformers(this, outgoing, { data }, (err, packet) => {
-      if (err) this.emit('error', err);
+      if (err) this.emit('error', transformError('outgoing', err));
       else if (packet) this._write(packet.data);
     });
     return true;
@@ -646,7 +646,7 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
       return;
     }
     runTransformers(this, incoming, { data, raw }, (err, packet) => {
-      if (err) this.emit('error', err);
+      if (err) this.emit('error', transformError('incoming', err));
       else if (packet) this.emit('data', packet.data, raw);
     });
   }
@@ -720,12 +720,14 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
   }
 }
 
-/** An error from the parser, with a string `code` and the parser's error as `cause`. */
-export function parserError(code: 'PRIMUS_ERR_PARSER_ENCODE' | 'PRIMUS_ERR_PARSER_DECODE', message: string, cause: unknown): Error {
-  const err = new Error(`${message}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause }) as Error & { code: string };
-  err.name = 'ParserError';
-  err.code = code;
-  return err;
+/** A ParserError for a failure of the parser, which becomes its `cause`. */
+function parserError(code: 'PRIMUS_ERR_PARSER_ENCODE' | 'PRIMUS_ERR_PARSER_DECODE', message: string, cause: unknown): ParserError {
+  return new ParserError(code, `${message}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+}
+
+/** A failing message transformer's error, wrapped as the server wraps it (PRIMUS_ERR_TRANSFORM). */
+function transformError(direction: 'incoming' | 'outgoing', cause: Error): PrimusError {
+  return new PrimusError('PRIMUS_ERR_TRANSFORM', `An ${direction} message transformer failed: ${cause.message}`, { cause });
 }
 
 /** A compiled client class: construct it with or without `new`. */

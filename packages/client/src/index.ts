@@ -6,7 +6,6 @@ import { library } from './generated/library';
 export {
   compile,
   PrimusClient,
-  parserError,
   OPEN,
   OPENING,
   CLOSED,
@@ -22,6 +21,7 @@ export type { ClientTransport, TransportConnection, TransportEvents, TransportHo
 export { websocketTransport, type WebSocketFactory } from './websocket';
 export { Recovery, RECONNECT_DEFAULTS, parseDuration, type ReconnectAttempt, type ReconnectOptions, type AttemptDone } from './recovery';
 export { Timers } from './timers';
+export { ParserError, PrimusError, type PrimusErrorCode } from './errors';
 export { runTransformers, toError, type MessageTransformer, type Packet, type TransformNext, type TransformDone } from './transform';
 export { CONTROL_PREFIX, parseControl, isControl, escapeSeparators } from './protocol';
 export { emits } from './emits';

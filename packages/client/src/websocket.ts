@@ -1,3 +1,4 @@
+import { PrimusError } from './errors';
 import type { ClientTransport, TransportConnection, TransportEvents, TransportHost } from './transport';
 
 /**
@@ -24,7 +25,7 @@ const noop = (): void => {};
 function browserFactory(url: string): SocketLike {
   const Ctor = (globalThis as { WebSocket?: new (url: string) => SocketLike }).WebSocket;
   if (typeof Ctor !== 'function') {
-    throw new Error('Primus: no WebSocket implementation found; in Node install "ws" and use the websockets transformer\'s client');
+    throw new PrimusError('PRIMUS_ERR_NO_WEBSOCKET', 'Primus: no WebSocket implementation found; in Node install "ws" and use the websockets transformer\'s client');
   }
   return new Ctor(url);
 }

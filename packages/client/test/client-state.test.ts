@@ -547,7 +547,8 @@ describe('transform()', () => {
     const errors: Error[] = [];
     client.on('error', (err: Error) => errors.push(err));
     client.write('x');
-    expect(errors.map((err) => err.message)).toEqual(['nope']);
+    expect(errors.map((err) => err.message)).toEqual(['An outgoing message transformer failed: nope']);
+    expect(errors.map((err) => (err as Error & { code?: string }).code)).toEqual(['PRIMUS_ERR_TRANSFORM']);
     expect(transport.last.sent).toEqual([]);
   });
 

@@ -1,38 +1,8 @@
-/** Every error code the core raises; docs/errors.md explains each. */
-export type PrimusErrorCode =
-  | 'PRIMUS_ERR_INVALID_OPTION'
-  | 'PRIMUS_ERR_INVALID_SERVER'
-  | 'PRIMUS_ERR_UNKNOWN_TRANSFORMER'
-  | 'PRIMUS_ERR_MISSING_TRANSFORMER'
-  | 'PRIMUS_ERR_INVALID_TRANSFORMER'
-  | 'PRIMUS_ERR_UNKNOWN_PARSER'
-  | 'PRIMUS_ERR_MISSING_PARSER'
-  | 'PRIMUS_ERR_INVALID_PARSER'
-  | 'PRIMUS_ERR_PLUGIN'
-  | 'PRIMUS_ERR_MIDDLEWARE'
-  | 'PRIMUS_ERR_TRANSFORM_TYPE'
-  | 'PRIMUS_ERR_HTTPS'
-  | 'PRIMUS_ERR_PARSER_ENCODE'
-  | 'PRIMUS_ERR_PARSER_DECODE'
-  | 'PRIMUS_ERR_TRANSFORM'
-  | 'PRIMUS_ERR_CONNECTION';
+import type { PrimusErrorCode } from '@primus/client';
 
-/** An error raised by Primus, with a stable string `code`. */
-export class PrimusError extends Error {
-  override name = 'PrimusError';
-  /** A stable identifier; see docs/errors.md. */
-  readonly code: PrimusErrorCode;
-
-  constructor(code: PrimusErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
-}
-
-/** Failure to encode or decode a message; the connection stays open. */
-export class ParserError extends PrimusError {
-  override name = 'ParserError';
-}
+// One PrimusError and one ParserError for the server and the client: the client defines them (it
+// cannot depend on the core), so `instanceof` holds for errors from either side.
+export { ParserError, PrimusError, type PrimusErrorCode } from '@primus/client';
 
 /** A bad option: a TypeError that names the option. */
 export function invalidOption(option: string, expected: string, got: unknown): TypeError {
