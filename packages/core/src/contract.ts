@@ -138,7 +138,10 @@ export interface TransformerServer {
 export interface Transformer {
   /** The name, as given in the `transformer` option and reported by `/primus/spec`. */
   readonly name: string;
-  /** The framework carries text only: the core hands `send()` strings and decodes incoming bytes. */
+  /**
+   * The framework carries text only: the core hands `send()` strings, decodes incoming bytes, and
+   * refuses a parser that declares binary frames. @default false
+   */
   readonly textOnly?: boolean;
   /** Start the server half for one Primus server. */
   server(context: TransformerContext): TransformerServer;

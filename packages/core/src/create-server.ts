@@ -4,7 +4,7 @@ import https from 'node:https';
 import { isAbsolute, join } from 'node:path';
 import { PrimusError } from './errors';
 import { Primus, type PrimusOptions } from './primus';
-import type { Spark } from './spark';
+import type { Spark } from './server-spark';
 
 /** Options of `Primus.createServer()`: Primus options plus where and how to listen. */
 export interface CreateServerOptions extends PrimusOptions {

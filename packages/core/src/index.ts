@@ -19,18 +19,37 @@ export type {
   PrimusSpec,
   ResolvedOptions,
 } from './primus';
-export { Spark, OPEN, OPENING, CLOSED, DEFAULT_PING, DEFAULT_PONG, MIN_HEARTBEAT, MAX_HEARTBEAT, type SparkEvents, type SparkEndOptions, type SparkEndReason, type SparkQuery } from './spark';
+export { Spark } from './server-spark';
+export {
+  SparkBase,
+  OPEN,
+  OPENING,
+  CLOSED,
+  DEFAULT_PING,
+  DEFAULT_PONG,
+  MIN_HEARTBEAT,
+  MAX_HEARTBEAT,
+  type HeartbeatScheduler,
+  type SparkEvents,
+  type SparkEndOptions,
+  type SparkEndReason,
+  type SparkHost,
+  type SparkQuery,
+} from './spark';
 export {
   defineTransformer,
-  resolveTransformer,
-  TRANSFORMER_PACKAGES,
   type ConnectionInfo,
+  type ConnectionSink,
+  type ConnectionSocket,
+  type DrainOptions,
+  type HostServer,
   type Logger,
-  type SparkSocket,
   type Transformer,
   type TransformerContext,
+  type TransformerOptions,
   type TransformerServer,
-} from './transformer';
+} from './contract';
+export { resolveTransformer, TRANSFORMER_PACKAGES, type SparkSocket } from './transformer';
 export { defineParser, resolveParser, type LegacyParser, type Parser, type RawData } from './parser';
 export type { HttpError, Layer, Middleware, MiddlewareFactory, MiddlewareResponse, PrimusRequest, AsyncMiddleware, SyncMiddleware } from './middleware';
 export { compileTrustedProxies, forwarded, peerAddress, type Address, type RemoteLike, type TrustProxy } from './forwarded';

@@ -1,10 +1,14 @@
 import cluster from 'node:cluster';
 import { writeFile, writeFileSync } from 'node:fs';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { Server as NetServer } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { EventEmitter } from 'eventemitter3';
 import { compile, escapeSeparators, type ClientPlugin, type MessageTransformer, type Packet, type PrimusConstructor } from '@primus/client';
 import { asyncEmit } from './async-emit';
+import { SparkSink, TextSparkSink } from './connection';
+import type { ConnectionInfo, ConnectionSink, ConnectionSocket, HostServer, Logger, Transformer, TransformerServer } from './contract';
 import { invalidOption, ParserError, PrimusError } from './errors';
 import { callTaken, giveBack, takeListeners, type TakenListener } from './http-listeners';
 import { compileTrustedProxies, type TrustProxy } from './forwarded';
@@ -30,8 +34,8 @@ import {
 import { assertParserFits, resolveParser, type LegacyParser, type Parser } from './parser';
 import { HeartbeatTimers } from './heartbeat-timers';
 import { StringPool } from './shared-strings';
-import { Spark } from './spark';
-import { resolveTransformer, type ConnectionInfo, type Logger, type SparkSocket, type Transformer, type TransformerServer } from './transformer';
+import { Spark } from './server-spark';
+import { resolveTransformer } from './transformer';
 import { VERSION } from './version';
 
 /** The authorization hook: call `done()` to accept, `done(err)` to refuse (status `err.statusCode`, default 401). */
@@ -292,7 +296,11 @@ export class Primus extends EventEmitter<PrimusEvents> {
   private destroyed = false;
   private readonly handleRequest = (req: IncomingMessage, res: ServerResponse): void => this.onRequest(req, res);
   private readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => this.onUpgrade(req, socket, head);
-  private readonly handleClose = (): void => void this.service.close?.();
+  // The HTTP server closed on its own; during destroy() the shutdown releases the transformer
+  // itself, after drain().
+  private readonly handleClose = (): void => {
+    if (!this.destroying) void this.service.close?.();
+  };
 
   constructor(server: HttpServer | EventEmitterLike, options: PrimusOptions = {}) {
     super();
@@ -323,9 +331,9 @@ export class Primus extends EventEmitter<PrimusEvents> {
     this.transformer = resolveTransformer(this.options.transformer ?? this.options.transport ?? 'websockets');
     assertParserFits(this.parser, this.transformer);
     this.service = this.transformer.server({
-      primus: this,
       options: this.options,
       logger: this.logger,
+      server: typeof (server as HttpServer).listen === 'function' ? hostServer(this, server as HttpServer) : null,
       connect: (info, socket) => this.connect(info, socket),
     });
     this.hook();
@@ -474,13 +482,13 @@ export class Primus extends EventEmitter<PrimusEvents> {
 
   // ---- Sparks ----
 
-  /** Create a spark for a connection a transformer accepted. */
-  private connect(info: ConnectionInfo, socket: SparkSocket): Spark {
+  /** Create a spark for a connection a transformer accepted, and the sink it reports to. */
+  private connect(info: ConnectionInfo, socket: ConnectionSocket): ConnectionSink {
     const query = info.query ?? (info.request as PrimusRequest | undefined)?.query ?? {};
     if (info.headers) this.sharedStrings.shareHeaders(info.headers, info.request);
     const spark = new this.Spark(info.headers, info.address, query, info.id, info.request);
     spark.socket = socket;
-    return spark;
+    return this.transformer.textOnly ? new TextSparkSink(spark) : new SparkSink(spark);
   }
 
   /** @internal Register a spark and run the `connection` listeners. */
@@ -823,6 +831,25 @@ export class Primus extends EventEmitter<PrimusEvents> {
   }
 
   private shutdown(options: DestroyOptions): void {
+    // Step one: clients between two polls collect what their ended sparks sent last, while
+    // requests are still routed to the transformer.
+    let draining: void | Promise<void> = undefined;
+    try {
+      draining = this.service.drain?.({ close: options.close !== false });
+    } catch (e) {
+      this.emit('log', 'error', e);
+    }
+    if (draining && typeof draining.then === 'function') {
+      draining.then(
+        () => this.closeAfterDrain(options),
+        (e: unknown) => (this.emit('log', 'error', e), this.closeAfterDrain(options)),
+      );
+    } else {
+      this.closeAfterDrain(options);
+    }
+  }
+
+  private closeAfterDrain(options: DestroyOptions): void {
     asyncEmit(this, 'close', [options], 2, (err) => {
       this.unhook();
       const finish = (): void => {
@@ -851,6 +878,21 @@ export class Primus extends EventEmitter<PrimusEvents> {
 
 /** Stands in for a truthy `authorization` flag given to `createSocket()`; that server never runs it. */
 const acceptAll: AuthorizationHandler = (_req, done) => done();
+
+/**
+ * The HTTP server as the transformer sees it. `listening` turns false once the server stops
+ * listening or `destroy()` has finished.
+ */
+function hostServer(primus: Primus, node: HttpServer): HostServer {
+  const secure = node instanceof TlsServer;
+  return {
+    get listening() {
+      return primus.server !== null && node.listening;
+    },
+    secure,
+    node: node as NetServer,
+  };
+}
 
 /** The minimal server shape Primus accepts (used by `createSocket`). */
 export interface EventEmitterLike {

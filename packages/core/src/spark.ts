@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { parse as parseQuerystring } from 'node:querystring';
 import { Stream } from 'node:stream';
-import { emits, escapeSeparators, isControl, parseControl, runTransformers, type Packet } from '@primus/client';
+import { emits, escapeSeparators, isControl, parseControl, runTransformers, type MessageTransformer, type Packet } from '@primus/client';
 import { compactListeners } from './compact-listeners';
 import { ParserError, PrimusError } from './errors';
-import { forwarded, type Address, type RemoteLike } from './forwarded';
+import { forwarded, type Address, type RemoteLike, type TrustProxy } from './forwarded';
+import type { ConnectionSocket } from './contract';
 import type { HeartbeatEntry } from './heartbeat-timers';
-import type { Primus } from './primus';
-import type { SparkSocket } from './transformer';
 
 /** Values of `spark.readyState`, the same numbers as the client's. */
 export const OPENING = 1;
@@ -69,7 +68,51 @@ export interface SparkEndOptions {
   reconnect?: boolean;
 }
 
-type Hook = (this: Spark) => void;
+type Hook = (this: SparkBase) => void;
+
+/** The heartbeat deadlines a spark is kept in (the server's shared timer lists). */
+export interface HeartbeatScheduler {
+  /** (Re)start the spark's wait of `ms`. */
+  schedule(spark: SparkBase, ms: number): void;
+  /** Stop the spark's wait. */
+  cancel(spark: SparkBase): void;
+}
+
+/**
+ * What a spark needs from the server it belongs to. `Primus` provides it; a spark knows its
+ * server through this interface only.
+ */
+export interface SparkHost<S extends SparkBase = SparkBase> {
+  readonly options: {
+    readonly highWaterMark: number;
+    readonly pongSkipTime: number;
+    readonly allowSkippedHeartBeats: number;
+    readonly keepRequest: boolean;
+  };
+  /** The message transformers that run for every spark. */
+  readonly transformers: { readonly incoming: readonly MessageTransformer<any, Packet>[]; readonly outgoing: readonly MessageTransformer<any, Packet>[] };
+  /** Whether the transformer carries text only: bytes are sent as their UTF-8 text. */
+  readonly transformer: { readonly textOnly?: boolean };
+  /** Which proxies' forwarding headers are believed (the compiled `trustedProxies` option), or undefined to believe any. */
+  readonly trustProxy: TrustProxy | undefined;
+  readonly heartbeats: HeartbeatScheduler;
+  /** Encode with the parser, `this` = `context`. */
+  encode(data: unknown, context?: unknown): string | Buffer | Uint8Array | undefined;
+  /** Decode with the parser, `this` = `context`. */
+  decode(raw: unknown, context?: unknown): unknown;
+  /** Server events: `log`, `heartbeat-skipped`, `flatline`. */
+  emit(event: string, ...args: any[]): boolean;
+  /** Register the spark and run the `connection` listeners; `done(err)` refuses it. */
+  announce(spark: S, done: (err?: Error) => void): void;
+  /** Forget an ended spark (it was announced). */
+  sparkEnded(spark: S): void;
+}
+
+/** Bytes as UTF-8 text, for transformers that carry text only. */
+export function utf8Text(payload: Buffer | Uint8Array | ArrayBuffer): string {
+  if (payload instanceof ArrayBuffer) return Buffer.from(payload).toString('utf8');
+  return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+}
 
 /**
  * A heartbeat value from the connect query, in whole ms within [MIN_HEARTBEAT, MAX_HEARTBEAT]:
@@ -91,18 +134,18 @@ function learn(value: unknown, fallback: number): number {
  * ping for `ping + pong/2` ms, `allowSkippedHeartBeats + 1` times in a row, is ended so the client
  * reconnects.
  *
- * Servers extend their own sparks through `primus.Spark.prototype`; TypeScript users declare what
- * they add with `declare module '@primus/core' { interface Spark { join(room: string): void } }`.
+ * This is the spark's behaviour, written against `SparkHost`; applications meet it as `Spark`,
+ * which knows its server as `Primus`.
  */
-export class Spark extends Stream {
+export class SparkBase extends Stream {
   static readonly OPENING = OPENING;
   static readonly CLOSED = CLOSED;
   static readonly OPEN = OPEN;
 
   /** Unique id (a random UUID, or the framework's session id). */
   id: string;
-  /** The server this spark belongs to. */
-  primus: Primus;
+  /** @internal The server this spark belongs to; `Spark` shows it as `Primus`. */
+  readonly primus: SparkHost<this>;
   /** The request headers of the connection. */
   headers: IncomingHttpHeaders;
   /** The HTTP request that opened the connection, when the transformer has one. */
@@ -111,10 +154,10 @@ export class Spark extends Stream {
   query: SparkQuery;
   writable = true;
   readable = true;
-  /** Data received before the `connection` listeners finished; null once delivered. */
+  /** @internal Data received before the `connection` listeners finished; null once delivered. */
   queue: [data: unknown, raw: unknown][] | null = [];
-  /** The transformer's handle on the connection. */
-  socket: SparkSocket | null = null;
+  /** @internal The transformer's handle on the connection. */
+  socket: ConnectionSocket | null = null;
   /** Why the spark ended (see `SparkEndReason`); set before `disconnection` and `end`, undefined while open. */
   endReason: SparkEndReason | undefined = undefined;
   /** @internal The spark's place in the server's heartbeat lists (see heartbeat-timers.ts). */
@@ -126,18 +169,27 @@ export class Spark extends Stream {
   /** @internal */
   hbList: HeartbeatEntry['hbList'] = null;
 
-  /** The direct peer as the transformer reported it. */
+  /** @internal The direct peer as the transformer reported it. */
   protected remote: RemoteLike;
+  /** @internal */
   private state = OPEN;
+  /** @internal */
   private cachedAddress: Address | undefined;
+  /** @internal */
   private heartbeatMs = 0;
+  /** @internal */
   private skipped = 0;
+  /** @internal */
   private lastPong = 0;
+  /** @internal */
   private lastReply = 0;
+  /** @internal */
   private announced = false;
+  /** @internal */
   private needDrain = false;
 
-  constructor(primus: Primus, headers?: IncomingHttpHeaders, address?: RemoteLike, query?: string | Record<string, unknown>, id?: string, request?: IncomingMessage) {
+  /** A spark of `host`; servers make them through `primus.Spark`. */
+  constructor(primus: SparkHost<any>, headers?: IncomingHttpHeaders, address?: RemoteLike, query?: string | Record<string, unknown>, id?: string, request?: IncomingMessage) {
     super();
     compactListeners(this);
     this.primus = primus;
@@ -163,7 +215,7 @@ export class Spark extends Stream {
     process.nextTick(announce, this);
   }
 
-  /** The hooks that run on construction; see `initialise`. */
+  /** @internal The hooks that run on construction; see `initialise`. */
   private get hooks(): readonly Hook[] {
     // A plain lookup, so reading `primus.Spark.prototype.initialise` sees that prototype's own hooks.
     return (this as unknown as { __initialise?: Hook[] }).__initialise ?? [];
@@ -173,17 +225,17 @@ export class Spark extends Stream {
    * Construction hooks: assigning a function to `Spark.prototype.initialise` (or to
    * `primus.Spark.prototype.initialise`, for one server) adds a hook; reading it gives the last.
    */
-  get initialise(): Hook | undefined {
+  get initialise(): ((this: this) => void) | undefined {
     const hooks = this.hooks;
-    return hooks[hooks.length - 1];
+    return hooks[hooks.length - 1] as ((this: this) => void) | undefined;
   }
 
-  set initialise(hook: Hook) {
+  set initialise(hook: (this: this) => void) {
     if (typeof hook !== 'function') throw new TypeError('Primus: Spark.prototype.initialise must be set to a function');
     if (!Object.prototype.hasOwnProperty.call(this, '__initialise')) {
       Object.defineProperty(this, '__initialise', { value: [...this.hooks], writable: true, configurable: true });
     }
-    (this as unknown as { __initialise: Hook[] }).__initialise.push(hook);
+    (this as unknown as { __initialise: Hook[] }).__initialise.push(hook as Hook);
   }
 
   /**
@@ -276,6 +328,7 @@ export class Spark extends Stream {
     this.emit('outgoing::data', payload);
     const socket = this.socket;
     if (!socket) return true;
+    if (typeof payload !== 'string' && this.primus.transformer.textOnly) payload = utf8Text(payload);
     const accepted = socket.send(payload);
     if (!this.needDrain && (accepted === false || (socket.bufferedAmount ?? 0) > this.primus.options.highWaterMark)) {
       this.needDrain = true;
@@ -356,9 +409,9 @@ export class Spark extends Stream {
     primus.emit('flatline', skipped, this);
   }
 
-  // ---- The transformer's side: how a transformer reports what its connection did. ----
+  // The transformer's side, reached through the connection's sink (connection.ts).
 
-  /** A message arrived from the client. */
+  /** @internal A message arrived from the client. */
   incomingData(raw: unknown): void {
     if (this.state === CLOSED) return;
     this.emit('incoming::data', raw);
@@ -385,8 +438,8 @@ export class Spark extends Stream {
   }
 
   /**
-   * The connection's buffer emptied: after a `write()` that returned false, emit `drain` once the
-   * buffer is back under the high-water mark.
+   * @internal The connection's buffer emptied: after a `write()` that returned false, emit `drain`
+   * once the buffer is back under the high-water mark.
    */
   incomingDrain(): void {
     if (!this.needDrain || this.state === CLOSED) return;
@@ -395,13 +448,14 @@ export class Spark extends Stream {
     this.emit('drain');
   }
 
-  /** A transport-level ping (a WebSocket ping frame) arrived: it resets the heartbeat, no pong. */
+  /** @internal A transport-level ping (a WebSocket ping frame) arrived: it resets the heartbeat, no pong. */
   incomingPing(): void {
+    if (this.state === CLOSED) return;
     this.emit('incoming::ping');
     this.heartbeat();
   }
 
-  /** The transport failed; the spark ends and tells the client not to reconnect. */
+  /** @internal The transport failed; the spark ends and tells the client not to reconnect. */
   incomingError(err: unknown): void {
     if (this.state === CLOSED) return;
     this.emit('incoming::error', err);
@@ -411,7 +465,7 @@ export class Spark extends Stream {
     this.end();
   }
 
-  /** The transport closed; the client may reconnect. */
+  /** @internal The transport closed; the client may reconnect. */
   incomingEnd(): void {
     if (this.state === CLOSED) return;
     this.emit('incoming::end');
@@ -419,7 +473,7 @@ export class Spark extends Stream {
     this.end(undefined, { reconnect: true });
   }
 
-  /** Handle a control message. Unknown types are ignored, as the protocol says. */
+  /** @internal Handle a control message. Unknown types are ignored, as the protocol says. */
   private protocol(message: string): void {
     const [type, value] = parseControl(message);
     if (type === 'ping') {
@@ -434,12 +488,13 @@ export class Spark extends Stream {
     }
   }
 
+  /** @internal */
   private deliver(data: unknown, raw: unknown): void {
     if (this.queue) this.queue.push([data, raw]);
     else if (this.state !== CLOSED) this.emit('data', data, raw);
   }
 
-  /** Emit `error` when someone listens, and always `log` on the server; never throws. */
+  /** @internal Emit `error` when someone listens, and always `log` on the server; never throws. */
   private report(err: Error): void {
     if (this.listenerCount('error') > 0) this.emit('error', err);
     this.primus.emit('log', 'error', err, this);
@@ -470,14 +525,14 @@ export class Spark extends Stream {
   }
 }
 
-function announce(spark: Spark): void {
+function announce(spark: SparkBase): void {
   spark.announce();
 }
 
-Object.defineProperty(Spark.prototype, '__initialise', { value: [] as Hook[], writable: true, configurable: true });
+Object.defineProperty(SparkBase.prototype, '__initialise', { value: [] as Hook[], writable: true, configurable: true });
 
 /** Typed event methods for sparks; other event names stay allowed. */
-export interface Spark {
+export interface SparkBase {
   on<E extends keyof SparkEvents>(event: E, listener: SparkEvents[E]): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
   once<E extends keyof SparkEvents>(event: E, listener: SparkEvents[E]): this;

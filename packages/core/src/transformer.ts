@@ -1,95 +1,24 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
-import type { ClientTransport } from '@primus/client';
+import type { ConnectionSocket, Transformer } from './contract';
 import { PrimusError } from './errors';
 import { isPackageName, loadNamed, packageCandidates } from './load-package';
-import type { RemoteLike } from './forwarded';
-import type { Primus, ResolvedOptions } from './primus';
-import type { Spark } from './spark';
 
-/** The transformer's handle on one connection, given to the spark it creates. */
-export interface SparkSocket {
-  /**
-   * Send one encoded message (a string is a text frame, bytes a binary frame). Returning false
-   * says the connection's buffer is full; nothing (or true) says it took the message in stride.
-   * A transformer that returns false, or exposes `bufferedAmount`, must call the spark's
-   * `incomingDrain()` when its buffer empties.
-   */
-  send(payload: string | Buffer | Uint8Array): boolean | void;
-  /** Bytes this connection holds that the client has not yet received, as closely as the framework can tell. */
-  readonly bufferedAmount?: number;
-  /** Close the connection; the spark has already ended. */
-  close(): void;
-}
+export {
+  defineTransformer,
+  type ConnectionInfo,
+  type ConnectionSink,
+  type ConnectionSocket,
+  type DrainOptions,
+  type HostServer,
+  type Logger,
+  type PrimusRequest,
+  type Transformer,
+  type TransformerContext,
+  type TransformerOptions,
+  type TransformerServer,
+} from './contract';
 
-/** What a transformer knows about a new connection. */
-export interface ConnectionInfo {
-  headers: IncomingHttpHeaders;
-  /** The direct peer (a socket, or `{ remoteAddress, remotePort }`). */
-  address: RemoteLike;
-  /** The connect query, as a string or already parsed. */
-  query: string | Record<string, unknown>;
-  /** The framework's session id, when it has one; otherwise a random id is made. */
-  id?: string;
-  /** The HTTP request that opened the connection. */
-  request?: IncomingMessage;
-}
-
-/** Logging through the server's `log` event. */
-export interface Logger {
-  error(...args: unknown[]): void;
-  warn(...args: unknown[]): void;
-  info(...args: unknown[]): void;
-  debug(...args: unknown[]): void;
-  log(...args: unknown[]): void;
-  plain(...args: unknown[]): void;
-}
-
-/** What the core gives a transformer's server half. */
-export interface TransformerContext {
-  readonly primus: Primus;
-  /** The server options with defaults applied (`pathname`, `compression`, `maxLength`, ...). */
-  readonly options: ResolvedOptions;
-  readonly logger: Logger;
-  /**
-   * Create the spark for an accepted connection. Report what the connection does through the
-   * spark's `incomingData`, `incomingPing`, `incomingError`, `incomingEnd` and `incomingDrain`.
-   */
-  connect(info: ConnectionInfo, socket: SparkSocket): Spark;
-}
-
-/** What a transformer's server half gives back: handlers for requests under the pathname. */
-export interface TransformerServer {
-  /** A plain HTTP request that passed the middleware. Without it the core answers 426. */
-  request?(req: IncomingMessage, res: ServerResponse): void;
-  /** An upgrade request that passed the middleware. Without it upgrades are not taken over. */
-  upgrade?(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  /** The server is shutting down: release the framework. */
-  close?(): void | Promise<void>;
-}
-
-/** A transformer: one real-time framework behind the Primus API. */
-export interface Transformer {
-  /** The name, as given in the `transformer` option and reported by `/primus/spec`. */
-  readonly name: string;
-  /** The framework carries text only: a parser that sends binary frames is refused at construction. @default false */
-  readonly textOnly?: boolean;
-  /** Start the server half for one Primus server. */
-  server(context: TransformerContext): TransformerServer;
-  /** The client half for Node (used by `primus.Socket`). */
-  readonly client: ClientTransport;
-  /**
-   * Source of the browser client half for `primus.js`: an expression that evaluates to a
-   * `ClientTransport`, or to a function that takes the client library's helpers and returns one.
-   * Anything the framework's browser client needs must be bundled into it.
-   */
-  browser(): string;
-}
-
-/** Identity helper for third-party transformers: checks the shape at compile time. */
-export function defineTransformer<T extends Transformer>(transformer: T): T {
-  return transformer;
-}
+/** @deprecated Renamed `ConnectionSocket`. */
+export type SparkSocket = ConnectionSocket;
 
 /** Transformer names and the package that provides each. */
 export const TRANSFORMER_PACKAGES: Readonly<Record<string, string>> = Object.freeze({

@@ -9,7 +9,7 @@ import { createServer } from './server';
  */
 export const browserchannel = defineTransformer({
   name: 'browserchannel',
-  // The framework carries text only: binary parsers are refused at construction.
+  // The framework carries text only: the core sends strings and decodes bytes, and refuses binary parsers.
   textOnly: true,
   server: createServer,
   client,

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
 import { parse as parseUrl } from 'node:url';
 import type BrowserChannel from 'browserchannel/dist/server.js';
-import type { Spark, SparkSocket, TransformerContext, TransformerServer } from '@primus/core';
+import type { ConnectionSink, ConnectionSocket, DrainOptions, TransformerContext, TransformerServer } from '@primus/core';
 import { browserChannel, forgetSessionId } from './browserchannel-server';
 
 type Session = BrowserChannel.Session;
@@ -33,7 +33,7 @@ const ERROR_HEADERS = {
 
 /**
  * One of browserchannel's outgoing arrays (a message), kept in the session until the client
- * acknowledges it. `queuedBefore` is set on the spark's own messages: the bytes the spark had
+ * acknowledges it. `queuedBefore` is set on the connection's own messages: the bytes it had
  * queued before this one.
  */
 interface OutgoingArray {
@@ -41,9 +41,9 @@ interface OutgoingArray {
   queuedBefore?: number;
 }
 
-/** The spark's handle on one BrowserChannel session. */
-class BrowserChannelSparkSocket implements SparkSocket {
-  /** Bytes of every message this spark has queued on the session, acknowledged or not. */
+/** The core's handle on one BrowserChannel session. */
+class BrowserChannelConnectionSocket implements ConnectionSocket {
+  /** Bytes of every message the core has queued on the session, acknowledged or not. */
   private queued = 0;
 
   constructor(
@@ -51,9 +51,8 @@ class BrowserChannelSparkSocket implements SparkSocket {
     private readonly stopping: () => void,
   ) {}
 
-  send(payload: string | Buffer | Uint8Array): void {
-    // BrowserChannel carries JSON values; bytes travel as their UTF-8 text.
-    const text = typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+  /** BrowserChannel carries JSON values: the transformer is `textOnly`, so the core sends strings. */
+  send(text: string): void {
     const session = this.session;
     // A closed session drops what it is given.
     if (session.state === 'closed') return;
@@ -68,7 +67,7 @@ class BrowserChannelSparkSocket implements SparkSocket {
    * What the client has not acknowledged: browserchannel keeps every message until the client's
    * next request says (with `AID`) that it has arrived, and sends the unacknowledged ones again
    * on each new back channel. That is exactly what the session holds for this client: messages
-   * waiting for a back channel and those written to one but not yet confirmed alike. The spark's
+   * waiting for a back channel and those written to one but not yet confirmed alike. The core's
    * oldest unacknowledged message tells how much of what it queued is still held.
    */
   get bufferedAmount(): number {
@@ -251,18 +250,18 @@ interface Entry {
   session: Session;
   /** The affinity token (`a`) the session was opened with, as JSON. */
   token: string;
-  /** The spark ended; the session waits for its client to collect the `stop`. */
+  /** The core ended the connection; the session waits for its client to collect the `stop`. */
   stopping: boolean;
   /** The session's request-id and map sequencers (see `sequencer`). */
   rids: Sequencer;
   maps: Sequencer;
-  /** The session's spark, once made. */
-  spark?: Spark;
+  /** Where the session's events are reported, once connected. */
+  sink?: ConnectionSink;
 }
 
 /** The server half: browserchannel's middleware behind Primus's HTTP handling. */
 export function createServer(context: TransformerContext): TransformerServer {
-  const { options, logger, primus } = context;
+  const { options, logger } = context;
   const maxLength = options.maxLength;
   const sessions = new Map<string, Entry>();
   let closing = false;
@@ -288,7 +287,7 @@ export function createServer(context: TransformerContext): TransformerServer {
       rids: internals._ridBuffer,
       maps: internals._mapBuffer,
     };
-    const spark = context.connect(
+    const sink = context.connect(
       {
         headers: session.headers,
         // The request's socket, not `session.address`: it knows the port too.
@@ -299,7 +298,7 @@ export function createServer(context: TransformerContext): TransformerServer {
         id: session.id,
         request: req,
       },
-      new BrowserChannelSparkSocket(session, () => {
+      new BrowserChannelConnectionSocket(session, () => {
         entry.stopping = true;
         session.removeListener('message', onMessage);
       }),
@@ -307,7 +306,7 @@ export function createServer(context: TransformerContext): TransformerServer {
     const onMessage = (message: unknown): void => {
       // Primus clients send strings; a BrowserChannel client that sent an object (sendMap JSON)
       // is heard as that object's JSON text.
-      spark.incomingData(typeof message === 'string' ? message : JSON.stringify(message));
+      sink.data(typeof message === 'string' ? message : JSON.stringify(message));
     };
     const onClose = (reason?: string): void => {
       sessions.delete(session.id);
@@ -315,29 +314,14 @@ export function createServer(context: TransformerContext): TransformerServer {
       session.removeListener('message', onMessage);
       session.removeListener('close', onClose);
       logger.debug(`browserchannel: session ${session.id} closed: ${reason ?? 'closed by the server'}`);
-      // Nothing happens when the spark itself ended the session.
-      spark.incomingEnd();
+      // Nothing happens when the core itself ended the session.
+      sink.end();
       if (drained && stoppingCount() === 0) drained();
     };
-    entry.spark = spark;
+    entry.sink = sink;
     sessions.set(session.id, entry);
     session.on('message', onMessage);
     session.on('close', onClose);
-  });
-
-  // Primus runs `close` listeners before it stops routing requests here. With the HTTP server
-  // still listening, let clients between two polls come back for their `stop` first.
-  primus.on('close', () => {
-    closing = true;
-    if (!primus.server?.listening || stoppingCount() === 0) return undefined;
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => drained?.(), DRAIN_MS);
-      drained = () => {
-        clearTimeout(timer);
-        drained = undefined;
-        resolve();
-      };
-    });
   });
 
   /** Whether a request that names a session carries the token that session was opened with. */
@@ -354,7 +338,7 @@ export function createServer(context: TransformerContext): TransformerServer {
   /**
    * Hand a request to browserchannel, answering 400 if it throws on it. A request of a session
    * carries the id of the last message its client received (`AID`), and browserchannel forgets
-   * what it acknowledges before it returns: the session's spark hears of it.
+   * what it acknowledges before it returns: the core hears of it.
    */
   function run(req: IncomingMessage, res: ServerResponse, entry?: Entry): void {
     try {
@@ -362,7 +346,7 @@ export function createServer(context: TransformerContext): TransformerServer {
         res.writeHead(404, { 'Content-Type': 'text/plain' });
         res.end('Not Found');
       });
-      entry?.spark?.incomingDrain();
+      entry?.sink?.drain();
     } catch (err) {
       // browserchannel throws on some malformed requests (a back-channel request without a
       // session id, for one); answer it instead of letting the server crash.
@@ -447,6 +431,22 @@ export function createServer(context: TransformerContext): TransformerServer {
         }
         (req as IncomingMessage & { body?: unknown }).body = decoded.body;
         run(req, res, entry);
+      });
+    },
+    /**
+     * Shutdown, while requests are still routed here: with the HTTP server still listening, let
+     * clients between two polls come back for their `stop` first (for at most DRAIN_MS).
+     */
+    drain(drainOptions: DrainOptions) {
+      closing = true;
+      if (drainOptions.close || !context.server?.listening || stoppingCount() === 0) return undefined;
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(() => drained?.(), DRAIN_MS);
+        drained = () => {
+          clearTimeout(timer);
+          drained = undefined;
+          resolve();
+        };
       });
     },
     close() {

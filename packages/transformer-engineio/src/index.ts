@@ -2,7 +2,11 @@ import { defineTransformer } from '@primus/core';
 import { browser, client } from './client';
 import { createServer } from './server';
 
-export { DRAIN_TIMEOUT, EngineIoSparkSocket } from './server';
+import type { EngineIoConnectionSocket } from './server';
+
+export { DRAIN_TIMEOUT, EngineIoConnectionSocket } from './server';
+/** @deprecated Renamed `EngineIoConnectionSocket`. */
+export type EngineIoSparkSocket = EngineIoConnectionSocket;
 export { engineioTransport, type EngineSocketClass } from './transport';
 
 /**

@@ -1,9 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import { Server, type Socket } from 'engine.io';
-import type { RemoteLike, Spark, SparkSocket, TransformerContext, TransformerServer } from '@primus/core';
+import type { ConnectionSink, ConnectionSocket, DrainOptions, PrimusRequest, RemoteLike, TransformerContext, TransformerServer } from '@primus/core';
 
-type TrackedSocket = Socket & { spark?: Spark; handshakeTransport?: Socket['transport']; handle?: EngineIoSparkSocket };
+type TrackedSocket = Socket & { sink?: ConnectionSink; handshakeTransport?: Socket['transport']; handle?: EngineIoConnectionSocket };
 
 /**
  * How long `primus.destroy()` waits for long-polling clients to collect what their sparks sent
@@ -11,8 +10,8 @@ type TrackedSocket = Socket & { spark?: Spark; handshakeTransport?: Socket['tran
  */
 export const DRAIN_TIMEOUT = 2000;
 
-/** The spark's handle on one engine.io connection; `socket` is the engine.io `Socket` itself. */
-export class EngineIoSparkSocket implements SparkSocket {
+/** The core's handle on one engine.io connection; `socket` is the engine.io `Socket` itself. */
+export class EngineIoConnectionSocket implements ConnectionSocket {
   /**
    * Bytes of messages waiting in engine.io's `writeBuffer` for the transport: over long-polling,
    * for the client's next poll; over WebSocket, for the previous batch to be written out. A
@@ -89,23 +88,22 @@ function decodePolling3(text: string): string {
  * `transport=polling&transport=websocket` would pass a hook that refuses WebSocket upgrades and
  * still upgrade. With the same object, a repeated key is an array, which engine.io refuses.
  */
-function shareQuery(req: IncomingMessage): void {
-  const query = (req as IncomingMessage & { query?: unknown }).query;
-  if (query && typeof query === 'object') (req as IncomingMessage & { _query?: unknown })._query = query;
+function shareQuery(req: PrimusRequest): void {
+  (req as PrimusRequest & { _query?: unknown })._query = req.query;
 }
 
 // Shared listeners (called with `this` = the engine.io socket) instead of closures per connection.
 function onMessage(this: TrackedSocket, data: string | Buffer): void {
   if (typeof data === 'string' && this.protocol === 3 && this.transport?.name === 'polling') data = decodePolling3(data);
-  this.spark?.incomingData(data);
+  this.sink?.data(data);
 }
 function onError(this: TrackedSocket, err: Error): void {
-  this.spark?.incomingError(err);
+  this.sink?.error(err);
 }
 /**
  * engine.io handed a socket's `writeBuffer` to its transport (a server-wide event, so no listener
  * per connection): those bytes are no longer waiting. A WebSocket transport that carries data is
- * watched from here on, so the spark hears when `ws` has written a batch out.
+ * watched from here on, so the core hears when `ws` has written a batch out.
  */
 function onFlush(socket: TrackedSocket): void {
   if (socket.handle) socket.handle.queued = 0;
@@ -118,19 +116,19 @@ function onFlush(socket: TrackedSocket): void {
 // After a flush (server-wide `drain`): over long-polling the waiting messages just went out with
 // a poll, so the buffer is empty.
 function onEngineDrain(socket: TrackedSocket): void {
-  socket.spark?.incomingDrain();
+  socket.sink?.drain();
 }
 // The WebSocket transport's `drain`: `ws` has written out the last batch (its send callback ran).
 function onTransportDrain(this: WatchedTransport): void {
-  this.owner?.spark?.incomingDrain();
+  this.owner?.sink?.drain();
 }
 function onClose(this: TrackedSocket): void {
   finishOrderlyClose(this);
-  const spark = this.spark;
-  this.spark = undefined;
+  const sink = this.sink;
+  this.sink = undefined;
   this.removeListener('message', onMessage);
   this.removeListener('error', onError);
-  spark?.incomingEnd();
+  sink?.end();
 }
 
 /**
@@ -139,7 +137,7 @@ function onClose(this: TrackedSocket): void {
  * each long-poll is authorised, and only then hands it to engine.io.
  */
 export function createServer(context: TransformerContext): TransformerServer {
-  const { options, primus } = context;
+  const { options } = context;
   const sockets = new Set<TrackedSocket>();
   let shuttingDown = false;
 
@@ -177,16 +175,15 @@ export function createServer(context: TransformerContext): TransformerServer {
   engine.on('connection', (socket: TrackedSocket) => {
     const req = socket.request;
     socket.handshakeTransport = socket.transport;
-    socket.handle = new EngineIoSparkSocket(socket);
+    socket.handle = new EngineIoConnectionSocket(socket);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    socket.spark = context.connect(
+    socket.sink = context.connect(
       {
         headers: req.headers,
         address: remotes.get(req) ?? { remoteAddress: socket.remoteAddress },
-        // The query Primus parsed for its middleware: the user's keys, `_primuscb`, `ping`, `pong`,
-        // and engine.io's own `EIO`, `transport` and `t`.
-        query: (req as { query?: Record<string, unknown> }).query ?? {},
+        // No `query`: the core takes the one it parsed for its middleware from the request (the
+        // user's keys, `_primuscb`, `ping`, `pong`, and engine.io's own `EIO`, `transport` and `t`).
         // The engine.io session id, which the client also knows; engine.io's typings call it private.
         id: (socket as unknown as { id: string }).id,
         request: req,
@@ -198,38 +195,38 @@ export function createServer(context: TransformerContext): TransformerServer {
     socket.once('close', onClose);
   });
 
-  // `destroy({ close: false })` ends every spark first, but a long-polling client only receives
-  // the last packets (the goodbye and `primus::server::close`) with its next poll, and Primus
-  // stops routing requests right after its `close` listeners: hold shutdown here until those
-  // sockets have closed. With `close: true` the HTTP server has already dropped every
-  // connection by now, so there is nothing to wait for.
-  primus.on('close', (opts?: { close?: boolean }) => {
-    shuttingDown = true;
-    if (opts?.close !== false) return undefined;
-    const closing = [...sockets].filter((socket) => socket.readyState === 'closing');
-    if (closing.length === 0) return undefined;
-    return new Promise<void>((resolve) => {
-      let left = closing.length;
-      const timer = setTimeout(resolve, DRAIN_TIMEOUT);
-      const closed = (): void => {
-        if (--left > 0) return;
-        clearTimeout(timer);
-        resolve();
-      };
-      for (const socket of closing) socket.once('close', closed);
-    });
-  });
-
   return {
-    request(req: IncomingMessage, res: ServerResponse) {
+    request(req, res) {
       remember(req);
       shareQuery(req);
       engine.handleRequest(req, res);
     },
-    upgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
+    upgrade(req, socket, head) {
       remember(req);
       shareQuery(req);
       engine.handleUpgrade(req, socket, head);
+    },
+    /**
+     * `destroy({ close: false })` ends every spark first, but a long-polling client only receives
+     * the last packets (the goodbye and `primus::server::close`) with its next poll: wait until
+     * those sockets have closed, for at most DRAIN_TIMEOUT. With `close: true` the HTTP server has
+     * already dropped every connection, so there is nothing to wait for.
+     */
+    drain(drainOptions: DrainOptions) {
+      shuttingDown = true;
+      if (drainOptions.close) return undefined;
+      const closing = [...sockets].filter((socket) => socket.readyState === 'closing');
+      if (closing.length === 0) return undefined;
+      return new Promise<void>((resolve) => {
+        let left = closing.length;
+        const timer = setTimeout(resolve, DRAIN_TIMEOUT);
+        const closed = (): void => {
+          if (--left > 0) return;
+          clearTimeout(timer);
+          resolve();
+        };
+        for (const socket of closing) socket.once('close', closed);
+      });
     },
     close() {
       shuttingDown = true;

@@ -4,7 +4,7 @@ import type { Socket as ClientSocket } from 'engine.io-client';
 import type { PrimusRequest, Spark } from '@primus/core';
 import type { PrimusClient } from '@primus/client';
 import { nextSpark, once, request, waitFor, type TestServer, useServers } from '@primus/transformer-test-suite';
-import engineio, { type EngineIoSparkSocket } from '../src';
+import engineio, { type EngineIoConnectionSocket } from '../src';
 
 // What is particular to engine.io: long-polling and the upgrade, per-request authorization, the
 // session id, the address of a connection whose handshake request is gone, engine.io's own HTTP
@@ -23,8 +23,8 @@ function engineSocket(client: PrimusClient): ClientSocket & { transports: string
 }
 
 /** The engine.io server socket under a spark. */
-function serverSocket(spark: Spark): EngineIoSparkSocket['socket'] {
-  return (spark.socket as EngineIoSparkSocket).socket;
+function serverSocket(spark: Spark): EngineIoConnectionSocket['socket'] {
+  return (spark.socket as EngineIoConnectionSocket).socket;
 }
 
 /** Count the WebSocket upgrade requests that reach the HTTP server. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { collect, happnInterop, interopSuite, once, waitFor } from '@primus/transformer-test-suite';
-import type { EngineIoSparkSocket } from '../src';
+import type { EngineIoConnectionSocket } from '../src';
 import { HappnSocket, OurSocket, implementations, startHappn, startOurs } from './happn';
 
 // Wire compatibility with the real happn-primus 6.0.1 and its engine.io 1.6 / engine.io-client 1.6
@@ -46,7 +46,7 @@ describe('happn-primus client (engine.io-client 1.6, protocol 3) -> our server',
     expect(spark.query.ping).toBe(25000);
     await expectEcho(client, spark);
 
-    const engineSocket = (spark as unknown as { socket: EngineIoSparkSocket }).socket.socket;
+    const engineSocket = (spark as unknown as { socket: EngineIoConnectionSocket }).socket.socket;
     await waitFor(() => engineSocket.transport.name === 'websocket', 10000, 'the upgrade to WebSocket');
     client.write({ after: 'the upgrade 😀' });
     expect((await once(client, 'data'))[0]).toEqual({ after: 'the upgrade 😀' });

@@ -1,15 +1,15 @@
 import type { Duplex } from 'node:stream';
 import Faye from 'faye-websocket';
-import type { PrimusRequest, Spark, SparkSocket, TransformerContext, TransformerServer } from '@primus/core';
+import type { ConnectionSink, ConnectionSocket, TransformerContext, TransformerServer } from '@primus/core';
 import { toBuffer } from './bytes';
 import permessageDeflate from 'permessage-deflate';
 
-type TrackedSocket = Faye & { spark?: Spark };
+type TrackedSocket = Faye & { sink?: ConnectionSink };
 
 const OPEN = 1;
 
-/** The spark's handle on one faye-websocket connection. */
-class FayeSparkSocket implements SparkSocket {
+/** The core's handle on one faye-websocket connection. */
+class FayeConnectionSocket implements ConnectionSocket {
   constructor(
     private readonly ws: Faye,
     private readonly stream: Duplex,
@@ -18,7 +18,7 @@ class FayeSparkSocket implements SparkSocket {
   send(payload: string | Buffer | Uint8Array): void {
     if (this.ws.readyState !== OPEN) return;
     // faye's own return value is not passed on: it turns false as soon as the TCP socket is over
-    // its 16 KiB highWaterMark, far below the spark's.
+    // its 16 KiB highWaterMark, far below Primus's.
     this.ws.send(toBuffer(payload));
   }
 
@@ -40,26 +40,26 @@ class FayeSparkSocket implements SparkSocket {
 
 // Shared listeners (called with `this` = the socket) instead of closures per connection.
 function onMessage(this: TrackedSocket, event: Faye.MessageEvent): void {
-  this.spark?.incomingData(event.data);
+  this.sink?.data(event.data);
 }
 function onError(this: TrackedSocket, event: Faye.ErrorEvent): void {
-  this.spark?.incomingError(new Error(event.message));
+  this.sink?.error(new Error(event.message));
 }
 // faye re-emits the TCP socket's `drain` (its driver's output resumes): the buffer emptied.
 function onDrain(this: TrackedSocket): void {
-  this.spark?.incomingDrain();
+  this.sink?.drain();
 }
 function onClose(this: TrackedSocket): void {
-  const spark = this.spark;
-  this.spark = undefined;
+  const sink = this.sink;
+  this.sink = undefined;
   this.removeListener('message', onMessage);
   this.removeListener('error', onError);
   this.removeListener('drain', onDrain);
   this.removeListener('close', onClose);
-  spark?.incomingEnd();
+  sink?.end();
 }
 
-/** The server half: faye-websocket on the upgrades Primus hands over, 426 for anything else. */
+/** The server half: faye-websocket on the upgrades Primus hands over (the core answers plain requests with 426). */
 export function createServer(context: TransformerContext): TransformerServer {
   const options: Faye.Options = {
     maxLength: context.options.maxLength,
@@ -73,22 +73,14 @@ export function createServer(context: TransformerContext): TransformerServer {
         return;
       }
       const ws: TrackedSocket = new Faye(req, socket, head, null, options);
-      // The handshake is complete only on `open`; a socket that fails before it never becomes a spark.
+      // The handshake is complete only on `open`; a socket that fails before it never becomes a connection.
       ws.once('open', () => {
-        ws.spark = context.connect(
-          { headers: req.headers, address: req.socket, query: (req as PrimusRequest).query ?? '', request: req },
-          new FayeSparkSocket(ws, socket),
-        );
+        ws.sink = context.connect({ headers: req.headers, address: req.socket, request: req }, new FayeConnectionSocket(ws, socket));
         ws.on('message', onMessage);
         ws.on('error', onError);
         ws.on('drain', onDrain);
         ws.on('close', onClose);
       });
-    },
-    request(_req, res) {
-      res.statusCode = 426;
-      res.setHeader('Content-Type', 'text/plain');
-      res.end('Upgrade Required');
     },
   };
 }

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { maxHeaderSize, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { maxHeaderSize, STATUS_CODES, type IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Server as TlsServer } from 'node:tls';
-import type { Spark, SparkSocket, TransformerContext, TransformerServer } from '@primus/core';
+import type { ConnectionSink, ConnectionSocket, PrimusRequest, TransformerContext, TransformerServer } from '@primus/core';
 import { ADOPT, EVENT, SEND, loadBinding, type NativeBinding, type NativeHandle } from './native';
 
 /** Options of the lws transformer; see `createLwsTransformer()`. */
@@ -76,7 +75,7 @@ type AdoptedSocket = Socket & {
 
 /** One upgraded connection, from adoption until libwebsockets has let go of it. */
 class Connection {
-  spark: Spark | undefined;
+  sink: ConnectionSink | undefined;
   /** libwebsockets reported the end; the Node socket is being released. */
   ended = false;
 
@@ -126,8 +125,8 @@ const REWRITTEN = new Set(['host', 'sec-websocket-protocol']);
  * that Host names our vhost and the subprotocol offer is left out (the chosen one is added to the
  * response by the binding). The spark sees Node's parse of the original headers.
  */
-function requestHead(req: IncomingMessage, vhost: string): Buffer {
-  const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+function requestHead(req: PrimusRequest, vhost: string): Buffer {
+  const url = req.originalUrl ?? req.url ?? '/';
   let head = `${req.method} ${url} HTTP/${req.httpVersion}\r\nHost: ${vhost}\r\n`;
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
@@ -167,8 +166,8 @@ function refuse(socket: Socket, status: number, message: string): void {
   );
 }
 
-/** The spark's handle on one libwebsockets connection. */
-class LwsSparkSocket implements SparkSocket {
+/** The core's handle on one libwebsockets connection. */
+class LwsConnectionSocket implements ConnectionSocket {
   constructor(
     private readonly service: LwsService,
     private readonly id: number,
@@ -208,15 +207,15 @@ export class LwsService implements TransformerServer {
     private readonly context: TransformerContext,
     private readonly options: Required<LwsOptions>,
   ) {
-    const server = context.primus.server;
-    if (server instanceof TlsServer) {
+    const server = context.server;
+    if (server?.secure) {
       throw new TypeError(
         'Primus: the lws transformer needs a plain http.Server: libwebsockets takes over the TCP socket, which an HTTPS server has wrapped in TLS. Terminate TLS in front of Node, or use the websockets transformer.',
       );
     }
     // Load the binding now so a missing libwebsockets shows at `new Primus()`. Primus.createSocket
     // builds a server around a bare EventEmitter that never upgrades: it needs no binding.
-    if (server && typeof (server as { listen?: unknown }).listen === 'function') this.binding = loadBinding();
+    if (server) this.binding = loadBinding();
   }
 
   /**
@@ -225,7 +224,7 @@ export class LwsService implements TransformerServer {
    * the sparks it knows, and server.close() would otherwise wait for them.
    */
   private get accepting(): boolean {
-    return !this.closing && (this.context.primus.server as { listening?: boolean } | null)?.listening !== false;
+    return !this.closing && this.context.server?.listening !== false;
   }
 
   private native(): NativeBinding {
@@ -244,7 +243,7 @@ export class LwsService implements TransformerServer {
     return this.handle;
   }
 
-  upgrade(req: IncomingMessage, duplex: Duplex, head: Buffer): void {
+  upgrade(req: PrimusRequest, duplex: Duplex, head: Buffer): void {
     const socket = duplex as AdoptedSocket;
     if (!this.accepting || socket.destroyed) {
       socket.destroy();
@@ -333,12 +332,6 @@ export class LwsService implements TransformerServer {
     }
   }
 
-  request(_req: IncomingMessage, res: ServerResponse): void {
-    res.statusCode = 426;
-    res.setHeader('Content-Type', 'text/plain');
-    res.end('Upgrade Required');
-  }
-
   /** Queue a payload for one connection; returns the bytes queued for it, or one of `SEND`. */
   send(id: number, payload: string | Buffer | Uint8Array): number {
     const handle = this.handle;
@@ -393,22 +386,21 @@ export class LwsService implements TransformerServer {
           return;
         }
         const req = connection.request;
-        const query = (req as { query?: Record<string, unknown> }).query ?? '';
-        connection.spark = this.context.connect({ headers: req.headers, address: connection.address, query, request: req }, new LwsSparkSocket(this, id));
+        connection.sink = this.context.connect({ headers: req.headers, address: connection.address, request: req }, new LwsConnectionSocket(this, id));
         return;
       }
       case EVENT.TEXT:
       case EVENT.BINARY:
-        connection.spark?.incomingData(data);
+        connection.sink?.data(data);
         return;
       case EVENT.ERROR:
-        connection.spark?.incomingError(new LwsError(data as LwsErrorCode));
+        connection.sink?.error(new LwsError(data as LwsErrorCode));
         return;
       case EVENT.PING:
-        connection.spark?.incomingPing();
+        connection.sink?.ping();
         return;
       case EVENT.DRAIN:
-        connection.spark?.incomingDrain();
+        connection.sink?.drain();
         return;
       case EVENT.CLOSE:
         this.release(connection);
@@ -422,10 +414,10 @@ export class LwsService implements TransformerServer {
     connection.ended = true;
     this.connections.delete(connection.id);
     connection.socket.destroy();
-    const spark = connection.spark;
-    connection.spark = undefined;
+    const sink = connection.sink;
+    connection.sink = undefined;
     try {
-      spark?.incomingEnd();
+      sink?.end();
     } finally {
       if (this.connections.size === 0) this.drained?.();
     }

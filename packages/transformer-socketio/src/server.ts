@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import io from 'socket.io';
-import type { Logger, Spark, SparkSocket, TransformerContext, TransformerServer } from '@primus/core';
+import type { ConnectionSink, ConnectionSocket, Logger, TransformerContext, TransformerServer } from '@primus/core';
 
 /** What socket.io 0.9 records about the request that opened a session (`socket.handshake`). */
 interface Handshake {
@@ -17,8 +17,8 @@ interface ServerSocket extends EventEmitter {
   readonly id: string;
   readonly handshake: Handshake | undefined;
   readonly manager: Manager;
-  /** The spark this transformer made for it. */
-  spark?: Spark;
+  /** Where this transformer reports what the socket does. */
+  sink?: ConnectionSink;
   send(data: string): unknown;
   /** Queue or send one packet to the client. */
   packet(packet: { type: string }): unknown;
@@ -121,9 +121,9 @@ function acceptable(data: RequestData, req: IncomingMessage, upgrade: boolean): 
   return data.transport !== 'websocket';
 }
 
-/** The spark's handle on one socket.io session. */
-class SocketioSparkSocket implements SparkSocket {
-  /** Bytes of this spark's messages in socket.io's buffer for the session (`manager.closed`)... */
+/** The core's handle on one socket.io session. */
+class SocketioConnectionSocket implements ConnectionSocket {
+  /** Bytes of this connection's messages in socket.io's buffer for the session (`manager.closed`)... */
   private queued = 0;
   /** ...while that buffer holds this many entries; fewer means a poll took them since. */
   private queuedEntries = 0;
@@ -133,9 +133,8 @@ class SocketioSparkSocket implements SparkSocket {
     private readonly end: (socket: ServerSocket) => void,
   ) {}
 
-  send(payload: string | Buffer | Uint8Array): void {
-    // socket.io 0.9 carries text only; bytes travel as their UTF-8 text.
-    const text = typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+  /** socket.io 0.9 carries text only: the transformer is `textOnly`, so the core sends strings. */
+  send(text: string): void {
     const { manager, id } = this.socket;
     // socket.io writes to an open transport at once and buffers for a closed one (between polls).
     const direct = manager.transports[id]?.open === true;
@@ -176,10 +175,10 @@ function webSocketOf(manager: Manager, id: string): Duplex | undefined {
 
 // A WebSocket session's TCP socket emptied its write buffer.
 function onSocketDrain(this: TrackedSocket): void {
-  this.sioSocket?.spark?.incomingDrain();
+  this.sioSocket?.sink?.drain();
 }
 
-/** Tell a session's spark when its WebSocket's write buffer empties (once per TCP socket). */
+/** Tell the core when a session's WebSocket write buffer empties (once per TCP socket). */
 function watchWebSocket(socket: ServerSocket): void {
   const tcp: TrackedSocket | undefined = webSocketOf(socket.manager, socket.id);
   if (!tcp || tcp.sioSocket) return;
@@ -394,7 +393,7 @@ export function createServer(context: TransformerContext): TransformerServer {
     const handshake: Handshake = socket.handshake ?? { headers: {}, query: {} };
     const request = manager.transports[socket.id]?.req;
     sockets.set(socket.id, socket);
-    const spark = context.connect(
+    const sink = context.connect(
       {
         headers: handshake.headers,
         // A copy taken at the handshake: a polling session's requests come and go.
@@ -407,18 +406,18 @@ export function createServer(context: TransformerContext): TransformerServer {
         id: socket.id,
         request,
       },
-      new SocketioSparkSocket(socket, endSession),
+      new SocketioConnectionSocket(socket, endSession),
     );
-    socket.spark = spark;
+    socket.sink = sink;
     watchWebSocket(socket);
-    const onMessage = (data: unknown): void => spark.incomingData(data);
+    const onMessage = (data: unknown): void => sink.data(data);
     socket.on('message', onMessage);
     socket.once('disconnect', () => {
-      socket.spark = undefined;
+      socket.sink = undefined;
       sockets.delete(socket.id);
       closing.delete(socket.id);
       socket.removeListener('message', onMessage);
-      spark.incomingEnd();
+      sink.end();
     });
   });
 
@@ -453,8 +452,8 @@ export function createServer(context: TransformerContext): TransformerServer {
         const socket = id ? sockets.get(id) : undefined;
         // socket.io has handled the poll, and written what was queued for it: end the session.
         if (id && closing.has(id)) socket?.disconnect();
-        // The client came back for what waited: a spark that was told to wait may write again.
-        else socket?.spark?.incomingDrain();
+        // The client came back for what waited: a writer that was told to wait may write again.
+        else socket?.sink?.drain();
       }
     },
     upgrade(req, socket, head) {
@@ -473,7 +472,7 @@ export function createServer(context: TransformerContext): TransformerServer {
         enforceRfc6455(transport.parser, logger);
         flattenParser(transport.parser, socket);
       }
-      // A session that existed before this upgrade (its spark is made on the first transport).
+      // A session that existed before this upgrade (its connection is made on the first transport).
       const existing = id ? sockets.get(id) : undefined;
       if (existing) watchWebSocket(existing);
     },

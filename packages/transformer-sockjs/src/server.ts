@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Duplex } from 'node:stream';
 import sockjs from 'sockjs';
 import type { Connection } from 'sockjs';
-import type { Logger, Spark, SparkSocket, TransformerContext, TransformerServer } from '@primus/core';
+import type { ConnectionSink, ConnectionSocket, Logger, TransformerContext, TransformerServer } from '@primus/core';
 import permessageDeflate from 'permessage-deflate';
 
 /** The listener options sockjs 0.3 understands (its published types miss some). */
@@ -44,7 +44,7 @@ interface SessionLike {
   didTimeout(): void;
 }
 
-type TrackedConnection = Connection & { spark?: Spark; _session?: SessionLike | null };
+type TrackedConnection = Connection & { sink?: ConnectionSink; _session?: SessionLike | null };
 
 /** A WebSocket session's TCP socket, which knows the connection it carries. */
 type TrackedSocket = Duplex & { sockjsConnection?: TrackedConnection };
@@ -81,20 +81,19 @@ class RequestCarrier {
   }
 }
 
-/** The spark's handle on one SockJS session. */
-class SockjsSparkSocket implements SparkSocket {
-  /** Bytes of this spark's messages in the session's `send_buffer`... */
+/** The core's handle on one SockJS session. */
+class SockjsConnectionSocket implements ConnectionSocket {
+  /** Bytes of this connection's messages in the session's `send_buffer`... */
   private queued = 0;
   /** ...while that buffer holds this many entries; fewer means sockjs flushed it since. */
   private queuedEntries = 0;
 
   constructor(private readonly conn: TrackedConnection) {}
 
-  send(payload: string | Buffer | Uint8Array): void {
-    // SockJS carries text only; bytes travel as their UTF-8 text (sockjs would write "1,2,3" for a Uint8Array).
-    const text = typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+  /** SockJS carries text only: the transformer is `textOnly`, so the core sends strings. */
+  send(text: string): void {
     if (!this.conn.write(text)) return;
-    // Only this spark adds to the buffer, one entry per write, and a flush swaps it for an empty
+    // Only this connection adds to the buffer, one entry per write, and a flush swaps it for an empty
     // one: counting entries keeps the byte count exact without adding up the buffer or keeping a
     // reference to it.
     const entries = this.conn._session?.send_buffer?.length ?? 0;
@@ -133,22 +132,22 @@ function webSocketOf(session: SessionLike): Duplex | undefined {
 
 // Shared listeners (called with `this` = the connection) instead of closures per connection.
 function onData(this: TrackedConnection, message: string): void {
-  this.spark?.incomingData(message);
+  this.sink?.data(message);
 }
 function onError(this: TrackedConnection, err: unknown): void {
-  this.spark?.incomingError(err);
+  this.sink?.error(err);
 }
 // A WebSocket session's TCP socket emptied its write buffer.
 function onSocketDrain(this: TrackedSocket): void {
-  this.sockjsConnection?.spark?.incomingDrain();
+  this.sockjsConnection?.sink?.drain();
 }
 function onClose(this: TrackedConnection): void {
-  const spark = this.spark;
-  this.spark = undefined;
+  const sink = this.sink;
+  this.sink = undefined;
   this.removeListener('data', onData);
   this.removeListener('error', onError);
   this.removeListener('close', onClose);
-  spark?.incomingEnd();
+  sink?.end();
 }
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -223,9 +222,9 @@ export function createServer(context: TransformerContext): TransformerServer {
     }
     const url = conn.url ?? '';
     const q = url.indexOf('?');
-    conn.spark = context.connect(
+    conn.sink = context.connect(
       { headers, address: conn, query: q === -1 ? '' : url.slice(q + 1), id: conn.id, request },
-      new SockjsSparkSocket(conn),
+      new SockjsConnectionSocket(conn),
     );
     // A session opened over WebSocket stays on it; polling and streaming sessions are told in
     // `request` when the client comes back for what waits.
@@ -304,8 +303,8 @@ export function createServer(context: TransformerContext): TransformerServer {
       }
       if (handled) {
         // A poll or stream of a session took what was waiting (sockjs flushes synchronously as it
-        // registers the request): a spark that was told to wait may write again.
-        if (key) bySession.get(key)?.spark?.incomingDrain();
+        // registers the request): a writer that was told to wait may write again.
+        if (key) bySession.get(key)?.sink?.drain();
         return;
       }
       carrier.restore();

@@ -1,12 +1,11 @@
-import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { compactListeners, type Spark, type SparkSocket, type TransformerContext, type TransformerServer } from '@primus/core';
+import { compactListeners, type ConnectionSink, type ConnectionSocket, type PrimusRequest, type TransformerContext, type TransformerServer } from '@primus/core';
 
-type TrackedSocket = WebSocket & { spark?: Spark };
+type TrackedSocket = WebSocket & { sink?: ConnectionSink };
 
-/** The spark's handle on one `ws` connection. */
-class WsSparkSocket implements SparkSocket {
+/** The core's handle on one `ws` connection. */
+class WsConnectionSocket implements ConnectionSocket {
   constructor(private readonly ws: WebSocket) {}
 
   send(payload: string | Buffer | Uint8Array): void {
@@ -27,25 +26,25 @@ class WsSparkSocket implements SparkSocket {
 
 // Shared listeners (called with `this` = the socket) instead of closures per connection.
 function onMessage(this: TrackedSocket, data: RawData, isBinary: boolean): void {
-  this.spark?.incomingData(isBinary ? data : data.toString());
+  this.sink?.data(isBinary ? data : data.toString());
 }
 function onPing(this: TrackedSocket): void {
-  this.spark?.incomingPing();
+  this.sink?.ping();
 }
 function onError(this: TrackedSocket, err: Error): void {
-  this.spark?.incomingError(err);
+  this.sink?.error(err);
 }
-// The TCP socket's `drain`: its write buffer emptied, so the spark may resume a paused writer.
+// The TCP socket's `drain`: its write buffer emptied, so a paused writer may resume.
 function onDrain(this: Duplex & { ws?: TrackedSocket }): void {
-  this.ws?.spark?.incomingDrain();
+  this.ws?.sink?.drain();
 }
 function onClose(this: TrackedSocket): void {
-  const spark = this.spark;
-  this.spark = undefined;
-  spark?.incomingEnd();
+  const sink = this.sink;
+  this.sink = undefined;
+  sink?.end();
 }
 
-/** The server half: `ws` in noServer mode behind Primus's HTTP handling. */
+/** The server half: `ws` in noServer mode behind Primus's HTTP handling (the core answers plain requests with 426). */
 export function createServer(context: TransformerContext): TransformerServer {
   const wss = new WebSocketServer({
     noServer: true,
@@ -55,11 +54,11 @@ export function createServer(context: TransformerContext): TransformerServer {
   });
 
   return {
-    upgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
+    upgrade(req: PrimusRequest, socket: Duplex, head: Buffer) {
       wss.handleUpgrade(req, socket, head, (ws: TrackedSocket) => {
         // Four listeners would grow ws's listener hash table to ~330 bytes per connection.
         compactListeners(ws);
-        ws.spark = context.connect({ headers: req.headers, address: req.socket, query: (req as { query?: Record<string, unknown> }).query ?? '', request: req }, new WsSparkSocket(ws));
+        ws.sink = context.connect({ headers: req.headers, address: req.socket, request: req }, new WsConnectionSocket(ws));
         ws.on('message', onMessage);
         ws.on('ping', onPing);
         ws.on('error', onError);
@@ -67,11 +66,6 @@ export function createServer(context: TransformerContext): TransformerServer {
         (socket as Duplex & { ws?: TrackedSocket }).ws = ws;
         socket.on('drain', onDrain);
       });
-    },
-    request(_req, res) {
-      res.statusCode = 426;
-      res.setHeader('Content-Type', 'text/plain');
-      res.end('Upgrade Required');
     },
     close() {
       return new Promise<void>((resolve) => wss.close(() => resolve()));

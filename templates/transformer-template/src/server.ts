@@ -1,19 +1,18 @@
-import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { Spark, SparkSocket, TransformerContext, TransformerServer } from '@primus/core';
+import type { ConnectionSink, ConnectionSocket, PrimusRequest, TransformerContext, TransformerServer } from '@primus/core';
 
 // The stand-in framework here is `ws`. Replace it with yours; the shape stays the same: accept
-// connections in the handlers below, create a spark for each with `context.connect()`, and report
-// what the connection does through the spark.
+// connections in the handlers below, hand each to the core with `context.connect()`, and report
+// what the connection does to the sink it returns.
 
-type Connection = WebSocket & { spark?: Spark };
+type Connection = WebSocket & { sink?: ConnectionSink };
 
-/** How the spark sends and closes: one encoded message per frame. */
-function sparkSocket(connection: WebSocket): SparkSocket {
+/** How the core sends and closes: one encoded message per frame. */
+function connectionSocket(connection: WebSocket): ConnectionSocket {
   return {
     send(payload) {
-      // Sending to a closed connection is dropped silently; the spark knows it has ended.
+      // Sending to a closed connection is dropped silently; the core knows it has ended.
       if (connection.readyState !== WebSocket.OPEN) return;
       connection.send(payload, { binary: typeof payload !== 'string' });
     },
@@ -25,18 +24,18 @@ function sparkSocket(connection: WebSocket): SparkSocket {
 
 // Listeners shared by every connection; `this` is the connection.
 function onMessage(this: Connection, data: RawData, isBinary: boolean): void {
-  this.spark?.incomingData(isBinary ? data : data.toString());
+  this.sink?.data(isBinary ? data : data.toString());
 }
 function onPing(this: Connection): void {
-  this.spark?.incomingPing();
+  this.sink?.ping();
 }
 function onError(this: Connection, err: Error): void {
-  this.spark?.incomingError(err);
+  this.sink?.error(err);
 }
 function onClose(this: Connection): void {
-  const spark = this.spark;
-  this.spark = undefined;
-  spark?.incomingEnd();
+  const sink = this.sink;
+  this.sink = undefined;
+  sink?.end();
 }
 
 /** The server half: called once per Primus server. */
@@ -52,25 +51,18 @@ export function createServer(context: TransformerContext): TransformerServer {
   });
 
   return {
-    upgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
+    upgrade(req: PrimusRequest, socket: Duplex, head: Buffer) {
       wss.handleUpgrade(req, socket, head, (connection: Connection) => {
-        connection.spark = context.connect(
-          { headers: req.headers, address: req.socket, query: (req as { query?: Record<string, unknown> }).query ?? '', request: req },
-          sparkSocket(connection),
-        );
+        // The connect query is taken from the request, which the core has parsed.
+        connection.sink = context.connect({ headers: req.headers, address: req.socket, request: req }, connectionSocket(connection));
         connection.on('message', onMessage);
         connection.on('ping', onPing);
         connection.on('error', onError);
         connection.on('close', onClose);
       });
     },
-    // A WebSocket-only framework has nothing to say to plain HTTP requests; without this handler
-    // the core would answer 426 as well. Polling frameworks route the request here instead.
-    request(_req, res) {
-      res.statusCode = 426;
-      res.setHeader('Content-Type', 'text/plain');
-      res.end('Upgrade Required');
-    },
+    // No `request`: a WebSocket-only framework has nothing to say to plain HTTP requests, and the
+    // core answers them with 426 Upgrade Required. Polling frameworks handle them here instead.
     close() {
       return new Promise<void>((resolve) => wss.close(() => resolve()));
     },
