@@ -22,6 +22,9 @@ for (const dir of fs.readdirSync(packagesDir)) {
   }
 }
 
+// Subpath exports: the transformer contract entry of @primus/core.
+moduleNameMapper['^@primus/core/contract$'] = '<rootDir>/packages/core/src/contract-entry.ts';
+
 const common = {
   rootDir: __dirname,
   testEnvironment: 'node',

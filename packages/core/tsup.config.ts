@@ -1,8 +1,12 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // `@primus/core/contract` is the transformer contract alone: transformers load it, not the server.
+  entry: { index: 'src/index.ts', contract: 'src/contract-entry.ts' },
   format: ['esm', 'cjs'],
+  // Each entry self-contained: the contract's two small helpers are copied rather than split into
+  // a shared chunk, so a transformer loads one file of the core.
+  splitting: false,
   dts: true,
   clean: true,
   sourcemap: true,

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 // An application installs the published packages (packed from this workspace's builds, as
 // `npm publish` would ship them) and names its transformer. Whichever module system it is written
 // in, the process must hold one copy of the core, the client and the parser, and the transformer
-// the core loaded must be the one the application would import.
+// the core loaded must be the one the application would import. The transformer imports the
+// core's contract entry (`@primus/core/contract`), of the same module system.
 
 const run = promisify(execFile);
 const workspace = join(__dirname, '..', '..', '..');
@@ -76,13 +77,13 @@ async function start(script: string): Promise<{ same: boolean; files: string[] }
 describe('one copy of each package in an application that names its transformer', () => {
   it('loads only the ES module builds in an ES module application', async () => {
     const { same, files } = await start('app.mjs');
-    expect(files).toEqual(['@primus/client/dist/index.js', '@primus/core/dist/index.js', '@primus/parser-json/dist/index.js', '@primus/transformer-ws/dist/index.js']);
+    expect(files).toEqual(['@primus/client/dist/index.js', '@primus/core/dist/contract.js', '@primus/core/dist/index.js', '@primus/parser-json/dist/index.js', '@primus/transformer-ws/dist/index.js']);
     expect(same).toBe(true);
   });
 
   it('loads only the CommonJS builds in a CommonJS application', async () => {
     const { same, files } = await start('app.cjs');
-    expect(files).toEqual(['@primus/client/dist/index.cjs', '@primus/core/dist/index.cjs', '@primus/parser-json/dist/index.cjs', '@primus/transformer-ws/dist/index.cjs']);
+    expect(files).toEqual(['@primus/client/dist/index.cjs', '@primus/core/dist/contract.cjs', '@primus/core/dist/index.cjs', '@primus/parser-json/dist/index.cjs', '@primus/transformer-ws/dist/index.cjs']);
     expect(same).toBe(true);
   });
 });

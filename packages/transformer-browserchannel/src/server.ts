@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
 import { parse as parseUrl } from 'node:url';
 import type BrowserChannel from 'browserchannel/dist/server.js';
-import type { ConnectionSink, ConnectionSocket, DrainOptions, TransformerContext, TransformerServer } from '@primus/core';
+import type { ConnectionSink, ConnectionSocket, DrainOptions, TransformerContext, TransformerServer } from '@primus/core/contract';
 import { browserChannel, forgetSessionId } from './browserchannel-server';
 
 type Session = BrowserChannel.Session;

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { Server, type Socket } from 'engine.io';
-import type { ConnectionSink, ConnectionSocket, DrainOptions, PrimusRequest, RemoteLike, TransformerContext, TransformerServer } from '@primus/core';
+import type { ConnectionSink, ConnectionSocket, DrainOptions, PrimusRequest, RemoteLike, TransformerContext, TransformerServer } from '@primus/core/contract';
 
 type TrackedSocket = Socket & { sink?: ConnectionSink; handshakeTransport?: Socket['transport']; handle?: EngineIoConnectionSocket };
 

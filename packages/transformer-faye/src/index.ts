@@ -1,4 +1,4 @@
-import { defineTransformer } from '@primus/core';
+import { defineTransformer } from '@primus/core/contract';
 import { browser, client } from './client';
 import { createServer } from './server';
 

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import Faye from 'faye-websocket';
-import type { ConnectionSink, ConnectionSocket, TransformerContext, TransformerServer } from '@primus/core';
+import type { ConnectionSink, ConnectionSocket, TransformerContext, TransformerServer } from '@primus/core/contract';
 import { toBuffer } from './bytes';
 import permessageDeflate from 'permessage-deflate';
 

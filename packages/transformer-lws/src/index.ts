@@ -1,4 +1,4 @@
-import { defineTransformer, type Transformer, type TransformerContext } from '@primus/core';
+import { defineTransformer, type Transformer, type TransformerContext } from '@primus/core/contract';
 import { browser, client } from './client';
 import { createServer, DEFAULTS, type LwsOptions, type LwsService } from './server';
 

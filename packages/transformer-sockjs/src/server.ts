@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Duplex } from 'node:stream';
 import sockjs from 'sockjs';
 import type { Connection } from 'sockjs';
-import type { ConnectionSink, ConnectionSocket, Logger, TransformerContext, TransformerServer } from '@primus/core';
+import type { ConnectionSink, ConnectionSocket, Logger, TransformerContext, TransformerServer } from '@primus/core/contract';
 import permessageDeflate from 'permessage-deflate';
 
 /** The listener options sockjs 0.3 understands (its published types miss some). */

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { compactListeners, type ConnectionSink, type ConnectionSocket, type PrimusRequest, type TransformerContext, type TransformerServer } from '@primus/core';
+import { compactListeners, type ConnectionSink, type ConnectionSocket, type PrimusRequest, type TransformerContext, type TransformerServer } from '@primus/core/contract';
 
 type TrackedSocket = WebSocket & { sink?: ConnectionSink };
 

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { ConnectionSink, ConnectionSocket, PrimusRequest, TransformerContext, TransformerServer } from '@primus/core';
+import type { ConnectionSink, ConnectionSocket, PrimusRequest, TransformerContext, TransformerServer } from '@primus/core/contract';
 
 // The stand-in framework here is `ws`. Replace it with yours; the shape stays the same: accept
 // connections in the handlers below, hand each to the core with `context.connect()`, and report

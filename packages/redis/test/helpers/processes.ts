@@ -155,6 +155,9 @@ function fixture(name: string): Promise<string> {
     for (const pkg of readdirSync(packages)) {
       if (existsSync(path.join(packages, pkg, 'src/index.ts'))) alias[`@primus/${pkg}`] = path.join(packages, pkg, 'src/index.ts');
     }
+    // The core's subpath export, which transformers import (esbuild would otherwise append the
+    // subpath to the alias of `@primus/core`).
+    alias['@primus/core/contract'] = path.join(packages, 'core', 'src/contract-entry.ts');
     await esbuild.build({
       entryPoints: [path.join(__dirname, `../fixtures/${name}.ts`)],
       outfile,
