@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isAbsolute, join } from 'node:path';
 import { PrimusError } from './errors';
-import { Primus, type PrimusOptions } from './primus';
+import type { PrimusOptions } from './primus';
 import type { Spark } from './server-spark';
 
 /** Options of `Primus.createServer()`: Primus options plus where and how to listen. */
@@ -34,11 +34,21 @@ function material(value: string | Buffer, root: string, binary: boolean): string
   return binary ? readFileSync(file) : readFileSync(file, 'utf8');
 }
 
+/** What `createServerWith()` builds the server with: `Primus`, or a class extending it. */
+export interface PrimusClass<P> {
+  new (server: http.Server | https.Server, options: PrimusOptions): P;
+}
+
 /**
- * Create an HTTP or HTTPS server with Primus attached, listening at once. HTTPS is used when a key
- * and certificate (or a pfx) are given, or when the port is 443 (the default port).
+ * Create an HTTP or HTTPS server with a `Server` attached, listening at once (`Primus.createServer()`
+ * calls it with its own class). HTTPS is used when a key and certificate (or a pfx) are given, or
+ * when the port is 443 (the default port).
  */
-export function createServer(fn?: ((spark: Spark) => void) | CreateServerOptions, options?: CreateServerOptions): Primus {
+export function createServerWith<P extends { on(event: 'connection', fn: (spark: Spark) => void): unknown }>(
+  Server: PrimusClass<P>,
+  fn?: ((spark: Spark) => void) | CreateServerOptions,
+  options?: CreateServerOptions,
+): P {
   if (typeof fn === 'object' && fn !== null) {
     options = fn;
     fn = undefined;
@@ -66,7 +76,7 @@ export function createServer(fn?: ((spark: Spark) => void) | CreateServerOptions
       ].join('\n'),
     );
   }
-  const primus = new Primus(server, opts);
+  const primus = new Server(server, opts);
   if (typeof fn === 'function') primus.on('connection', fn);
   if (opts.listen !== false) server.listen(port, opts.hostname);
   return primus;

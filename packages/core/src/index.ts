@@ -1,13 +1,14 @@
-import { createServer } from './create-server';
-import { Primus as PrimusServer } from './primus';
+import type { CreateServerOptions } from './create-server';
+import { Primus } from './primus';
+import type { Spark } from './server-spark';
 
-/** The Primus server, with `Primus.createServer()` and `Primus.createSocket()`. */
-export class Primus extends PrimusServer {
-  /** Create an HTTP(S) server with Primus attached; see `CreateServerOptions`. */
-  static createServer = createServer;
-}
-
+export { Primus };
 export default Primus;
+
+/** `Primus.createServer()` as a function: an HTTP(S) server with Primus attached, listening at once. */
+export function createServer(fn?: ((spark: Spark) => void) | CreateServerOptions, options?: CreateServerOptions): Primus {
+  return Primus.createServer(fn, options);
+}
 export type {
   AuthorizationHandler,
   BoundSpark,
@@ -54,7 +55,7 @@ export { defineParser, resolveParser, type LegacyParser, type Parser, type RawDa
 export type { HttpError, Layer, Middleware, MiddlewareFactory, MiddlewareResponse, PrimusRequest, AsyncMiddleware, SyncMiddleware } from './middleware';
 export { compileTrustedProxies, forwarded, peerAddress, type Address, type RemoteLike, type TrustProxy } from './forwarded';
 export { PrimusError, ParserError, type PrimusErrorCode } from './errors';
-export { createServer, type CreateServerOptions } from './create-server';
+export type { CreateServerOptions } from './create-server';
 export { VERSION } from './version';
 export { compactListeners } from './compact-listeners';
 export type { ClientOptions, ClientEvents, PrimusClient, PrimusConstructor, ClientTransport, TransportHost, TransportEvents, TransportConnection, MessageTransformer, Packet } from '@primus/client';

@@ -1,5 +1,6 @@
 import { clientLibrary } from '@primus/client';
 import { functionExpression } from './parser';
+import { pluginParts } from './plugins';
 import type { Primus } from './primus';
 
 /**
@@ -16,11 +17,12 @@ export function buildLibrary(primus: Primus): string {
   const plugins: string[] = [];
   const libraries: string[] = [];
   for (const [name, plugin] of Object.entries(primus.ark)) {
-    if (typeof plugin.client === 'function') {
-      plugins.push(`${JSON.stringify(name)}:${functionExpression(String(plugin.client))}`);
+    const { client, library } = pluginParts(plugin);
+    if (typeof client === 'function') {
+      plugins.push(`${JSON.stringify(name)}:${functionExpression(String(client))}`);
     }
-    if (typeof plugin.library === 'string' && plugin.library) {
-      libraries.push(`function (Primus) {\n${plugin.library}\n}`);
+    if (typeof library === 'string' && library) {
+      libraries.push(`function (Primus) {\n${library}\n}`);
     }
   }
   const settings = {

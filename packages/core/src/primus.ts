@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { EventEmitter } from 'eventemitter3';
 import { compile, escapeSeparators, type ClientPlugin, type MessageTransformer, type Packet, type PrimusConstructor } from '@primus/client';
 import { asyncEmit } from './async-emit';
+import { createServerWith, type CreateServerOptions } from './create-server';
 import { SparkSink, TextSparkSink } from './connection';
 import type { ConnectionInfo, ConnectionSink, ConnectionSocket, HostServer, Logger, Transformer, TransformerServer } from './contract';
 import { invalidOption, ParserError, PrimusError } from './errors';
@@ -14,6 +15,7 @@ import { callTaken, giveBack, takeListeners, type TakenListener } from './http-l
 import { compileTrustedProxies, type TrustProxy } from './forwarded';
 import { buildLibrary } from './library';
 import { loadPlugin } from './load-package';
+import { pluginParts } from './plugins';
 import {
   authorizationLayer,
   corsLayer,
@@ -620,16 +622,13 @@ export class Primus extends EventEmitter<PrimusEvents> {
     if (!plugin || (typeof plugin !== 'object' && typeof plugin !== 'function')) {
       throw new PrimusError('PRIMUS_ERR_PLUGIN', 'Plugin should be an object or function');
     }
-    const source = plugin as Plugin & { prototype?: Plugin };
-    const server = source.server ?? source.prototype?.server;
-    const client = source.client ?? source.prototype?.client;
-    const library = source.library ?? source.prototype?.library;
+    const { server, client } = pluginParts(plugin);
     if (!server && !client) throw new PrimusError('PRIMUS_ERR_PLUGIN', 'The plugin is missing a client or server function');
     if (this.ark[name]) throw new PrimusError('PRIMUS_ERR_PLUGIN', `The plugin name "${name}" was already defined`);
-    const entry: Plugin = { name, server, client, library };
-    this.ark[name] = entry;
+    // The plugin as given, so `plugin(name)` returns it with whatever else it carries (a version, helpers).
+    this.ark[name] = plugin as Plugin;
     this.invalidateClient();
-    this.emit('plugin', name, entry);
+    this.emit('plugin', name, plugin as Plugin);
     if (typeof server === 'function') server.call(this, this, this.options);
     return this;
   }
@@ -752,7 +751,10 @@ export class Primus extends EventEmitter<PrimusEvents> {
   get Socket(): PrimusConstructor {
     if (this.socketClass) return this.socketClass;
     const plugins: Record<string, ClientPlugin> = {};
-    for (const [name, plugin] of Object.entries(this.ark)) if (typeof plugin.client === 'function') plugins[name] = plugin.client;
+    for (const [name, plugin] of Object.entries(this.ark)) {
+      const { client } = pluginParts(plugin);
+      if (typeof client === 'function') plugins[name] = client;
+    }
     this.socketClass = compile({
       ...this.clientConfig(),
       transport: this.transformer.client,
@@ -763,15 +765,25 @@ export class Primus extends EventEmitter<PrimusEvents> {
   }
 
   /**
+   * Create an HTTP(S) server with Primus attached, listening at once: `createServer(fn?, options)`,
+   * where `fn` is a `connection` listener; see `CreateServerOptions`. A class that extends Primus
+   * builds an instance of itself.
+   */
+  static createServer<P extends Primus>(this: new (server: HttpServer, options: PrimusOptions) => P, fn?: ((spark: Spark) => void) | CreateServerOptions, options?: CreateServerOptions): P {
+    return createServerWith(this, fn, options);
+  }
+
+  /**
    * A client class without a server: `{ transformer, parser, pathname, plugin, authorization, timeout }`.
    * Here `authorization` only tells the client that the server has a hook, so any truthy value
    * will do, as in happn-primus.
    */
   static createSocket(
+    this: typeof Primus,
     options: { [K in keyof PrimusOptions]: K extends 'authorization' ? AuthorizationHandler | boolean | null : PrimusOptions[K] } = {},
   ): PrimusConstructor {
     const authorization = typeof options.authorization === 'function' ? options.authorization : options.authorization ? acceptAll : null;
-    const primus = new Primus(new EventEmitter() as unknown as HttpServer, { iknowclusterwillbreakconnections: true, ...options, authorization });
+    const primus = new this(new EventEmitter() as unknown as HttpServer, { iknowclusterwillbreakconnections: true, ...options, authorization });
     const Socket = primus.Socket;
     primus.destroy({ close: false });
     return Socket;

@@ -44,8 +44,24 @@ afterEach(async () => {
 });
 
 describe('Primus.createServer()', () => {
-  it('is the createServer export', () => {
-    expect(Primus.createServer).toBe(createServer);
+  it('builds the exported Primus class, as the createServer export does', () => {
+    const primus = create({ port: 0, transformer: websockets, iknowhttpsisbetter: true, listen: false });
+    expect(primus).toBeInstanceOf(Primus);
+    const viaExport = createServer({ port: 0, transformer: websockets, iknowhttpsisbetter: true, listen: false });
+    made.push(viaExport);
+    expect(viaExport).toBeInstanceOf(Primus);
+  });
+
+  it('builds an instance of a class that extends Primus', () => {
+    class Chat extends Primus {
+      rooms(): string[] {
+        return ['lobby'];
+      }
+    }
+    const chat = Chat.createServer({ port: 0, transformer: websockets, iknowhttpsisbetter: true, listen: false });
+    made.push(chat);
+    expect(chat).toBeInstanceOf(Chat);
+    expect(chat.rooms()).toEqual(['lobby']);
   });
 
   it('serves plain HTTP on the given port, warns about it, and hands connections to the callback', async () => {

@@ -118,6 +118,23 @@ describe('plugout() and plugin()', () => {
     expect(primus.plugout('gone')).toBe(false);
   });
 
+  it('returns the very object given to use(), with what else it carries', () => {
+    const primus = detached();
+    const emitted: unknown[] = [];
+    primus.on('plugin', (_name: string, plugin: Plugin) => emitted.push(plugin));
+    const rooms = { version: '2.1.0', name: 'rooms', server() {}, client() {}, helper: (room: string) => `room:${room}` };
+    primus.use(rooms);
+    expect(primus.plugin('rooms')).toBe(rooms);
+    expect((primus.plugin('rooms') as typeof rooms).version).toBe('2.1.0');
+    expect(primus.plugin().rooms).toBe(rooms);
+    expect(emitted).toEqual([rooms]);
+    class Presence {
+      server(): void {}
+    }
+    primus.use('presence', Presence as never);
+    expect(primus.plugin('presence')).toBe(Presence);
+  });
+
   it('returns one plugin by name, or a copy of all of them', () => {
     const primus = detached();
     primus.use('one', { client() {} });

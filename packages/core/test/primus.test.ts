@@ -520,6 +520,16 @@ describe('client classes', () => {
     }
   });
 
+  it('Primus.createSocket() builds its server from the exported class (or the class it is called on)', () => {
+    const seen: unknown[] = [];
+    const probe = { server: function (this: unknown) { seen.push(this); }, client() {} };
+    Primus.createSocket({ transformer: websockets, plugin: { probe } });
+    class Custom extends Primus {}
+    Custom.createSocket({ transformer: websockets, plugin: { probe } });
+    expect(seen[0]).toBeInstanceOf(Primus);
+    expect(seen[1]).toBeInstanceOf(Custom);
+  });
+
   it('Primus.createSocket() accepts the transformer by name', () => {
     const Socket = Primus.createSocket({ transformer: 'websockets', authorization: (_req, done) => done() });
     const client = new Socket({ manual: true });
