@@ -9,17 +9,10 @@ export default Primus;
 export function createServer(fn?: ((spark: Spark) => void) | CreateServerOptions, options?: CreateServerOptions): Primus {
   return Primus.createServer(fn, options);
 }
-export type {
-  AuthorizationHandler,
-  BoundSpark,
-  DestroyOptions,
-  EventEmitterLike,
-  Plugin,
-  PrimusEvents,
-  PrimusOptions,
-  PrimusSpec,
-  ResolvedOptions,
-} from './primus';
+export type { BoundSpark, EventEmitterLike, PrimusEvents, PrimusSpec } from './primus';
+export { DEFAULT_OPTIONS, type AuthorizationHandler, type PrimusOptions, type ResolvedOptions } from './options';
+export type { Plugin } from './plugins';
+export type { DestroyOptions } from './shutdown';
 export { Spark } from './server-spark';
 export {
   SparkBase,

@@ -1,7 +1,14 @@
-import { clientLibrary } from '@primus/client';
+import { writeFile, writeFileSync } from 'node:fs';
+import { clientLibrary, compile, type ClientPlugin, type PrimusConstructor } from '@primus/client';
 import { functionExpression } from './parser';
 import { pluginParts } from './plugins';
 import type { Primus } from './primus';
+
+/** The settings compiled into clients. */
+function clientSettings(primus: Primus): { pathname: string; version: string; authorization: boolean; ping: number | false } {
+  const timeout = primus.options.timeout;
+  return { pathname: primus.pathname, version: primus.version, authorization: !!primus.auth, ping: timeout ? Math.max(timeout - 10000, 0) : false };
+}
 
 /**
  * Assemble `primus.js`: one self-contained script with the client, the transformer's browser half,
@@ -25,12 +32,7 @@ export function buildLibrary(primus: Primus): string {
       libraries.push(`function (Primus) {\n${library}\n}`);
     }
   }
-  const settings = {
-    pathname: primus.pathname,
-    version: primus.version,
-    authorization: !!primus.auth,
-    ping: options.timeout ? Math.max(options.timeout - 10000, 0) : false,
-  };
+  const settings = clientSettings(primus);
   const config = [
     ...Object.entries(settings).map(([key, value]) => `${key}: ${JSON.stringify(value)}`),
     "transport: typeof transport === 'function' ? transport(lib) : transport",
@@ -55,4 +57,50 @@ export function buildLibrary(primus: Primus): string {
     '}, [' + libraries.join(',\n') + ']);',
     '',
   ].join('\n');
+}
+
+/**
+ * A server's clients: `primus.js` as served (built once per configuration) and the Node client
+ * class `primus.Socket`. Anything that changes what a client is built from invalidates both.
+ */
+export class ClientBuild {
+  private library: string | null = null;
+  private socket: PrimusConstructor | null = null;
+
+  constructor(private readonly primus: Primus) {}
+
+  /** The transformer, parser, authorization or plugins changed. */
+  invalidate(): void {
+    this.library = null;
+    this.socket = null;
+  }
+
+  /** `primus.js`, built on first use. */
+  cachedLibrary(): string {
+    return (this.library ??= buildLibrary(this.primus));
+  }
+
+  /** Write the browser library to a file: synchronously, or with a callback. */
+  save(path: string, fn?: (err: NodeJS.ErrnoException | null) => void): void {
+    if (!fn) return writeFileSync(path, buildLibrary(this.primus));
+    writeFile(path, buildLibrary(this.primus), fn);
+  }
+
+  /** The Node client class: the server's transformer, parser, pathname and plugins. */
+  Socket(): PrimusConstructor {
+    if (this.socket) return this.socket;
+    const primus = this.primus;
+    const plugins: Record<string, ClientPlugin> = {};
+    for (const [name, plugin] of Object.entries(primus.ark)) {
+      const { client } = pluginParts(plugin);
+      if (typeof client === 'function') plugins[name] = client;
+    }
+    this.socket = compile({
+      ...clientSettings(primus),
+      transport: primus.transformer.client,
+      parser: primus.parser as unknown as Parameters<typeof compile>[0]['parser'],
+      plugins,
+    });
+    return this.socket;
+  }
 }

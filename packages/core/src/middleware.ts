@@ -3,6 +3,7 @@ import { parse as parseQuerystring } from 'node:querystring';
 import type { Duplex } from 'node:stream';
 import { parseDuration } from '@primus/client';
 import { forwarded, type Address } from './forwarded';
+import { PrimusError } from './errors';
 import type { Primus } from './primus';
 
 /** A request as middleware sees it: Primus adds the parsed URL, query and proxy-aware address. */
@@ -358,4 +359,40 @@ export function authorizationLayer(this: Primus): Middleware {
       done(e);
     }
   } as Middleware;
+}
+
+/**
+ * `primus.before()`: add middleware as a layer of the stack. Two parameters: synchronous. Three:
+ * asynchronous. Fewer than two: a factory called now with `(options)`. A layer of the same name is
+ * replaced in place; `level` inserts at that index.
+ */
+export function addMiddleware(
+  primus: Primus,
+  name: string | Middleware | MiddlewareFactory,
+  fn?: Middleware | MiddlewareFactory | Record<string, unknown> | number,
+  options?: Record<string, unknown> | number,
+  level?: number,
+): void {
+  if (typeof name === 'function') {
+    level = options as number | undefined;
+    options = fn as Record<string, unknown> | number | undefined;
+    fn = name;
+    name = fn.name || `pid_${Date.now()}`;
+  }
+  if (typeof options === 'number') {
+    level = options;
+    options = undefined;
+  }
+  if (typeof fn !== 'function') throw new PrimusError('PRIMUS_ERR_MIDDLEWARE', 'Middleware should be a function that accepts at least 2 args');
+  let middleware = fn as Middleware;
+  if (middleware.length < 2) middleware = (fn as MiddlewareFactory).call(primus, (options as Record<string, unknown>) ?? {});
+  if (typeof middleware !== 'function' || middleware.length < 2) {
+    throw new PrimusError('PRIMUS_ERR_MIDDLEWARE', 'Middleware should be a function that accepts at least 2 args');
+  }
+  const layers = primus.layers;
+  const layer: Layer = { length: middleware.length, enabled: true, name, fn: middleware };
+  const index = primus.indexOfLayer(name);
+  if (index !== -1) layers[index] = layer;
+  else if (typeof level === 'number' && level >= 0 && level < layers.length) layers.splice(level, 0, layer);
+  else layers.push(layer);
 }
