@@ -4,6 +4,7 @@
 //   node examples/demo/server.mjs                          # websockets on port 8080
 //   PORT=3000 node examples/demo/server.mjs --transformer websockets
 //   TRANSFORMER=engine.io node examples/demo/server.mjs     # needs @primus/transformer-engineio
+//   node examples/demo/server.mjs --transformer primus-transformer-websocket-node   # a third-party package
 //
 // Other scripts can `import { start } from './server.mjs'`; `start({ port: 0 })` listens on a free
 // port and resolves with the URL it bound.
@@ -26,9 +27,11 @@ function clean(value, max) {
 }
 
 /**
- * The transformer for a name, imported from this file's location so that `start()` works whichever
- * script imports it. Unknown or missing packages are left to the core: its error names the
- * package to install.
+ * The transformer for one of our names, imported from this file's location so that `start()` works
+ * whichever script imports it. Other names (a third-party package such as
+ * `primus-transformer-websocket-node`, or `websocket-node` by the naming convention) and missing
+ * packages are left to the core, which looks them up from the working directory and the entry
+ * script; its error names the package to install.
  */
 async function loadTransformer(name) {
   const pkg = TRANSFORMER_PACKAGES[name.trim().toLowerCase()];

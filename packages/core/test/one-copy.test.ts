@@ -14,6 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 const run = promisify(execFile);
 const workspace = join(__dirname, '..', '..', '..');
 const packages = ['core', 'client', 'parser-json', 'transformer-ws'];
+// A third-party transformer, named by the convention ('websocket-node').
+const thirdParty = { dir: join(workspace, 'examples', 'transformer-websocket-node'), name: 'primus-transformer-websocket-node' };
 
 let app = '';
 
@@ -23,8 +25,10 @@ beforeAll(async () => {
   for (const dir of packages) {
     await run(join(workspace, 'node_modules', '.bin', 'pnpm'), ['pack', '--pack-destination', tarballs], { cwd: join(workspace, 'packages', dir) });
   }
+  await run(join(workspace, 'node_modules', '.bin', 'pnpm'), ['pack', '--pack-destination', tarballs], { cwd: thirdParty.dir });
   const file = (dir: string) => `file:tarballs/primus-${dir}-0.1.0.tgz`;
-  const dependencies = Object.fromEntries(packages.map((dir) => [`@primus/${dir}`, file(dir)]));
+  const dependencies: Record<string, string> = Object.fromEntries(packages.map((dir) => [`@primus/${dir}`, file(dir)]));
+  dependencies[thirdParty.name] = `file:tarballs/${thirdParty.name}-0.1.0.tgz`;
   // The packed core depends on "@primus/client": "^0.1.0"; point those ranges at the tarballs too.
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, dependencies, overrides: dependencies }));
   await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: app });
@@ -40,30 +44,38 @@ beforeAll(async () => {
       session.post('Debugger.enable');
       session.post('Debugger.disable');
       session.disconnect();
-      return [...urls].filter((url) => url.includes('/node_modules/@primus/')).map((url) => url.slice(url.indexOf('@primus/'))).sort();
+      return [...urls]
+        .map((url) => /\\/node_modules\\/((@primus\\/|primus-transformer-)[^/]+\\/.*)$/.exec(url)?.[1])
+        .filter(Boolean)
+        .sort();
     }`;
-  writeFileSync(
-    join(app, 'app.mjs'),
-    `import http from 'node:http';
-    import { createRequire } from 'node:module';
-    import { Primus } from '@primus/core';
-    const require = createRequire(import.meta.url);
-    ${loadedFiles}
-    const primus = new Primus(http.createServer(), { transformer: 'websockets' });
-    const imported = (await import('@primus/transformer-ws')).default;
-    console.log(JSON.stringify({ same: primus.transformer === imported, files: loadedFiles() }));
-    primus.destroy();`,
-  );
-  writeFileSync(
-    join(app, 'app.cjs'),
-    `const http = require('node:http');
-    const { Primus } = require('@primus/core');
-    ${loadedFiles}
-    const primus = new Primus(http.createServer(), { transformer: 'websockets' });
-    const required = require('@primus/transformer-ws').default;
-    console.log(JSON.stringify({ same: primus.transformer === required, files: loadedFiles() }));
-    primus.destroy();`,
-  );
+  // One ES module and one CommonJS application naming `transformer`, which `pkg` provides.
+  const apps = (suffix: string, transformer: string, pkg: string): void => {
+    writeFileSync(
+      join(app, `app${suffix}.mjs`),
+      `import http from 'node:http';
+      import { createRequire } from 'node:module';
+      import { Primus } from '@primus/core';
+      const require = createRequire(import.meta.url);
+      ${loadedFiles}
+      const primus = new Primus(http.createServer(), { transformer: '${transformer}' });
+      const imported = (await import('${pkg}')).default;
+      console.log(JSON.stringify({ same: primus.transformer === imported, files: loadedFiles() }));
+      primus.destroy();`,
+    );
+    writeFileSync(
+      join(app, `app${suffix}.cjs`),
+      `const http = require('node:http');
+      const { Primus } = require('@primus/core');
+      ${loadedFiles}
+      const primus = new Primus(http.createServer(), { transformer: '${transformer}' });
+      const required = require('${pkg}').default;
+      console.log(JSON.stringify({ same: primus.transformer === required, files: loadedFiles() }));
+      primus.destroy();`,
+    );
+  };
+  apps('', 'websockets', '@primus/transformer-ws');
+  apps('-third-party', 'websocket-node', thirdParty.name);
 }, 180_000);
 
 afterAll(() => rmSync(app, { recursive: true, force: true }));
@@ -84,6 +96,18 @@ describe('one copy of each package in an application that names its transformer'
   it('loads only the CommonJS builds in a CommonJS application', async () => {
     const { same, files } = await start('app.cjs');
     expect(files).toEqual(['@primus/client/dist/index.cjs', '@primus/core/dist/contract.cjs', '@primus/core/dist/index.cjs', '@primus/parser-json/dist/index.cjs', '@primus/transformer-ws/dist/index.cjs']);
+    expect(same).toBe(true);
+  });
+
+  it('loads the ES module build of a third-party transformer named by the convention', async () => {
+    const { same, files } = await start('app-third-party.mjs');
+    expect(files).toEqual(['@primus/client/dist/index.js', '@primus/core/dist/contract.js', '@primus/core/dist/index.js', '@primus/parser-json/dist/index.js', `${thirdParty.name}/dist/index.js`]);
+    expect(same).toBe(true);
+  });
+
+  it('loads the CommonJS build of a third-party transformer in a CommonJS application', async () => {
+    const { same, files } = await start('app-third-party.cjs');
+    expect(files).toEqual(['@primus/client/dist/index.cjs', '@primus/core/dist/contract.cjs', '@primus/core/dist/index.cjs', '@primus/parser-json/dist/index.cjs', `${thirdParty.name}/dist/index.cjs`]);
     expect(same).toBe(true);
   });
 });

@@ -22,6 +22,12 @@ export interface Capabilities {
    */
   websocketPath?: string;
   /**
+   * The framework offers permessage-deflate (checked on `websocketPath`). Set false for one that
+   * has none: the suite then checks that `compression: true` is ignored rather than refused.
+   * @default true
+   */
+  compression?: boolean;
+  /**
    * The Node client reaches a server on a Unix domain socket (`ws+unix:///path/to.sock`). When
    * false the suite checks that the client refuses such a URL with a clear error. @default false
    */
@@ -407,7 +413,15 @@ export function transformerSuite(options: SuiteOptions): void {
         expect(other.body).toBe('original listener');
       }, timeout);
 
-      if (caps.websocketPath !== undefined) {
+      if (caps.websocketPath !== undefined && caps.compression === false) {
+        const path = caps.websocketPath;
+        notSupported('permessage-deflate on a raw WebSocket', transformer.name, 'compression', false, async () => {
+          // The framework has no permessage-deflate: `compression: true` leaves the WebSocket
+          // working, without the extension.
+          const server = await start({ compression: true });
+          expect(await negotiatedExtensions(server.url + path)).toBeUndefined();
+        }, timeout);
+      } else if (caps.websocketPath !== undefined) {
         it('negotiates permessage-deflate when compression is on, and not otherwise', async () => {
           const on = await start({ compression: true });
           expect(await negotiatedExtensions(on.url + caps.websocketPath)).toMatch(/^permessage-deflate/);

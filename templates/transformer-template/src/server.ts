@@ -8,13 +8,19 @@ import type { ConnectionSink, ConnectionSocket, PrimusRequest, TransformerContex
 
 type Connection = WebSocket & { sink?: ConnectionSink };
 
-/** How the core sends and closes: one encoded message per frame. */
+/** How the core sends, measures the connection's buffer and closes: one encoded message per frame. */
 function connectionSocket(connection: WebSocket): ConnectionSocket {
   return {
     send(payload) {
       // Sending to a closed connection is dropped silently; the core knows it has ended.
       if (connection.readyState !== WebSocket.OPEN) return;
       connection.send(payload, { binary: typeof payload !== 'string' });
+    },
+    // Back-pressure: what the framework holds for a slow client (`ws` counts its own queue and the
+    // TCP socket's buffer). The core compares it with `highWaterMark` after every send; report the
+    // way back with the sink's drain() (see the socket's `drain` listener below).
+    get bufferedAmount() {
+      return connection.bufferedAmount;
     },
     close() {
       connection.close();
@@ -31,6 +37,11 @@ function onPing(this: Connection): void {
 }
 function onError(this: Connection, err: Error): void {
   this.sink?.error(err);
+}
+// The TCP socket's `drain`: its buffer emptied after a write past its own mark, so a writer the
+// core told to wait may resume.
+function onDrain(this: Duplex & { connection?: Connection }): void {
+  this.connection?.sink?.drain();
 }
 function onClose(this: Connection): void {
   const sink = this.sink;
@@ -59,6 +70,8 @@ export function createServer(context: TransformerContext): TransformerServer {
         connection.on('ping', onPing);
         connection.on('error', onError);
         connection.on('close', onClose);
+        (socket as Duplex & { connection?: Connection }).connection = connection;
+        socket.on('drain', onDrain);
       });
     },
     // No `request`: a WebSocket-only framework has nothing to say to plain HTTP requests, and the
