@@ -10,9 +10,10 @@ export type TransformNext = (err?: Error | null, keep?: boolean) => void;
 // One function type rather than a union of the two forms, so that `(packet) => ...` gets its
 // parameter type from context; a function that declares fewer parameters still fits it.
 /**
- * A message transformer. One declared parameter means synchronous: return `false` to drop the
- * message, or a promise (an `async` function) that resolves to `false` to drop it. Any other
- * arity is callback style and must call `next`.
+ * A message transformer. One declared parameter or none means synchronous: return `false` to drop
+ * the message, or a promise (an `async` function) that resolves to `false` to drop it. Two or
+ * more is callback style and must call `next`. Throwing, or rejecting, fails the message the same
+ * way as `next(err)`.
  */
 export type MessageTransformer<Ctx = unknown, P extends Packet = Packet> = (this: Ctx, packet: P, next: TransformNext) => unknown;
 
@@ -36,8 +37,13 @@ export function runTransformers<Ctx, P extends Packet>(
 ): void {
   for (let i = from; i < list.length; i++) {
     const fn = list[i]!;
-    if (fn.length === 1) {
-      const result = (fn as (this: Ctx, packet: P) => unknown).call(ctx, packet);
+    if (fn.length < 2) {
+      let result: unknown;
+      try {
+        result = (fn as (this: Ctx, packet: P) => unknown).call(ctx, packet);
+      } catch (err) {
+        return done(toError(err), undefined);
+      }
       if (result === false) return done(null, undefined);
       if (isThenable(result)) {
         result.then(
@@ -49,13 +55,21 @@ export function runTransformers<Ctx, P extends Packet>(
       continue;
     }
     let called = false;
-    (fn as (this: Ctx, packet: P, next: TransformNext) => void).call(ctx, packet, (err, keep) => {
-      if (called) return;
+    try {
+      (fn as (this: Ctx, packet: P, next: TransformNext) => void).call(ctx, packet, (err, keep) => {
+        if (called) return;
+        called = true;
+        if (err) return done(toError(err), undefined);
+        if (keep === false) return done(null, undefined);
+        runTransformers(ctx, list, packet, done, i + 1);
+      });
+    } catch (err) {
+      // A throw after `next` came from further down the chain (a `data` listener, say): it is not
+      // this transformer's failure, so it goes on up unchanged.
+      if (called) throw err;
       called = true;
-      if (err) return done(toError(err), undefined);
-      if (keep === false) return done(null, undefined);
-      runTransformers(ctx, list, packet, done, i + 1);
-    });
+      return done(toError(err), undefined);
+    }
     return;
   }
   done(null, packet);

@@ -65,3 +65,54 @@ describe('message transformer failures in the client', () => {
     expect(inErr.cause).toBe(incomingCause);
   });
 });
+
+describe('message transformers that throw or take no parameter', () => {
+  it('turn a synchronous throw into PRIMUS_ERR_TRANSFORM on the spark and on the client, and the next message still arrives', async () => {
+    const server = await start();
+    const cause = new Error('sync broke');
+    server.primus.transform('incoming', (packet) => {
+      if (packet.data === 'bad') throw cause;
+    });
+    const sparkReady = nextSpark(server.primus);
+    const socket = server.client({}, { errors: 'expected' });
+    socket.transform('incoming', (packet) => {
+      if (packet.data === 'bad') throw cause;
+    });
+    await once(socket, 'open');
+    const spark = await sparkReady;
+
+    const sparkError = once<[CodedError]>(spark, 'error');
+    socket.write('bad');
+    const [atServer] = await sparkError;
+    expect(atServer).toMatchObject({ code: 'PRIMUS_ERR_TRANSFORM', message: 'An incoming message transformer failed: sync broke' });
+    expect(atServer.cause).toBe(cause);
+    const good = once<[unknown]>(spark, 'data');
+    socket.write('good');
+    expect((await good)[0]).toBe('good');
+
+    const clientError = once<[CodedError]>(socket, 'error');
+    spark.write('bad');
+    const [atClient] = await clientError;
+    expect(atClient).toMatchObject({ code: 'PRIMUS_ERR_TRANSFORM', message: 'An incoming message transformer failed: sync broke' });
+    const next = once<[unknown]>(socket, 'data');
+    spark.write('after');
+    expect((await next)[0]).toBe('after');
+  });
+
+  it('treat an async transformer declared without parameters as one that returns a promise', async () => {
+    const server = await start();
+    let seen = 0;
+    // Declares no parameter (length 0): drops every second message by resolving to false.
+    server.primus.transform('incoming', async () => (++seen % 2 === 0 ? false : undefined));
+    const sparkReady = nextSpark(server.primus);
+    const socket = server.client();
+    await once(socket, 'open');
+    const spark = await sparkReady;
+    const received: unknown[] = [];
+    spark.on('data', (data: unknown) => received.push(data));
+    for (const n of [1, 2, 3]) socket.write(n);
+    const third = new Promise<void>((resolve) => spark.on('data', (data: unknown) => data === 3 && resolve()));
+    await third;
+    expect(received).toEqual([1, 3]);
+  });
+});
