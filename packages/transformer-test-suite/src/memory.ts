@@ -1,46 +1,9 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ClientTransport, TransportConnection, TransportEvents, TransportHost } from '@primus/client';
-import type { Transformer } from '@primus/core';
+import type { ConnectionSink, Transformer, TransformerContext } from '@primus/core';
 
-/** The five reports of one connection (the contract's `ConnectionSink`). */
-interface Sink {
-  readonly id: string;
-  data(raw: unknown): void;
-  ping(): void;
-  drain(): void;
-  error(err: unknown): void;
-  end(): void;
-}
-
-type Connected = Sink | { id: string; incomingData(raw: unknown): void; incomingPing(): void; incomingDrain(): void; incomingError(err: unknown): void; incomingEnd(): void };
-
-/**
- * The core's sink for a connection. A core that still returns its spark from `connect()` gets the
- * same five reports through the spark's methods.
- */
-function toSink(connected: Connected): Sink {
-  if ('data' in connected && typeof connected.data === 'function') return connected;
-  const spark = connected as Exclude<Connected, Sink>;
-  return {
-    get id() {
-      return spark.id;
-    },
-    data: (raw) => spark.incomingData(raw),
-    ping: () => spark.incomingPing(),
-    drain: () => spark.incomingDrain(),
-    error: (err) => spark.incomingError(err),
-    end: () => spark.incomingEnd(),
-  };
-}
-
-/** What the double needs of the context, in either the contract's shape or the older one. */
-interface Context {
-  readonly options: { readonly pathname: string };
-  readonly server?: { readonly node: import('node:net').Server } | null;
-  readonly primus?: { readonly server?: unknown };
-  connect(info: { headers: IncomingHttpHeaders; address: { remoteAddress: string; remotePort: number }; query: string }, socket: { send(payload: string | Buffer | Uint8Array): void; close(): void }): Connected;
-}
+/** What the double needs of the context. */
+type Context = Pick<TransformerContext, 'connect' | 'server'>;
 
 /** One server half: the Primus server it belongs to and its open connections. */
 interface MemoryServer {
@@ -88,7 +51,7 @@ export function memoryTransformer(options: MemoryTransformerOptions = {}): Trans
   /** The server half whose HTTP server listens on `port`. */
   function find(port: string): MemoryServer | undefined {
     for (const server of servers) {
-      const node = (server.context.server?.node ?? server.context.primus?.server) as import('node:net').Server | undefined;
+      const node = server.context.server?.node;
       const address = node?.listening ? (node.address() as AddressInfo | null) : null;
       if (address && String(address.port) === port) return server;
     }
@@ -103,7 +66,7 @@ export function memoryTransformer(options: MemoryTransformerOptions = {}): Trans
       // still arrives, in order, ahead of the end (setImmediate runs in the order it was called).
       let clientClosed = false;
       let serverClosed = false;
-      let sink: Sink | undefined;
+      let sink: ConnectionSink | undefined;
       let forget = (): void => {};
       const toClient = (fn: () => void): void => void setImmediate(() => !clientClosed && fn());
 
@@ -128,20 +91,18 @@ export function memoryTransformer(options: MemoryTransformerOptions = {}): Trans
         // before the core hears of the connection, so a server that closes it at once is heard
         // as an open followed by an end, as a WebSocket whose handshake completed.
         toClient(() => events.open());
-        sink = toSink(
-          server.context.connect(
-            {
-              headers: { host: url.host, 'user-agent': `${name} double` },
-              address: { remoteAddress: '127.0.0.1', remotePort: nextPort++ },
-              query: url.search.slice(1),
+        sink = server.context.connect(
+          {
+            headers: { host: url.host, 'user-agent': `${name} double` },
+            address: { remoteAddress: '127.0.0.1', remotePort: nextPort++ },
+            query: url.search.slice(1),
+          },
+          {
+            send: (payload) => {
+              if (!serverClosed) toClient(() => events.data(copy(payload)));
             },
-            {
-              send: (payload) => {
-                if (!serverClosed) toClient(() => events.data(copy(payload)));
-              },
-              close: endClient,
-            },
-          ),
+            close: endClient,
+          },
         );
       });
 
@@ -167,7 +128,7 @@ export function memoryTransformer(options: MemoryTransformerOptions = {}): Trans
   return {
     name,
     server(context) {
-      const server: MemoryServer = { context: context as unknown as Context, connections: new Set() };
+      const server: MemoryServer = { context, connections: new Set() };
       servers.add(server);
       return {
         close() {
