@@ -1,14 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
-import { Primus, type HttpError, type Middleware, type MiddlewareResponse, type Plugin, type PrimusRequest, type Spark, type Transformer } from '@primus/core';
-import { guard, type AdminAuth, type Guard } from './auth';
+import {
+  Primus,
+  httpAuthGuard,
+  type HttpAuth,
+  type HttpAuthGuard as Guard,
+  type HttpError,
+  type Middleware,
+  type MiddlewareResponse,
+  type Plugin,
+  type PrimusRequest,
+  type Spark,
+  type Transformer,
+} from '@primus/core';
 import { invalidOption } from './errors';
 import { renderPage } from './page';
 import { Tokens } from './token';
 import { Tracker } from './tracker';
 
-export type { AdminAuth } from './auth';
+/** Who may open the admin page: HTTP basic credentials, or a function that decides per request. */
+export type AdminAuth = HttpAuth;
 export type { Changes, DisconnectionRow, Sample, SparkRow } from './tracker';
 
 /** Options of `admin()`. `auth` is required: the page is never public. */
@@ -88,7 +100,7 @@ function refuse(message: string, status = 401, authenticate?: string): HttpError
  */
 export function admin(options: AdminOptions): Plugin {
   if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object with at least { auth }', options);
-  const check = guard(options.auth);
+  const check = httpAuthGuard(options.auth, 'Primus admin', invalidOption);
   if (options.path !== undefined && (typeof options.path !== 'string' || !/^\/[^?#\s]*$/.test(options.path) || options.path.endsWith('/'))) {
     throw invalidOption('path', 'a path starting with "/", without a trailing "/"', options.path);
   }

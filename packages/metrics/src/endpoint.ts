@@ -1,7 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import type { Middleware, MiddlewareResponse, PrimusRequest } from '@primus/core';
+import type { HttpAuthGuard as Guard, Middleware, MiddlewareResponse, PrimusRequest } from '@primus/core';
 import type { Registry } from 'prom-client';
-import type { Guard } from './auth';
 
 function reply(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.writableEnded) return;

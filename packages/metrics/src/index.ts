@@ -1,13 +1,14 @@
 import type { Plugin, Spark } from '@primus/core';
 import { register as defaultRegistry, Registry } from 'prom-client';
-import { guard, type MetricsAuth } from './auth';
+import { httpAuthGuard, type HttpAuth } from '@primus/core';
 import { Collector, DEFAULT_SEND_BUCKETS } from './collector';
 import { endpoint } from './endpoint';
 import { invalidOption } from './errors';
 import { Source, type ClusterLike } from './source';
 
 export { METRICS, DEFAULT_SEND_BUCKETS } from './collector';
-export type { MetricsAuth } from './auth';
+/** Who may read the metrics: HTTP basic credentials, or a function that decides per request. */
+export type MetricsAuth = HttpAuth;
 export type { SendOutcome } from './source';
 
 /** Options of `metrics()`; every one is optional. */
@@ -66,7 +67,7 @@ export function metrics(options: MetricsOptions = {}): Plugin {
   const path = options.path;
   if (path !== undefined && (typeof path !== 'string' || !path.startsWith('/'))) throw invalidOption('path', 'a path starting with "/"', path);
   if (options.auth !== undefined && path === undefined) throw invalidOption('auth', 'used together with "path" (it guards the path)', 'auth without path');
-  const check = options.auth === undefined ? undefined : guard(options.auth, 'Primus metrics');
+  const check = options.auth === undefined ? undefined : httpAuthGuard(options.auth, 'Primus metrics', invalidOption);
   const buckets = options.sendBuckets ?? DEFAULT_SEND_BUCKETS;
   if (!Array.isArray(buckets) || buckets.length === 0 || !buckets.every((b, i) => typeof b === 'number' && b > 0 && Number.isFinite(b) && (i === 0 || b > buckets[i - 1]!))) {
     throw invalidOption('sendBuckets', 'increasing positive numbers of seconds', buckets);
