@@ -7,13 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 // An application installs the published packages (packed from this workspace's builds, as
 // `npm publish` would ship them) and names its transformer. Whichever module system it is written
-// in, the process must hold one copy of the core, the client and the parser, and the transformer
-// the core loaded must be the one the application would import. The transformer imports the
-// core's contract entry (`@primus/core/contract`), of the same module system.
+// in, the process must hold one copy of the core, the client, the protocol kernel and the parser,
+// and the transformer the core loaded must be the one the application would import. The
+// transformer imports the core's contract entry (`@primus/core/contract`), of the same module
+// system.
 
 const run = promisify(execFile);
 const workspace = join(__dirname, '..', '..', '..');
-const packages = ['core', 'client', 'parser-json', 'transformer-ws'];
+const packages = ['core', 'client', 'protocol', 'parser-json', 'transformer-ws'];
 // A third-party transformer, named by the convention ('websocket-node').
 const thirdParty = { dir: join(workspace, 'examples', 'transformer-websocket-node'), name: 'primus-transformer-websocket-node' };
 
@@ -29,7 +30,8 @@ beforeAll(async () => {
   const file = (dir: string) => `file:tarballs/primus-${dir}-0.1.0.tgz`;
   const dependencies: Record<string, string> = Object.fromEntries(packages.map((dir) => [`@primus/${dir}`, file(dir)]));
   dependencies[thirdParty.name] = `file:tarballs/${thirdParty.name}-0.1.0.tgz`;
-  // The packed core depends on "@primus/client": "^0.1.0"; point those ranges at the tarballs too.
+  // The packed core depends on "@primus/client": "^0.1.0" (and both on "@primus/protocol"); point
+  // those ranges at the tarballs too.
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, dependencies, overrides: dependencies }));
   await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: app });
 
@@ -89,25 +91,25 @@ async function start(script: string): Promise<{ same: boolean; files: string[] }
 describe('one copy of each package in an application that names its transformer', () => {
   it('loads only the ES module builds in an ES module application', async () => {
     const { same, files } = await start('app.mjs');
-    expect(files).toEqual(['@primus/client/dist/index.js', '@primus/core/dist/contract.js', '@primus/core/dist/index.js', '@primus/parser-json/dist/index.js', '@primus/transformer-ws/dist/index.js']);
+    expect(files).toEqual(['@primus/client/dist/index.js', '@primus/core/dist/contract.js', '@primus/core/dist/index.js', '@primus/parser-json/dist/index.js', '@primus/protocol/dist/index.js', '@primus/transformer-ws/dist/index.js']);
     expect(same).toBe(true);
   });
 
   it('loads only the CommonJS builds in a CommonJS application', async () => {
     const { same, files } = await start('app.cjs');
-    expect(files).toEqual(['@primus/client/dist/index.cjs', '@primus/core/dist/contract.cjs', '@primus/core/dist/index.cjs', '@primus/parser-json/dist/index.cjs', '@primus/transformer-ws/dist/index.cjs']);
+    expect(files).toEqual(['@primus/client/dist/index.cjs', '@primus/core/dist/contract.cjs', '@primus/core/dist/index.cjs', '@primus/parser-json/dist/index.cjs', '@primus/protocol/dist/index.cjs', '@primus/transformer-ws/dist/index.cjs']);
     expect(same).toBe(true);
   });
 
   it('loads the ES module build of a third-party transformer named by the convention', async () => {
     const { same, files } = await start('app-third-party.mjs');
-    expect(files).toEqual(['@primus/client/dist/index.js', '@primus/core/dist/contract.js', '@primus/core/dist/index.js', '@primus/parser-json/dist/index.js', `${thirdParty.name}/dist/index.js`]);
+    expect(files).toEqual(['@primus/client/dist/index.js', '@primus/core/dist/contract.js', '@primus/core/dist/index.js', '@primus/parser-json/dist/index.js', '@primus/protocol/dist/index.js', `${thirdParty.name}/dist/index.js`]);
     expect(same).toBe(true);
   });
 
   it('loads the CommonJS build of a third-party transformer in a CommonJS application', async () => {
     const { same, files } = await start('app-third-party.cjs');
-    expect(files).toEqual(['@primus/client/dist/index.cjs', '@primus/core/dist/contract.cjs', '@primus/core/dist/index.cjs', '@primus/parser-json/dist/index.cjs', `${thirdParty.name}/dist/index.cjs`]);
+    expect(files).toEqual(['@primus/client/dist/index.cjs', '@primus/core/dist/contract.cjs', '@primus/core/dist/index.cjs', '@primus/parser-json/dist/index.cjs', '@primus/protocol/dist/index.cjs', `${thirdParty.name}/dist/index.cjs`]);
     expect(same).toBe(true);
   });
 });

@@ -116,9 +116,11 @@ describe('an application built from the packed packages', () => {
     }
   });
 
-  it('holds one copy of @primus/core and one of @primus/client', async () => {
+  it('holds one copy of @primus/core, one of @primus/client and one of @primus/protocol', async () => {
     expect(copiesOf('@primus/core')).toEqual(['node_modules/@primus/core']);
     expect(copiesOf('@primus/client')).toEqual(['node_modules/@primus/client']);
+    // The error classes live there: a second copy would break `instanceof PrimusError`.
+    expect(copiesOf('@primus/protocol')).toEqual(['node_modules/@primus/protocol']);
     // npm agrees: every path to the core and the client in its tree leads to that one copy.
     const { stdout } = await run('npm', ['ls', '@primus/core', '@primus/client', '--all', '--parseable'], { cwd: app, maxBuffer: 16 << 20 });
     const paths = [...new Set(stdout.split('\n').filter((line) => /node_modules\/@primus\/(core|client)$/.test(line)))].map((line) => relative(app, line)).sort();

@@ -1,0 +1,1 @@
+export { invalidOption, ParserError, PrimusError, type PrimusErrorCode } from './errors';
