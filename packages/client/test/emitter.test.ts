@@ -30,7 +30,8 @@ function bundledEmitter(): EmitterClass {
   return Object.getPrototypeOf(lib.PrimusClient) as EmitterClass;
 }
 
-const implementations: [string, EmitterClass][] = [
+type Implementation = [label: string, emitter: EmitterClass];
+const implementations: [Implementation, ...Implementation[]] = [
   ['eventemitter3', EventEmitter3 as unknown as EmitterClass],
   ['src/emitter.ts', BrowserEmitter as unknown as EmitterClass],
   ['the built browser bundle', bundledEmitter()],
@@ -208,7 +209,7 @@ describe('the browser emitter', () => {
   for (const [name, scenario] of Object.entries(scenarios)) {
     it(name, () => {
       const [[, reference], ...others] = implementations;
-      const expected = scenario(reference!);
+      const expected = scenario(reference);
       for (const [label, E] of others) expect([label, scenario(E)]).toEqual([label, expected]);
     });
   }

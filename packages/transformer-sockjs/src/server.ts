@@ -288,13 +288,13 @@ export function createServer(context: TransformerContext): TransformerServer {
     request(req, res) {
       const url = req.url ?? '';
       const { path, search } = asSockjsSees(url);
-      const match = sessionPath.exec(path);
-      const key = match ? `${namespace}-${match[2]}` : undefined;
+      const [, head = '', id, tail = ''] = sessionPath.exec(path) ?? [];
+      const key = id === undefined ? undefined : `${namespace}-${id}`;
       if (req.method === 'POST' && !limitBody(req, res, key)) return;
       const carrier = new RequestCarrier(req);
       res.once('close', () => carrier.restore());
       // sockjs reads the URL (and takes the session id from it) before `handle` returns.
-      if (match) req.url = match[1] + key + match[3] + search;
+      if (key !== undefined) req.url = head + key + tail + search;
       let handled: boolean;
       try {
         handled = handle(req, res);
