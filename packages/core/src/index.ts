@@ -13,6 +13,19 @@ export type { BoundSpark, EventEmitterLike, PrimusEvents, PrimusSpec } from './p
 export { DEFAULT_OPTIONS, type AuthorizationHandler, type PrimusOptions, type ResolvedOptions } from './options';
 export type { Plugin } from './plugins';
 export type { DestroyOptions } from './shutdown';
+export {
+  MemoryRecoveryStore,
+  MemoryRecoveryRecord,
+  RECOVERY_DEFAULTS,
+  resolveRecovery,
+  type RecoveredSession,
+  type RecoveryLimits,
+  type RecoveryOptions,
+  type RecoveryPayload,
+  type RecoveryRecord,
+  type RecoveryStore,
+  type ResolvedRecovery,
+} from './recovery-store';
 export { Spark } from './server-spark';
 export {
   SparkBase,

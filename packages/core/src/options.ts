@@ -5,6 +5,7 @@ import type { HttpError, PrimusRequest } from './middleware';
 import type { LegacyParser, Parser } from './parser';
 import type { Plugin } from './plugins';
 import type { Primus } from './primus';
+import { resolveRecovery, type RecoveryOptions, type ResolvedRecovery } from './recovery-store';
 
 /** The authorization hook: call `done()` to accept, `done(err)` to refuse (status `err.statusCode`, default 401). */
 export type AuthorizationHandler = (this: Primus, req: PrimusRequest, done: (err?: HttpError | Error | null) => void) => void | Promise<void>;
@@ -53,6 +54,12 @@ export interface PrimusOptions {
   keepRequest?: boolean;
   /** Proxies whose forwarding headers are believed: IP addresses, CIDR ranges (`'10.0.0.0/8'`) or `'loopback'`, `'linklocal'`, `'uniquelocal'`. Unset, any client's headers are believed, as in happn-primus. @default undefined */
   trustedProxies?: string[];
+  /**
+   * Connection-state recovery (docs/recovery.md): a client that reconnects within `window` gets its
+   * spark back and nothing written either way is lost. `true` takes the defaults
+   * `{ window: 120000, maxMessages: 10000, maxBytes: 8388608 }`. @default false
+   */
+  recovery?: boolean | RecoveryOptions;
   /** Silence the warning printed in cluster workers. @default false */
   iknowclusterwillbreakconnections?: boolean;
   /** Silence `createServer`'s warning about plain HTTP. @default false */
@@ -84,6 +91,8 @@ export interface ResolvedOptions extends PrimusOptions {
   maxAge: number | string;
   headers: string | string[];
   exposed: string | string[];
+  /** The `recovery` option checked and completed, or false when recovery is off. */
+  recovery: ResolvedRecovery | false;
 }
 
 /** The smallest `highWaterMark`: a Node socket's own write buffer mark. */
@@ -115,6 +124,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   exposed: '',
   keepRequest: true,
   trustedProxies: undefined,
+  recovery: false,
   iknowclusterwillbreakconnections: false,
   iknowhttpsisbetter: false,
 } as const);
@@ -170,5 +180,6 @@ export function resolveOptions(input: PrimusOptions): ResolvedOptions {
     throw invalidOption('plugin', 'an object of plugins or a string of names', plugins);
   }
   if (options.trustedProxies !== undefined) compileTrustedProxies(options.trustedProxies);
+  options.recovery = resolveRecovery(options.recovery);
   return options;
 }
