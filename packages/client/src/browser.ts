@@ -9,4 +9,4 @@
 export { compile, PrimusClient } from './client';
 export { websocketTransport } from './websocket';
 export { parseQuery, stringifyQuery } from './url';
-export { toError } from './transform';
+export { toError } from '@primus/protocol';

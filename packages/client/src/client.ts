@@ -1,10 +1,8 @@
 import { EventEmitter } from 'eventemitter3';
-import { emits } from './emits';
-import { escapeSeparators, isControl, parseControl } from './protocol';
 import { Recovery, type AttemptDone, type ReconnectAttempt, type ReconnectOptions } from './recovery';
 import { Timers } from './timers';
-import { ParserError, PrimusError, typeError } from './errors';
-import { runTransformers, toError, type MessageTransformer, type Packet } from './transform';
+import { addTransformer, emits, encode, PrimusError, receive, toError, transmit, type MessageTransformer, type Packet, type Side } from '@primus/protocol';
+import { typeError } from './errors';
 import type { ClientTransport, TransportConnection, TransportEvents, TransportHost, UriOptions } from './transport';
 import { parseQuery, parseUrl, stringifyQuery, yeast, type ParsedUrl } from './url';
 
@@ -362,15 +360,7 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
   /** Send data to the server; buffered (and sent in order on open) while not connected. */
   write(data: unknown): boolean {
     if (!(this instanceof PrimusClient)) throw contextError('write');
-    const outgoing = this.transformers.outgoing;
-    if (outgoing.length === 0) {
-      this._write(data);
-      return true;
-    }
-    runTransformers(this, outgoing, { data }, (err, packet) => {
-      if (err) this.emit('error', transformError('outgoing', err));
-      else if (packet) this._write(packet.data);
-    });
+    transmit(this, side, this.transformers.outgoing, data, this._write);
     return true;
   }
 
@@ -386,15 +376,8 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
       this.buffer.push(data);
       return false;
     }
-    let payload: string | ArrayBuffer | Uint8Array | undefined;
-    try {
-      payload = this.encoder(data);
-    } catch (err) {
-      this.emit('error', parserError('PRIMUS_ERR_PARSER_ENCODE', 'Failed to encode outgoing data', err));
-      return false;
-    }
+    const payload = encode<PrimusClient, string | ArrayBuffer | Uint8Array>(this, side, data);
     if (payload === undefined) return false;
-    if (typeof payload === 'string') payload = escapeSeparators(payload);
     this.emit('outgoing::data', payload);
     if (this._connection) this._connection.send(payload);
     return true;
@@ -460,11 +443,7 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
   /** Add a message transformer; see `MessageTransformer` for sync and async forms. */
   transform(type: 'incoming' | 'outgoing', fn: MessageTransformer<PrimusClient, Packet>): this {
     if (!(this instanceof PrimusClient)) throw contextError('transform');
-    if (type !== 'incoming' && type !== 'outgoing') {
-      throw new TypeError(`Primus: invalid transformer type "${String(type)}"; use "incoming" or "outgoing"`);
-    }
-    if (typeof fn !== 'function') throw new TypeError('Primus: a message transformer must be a function');
-    this.transformers[type].push(fn);
+    addTransformer(this.transformers, type, fn);
     return this;
   }
 
@@ -629,50 +608,7 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
 
   private _onTransportData(raw: unknown): void {
     this.emit('incoming::data', raw);
-    let data: unknown;
-    try {
-      data = this.decoder(raw);
-    } catch (err) {
-      this.emit('error', parserError('PRIMUS_ERR_PARSER_DECODE', 'Failed to decode incoming data', err));
-      return;
-    }
-    if (isControl(data)) {
-      this._control(data);
-      return;
-    }
-    const incoming = this.transformers.incoming;
-    if (incoming.length === 0) {
-      this.emit('data', data, raw);
-      return;
-    }
-    runTransformers(this, incoming, { data, raw }, (err, packet) => {
-      if (err) this.emit('error', transformError('incoming', err));
-      else if (packet) this.emit('data', packet.data, raw);
-    });
-  }
-
-  /** Handle a control message from the server. Unknown types are ignored, as the protocol says. */
-  private _control(message: string): void {
-    const [type, value] = parseControl(message);
-    switch (type) {
-      case 'pong': {
-        const time = +value;
-        this.emit('incoming::pong', time);
-        this.online = true;
-        this.timers.clear('pong');
-        this.heartbeat();
-        this.latency = Date.now() - time;
-        break;
-      }
-      case 'server':
-        if (value === 'close') this.disconnect = true;
-        break;
-      case 'id':
-        this.emit('incoming::id', value);
-        break;
-      default:
-        break;
-    }
+    receive(this, side, this.transformers.incoming, raw);
   }
 
   private _onTransportError(raw: unknown): void {
@@ -720,15 +656,38 @@ export class PrimusClient extends EventEmitter<ClientEvents> implements Transpor
   }
 }
 
-/** A ParserError for a failure of the parser, which becomes its `cause`. */
-function parserError(code: 'PRIMUS_ERR_PARSER_ENCODE' | 'PRIMUS_ERR_PARSER_DECODE', message: string, cause: unknown): ParserError {
-  return new ParserError(code, `${message}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-}
-
-/** A failing message transformer's error, wrapped as the server wraps it (PRIMUS_ERR_TRANSFORM). */
-function transformError(direction: 'incoming' | 'outgoing', cause: Error): PrimusError {
-  return new PrimusError('PRIMUS_ERR_TRANSFORM', `An ${direction} message transformer failed: ${cause.message}`, { cause });
-}
+/** The client as the protocol kernel sees it. */
+const side: Side<PrimusClient> = {
+  decode(raw) {
+    return this.decoder(raw);
+  },
+  encode(data) {
+    return this.encoder(data);
+  },
+  // The client knows pong, server and id; other types are ignored, as the protocol says.
+  control(type, value) {
+    if (type === 'pong') {
+      const time = +value;
+      this.emit('incoming::pong', time);
+      this.online = true;
+      this.timers.clear('pong');
+      this.heartbeat();
+      this.latency = Date.now() - time;
+    } else if (type === 'server') {
+      if (value === 'close') this.disconnect = true;
+    } else if (type === 'id') {
+      this.emit('incoming::id', value);
+    }
+  },
+  deliver(data, raw) {
+    // A message whose incoming transformers finished after the client closed is dropped, as a
+    // closed spark drops one.
+    if (this.readyState !== CLOSED) this.emit('data', data, raw);
+  },
+  fail(error) {
+    this.emit('error', error);
+  },
+};
 
 /** A compiled client class: construct it with or without `new`. */
 export interface PrimusConstructor {

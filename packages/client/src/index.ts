@@ -19,12 +19,13 @@ export {
 } from './client';
 export type { ClientTransport, TransportConnection, TransportEvents, TransportHost, UriOptions } from './transport';
 export { websocketTransport, type WebSocketFactory } from './websocket';
-export { Recovery, RECONNECT_DEFAULTS, parseDuration, type ReconnectAttempt, type ReconnectOptions, type AttemptDone } from './recovery';
+export { parseDuration } from '@primus/protocol';
+export { Recovery, RECONNECT_DEFAULTS, type ReconnectAttempt, type ReconnectOptions, type AttemptDone } from './recovery';
 export { Timers } from './timers';
 export { ParserError, PrimusError, type PrimusErrorCode } from './errors';
-export { runTransformers, toError, type MessageTransformer, type Packet, type TransformNext, type TransformDone } from './transform';
-export { CONTROL_PREFIX, parseControl, isControl, escapeSeparators } from './protocol';
-export { emits } from './emits';
+export { runTransformers, toError, type MessageTransformer, type Packet, type TransformNext, type TransformDone } from '@primus/protocol';
+export { CONTROL_PREFIX, parseControl, isControl, escapeSeparators } from '@primus/protocol';
+export { emits } from '@primus/protocol';
 export { parseUrl, parseQuery, stringifyQuery, yeast, type ParsedUrl } from './url';
 
 /**

@@ -501,7 +501,7 @@ describe('transform()', () => {
   it('rejects an unknown type and a non-function', () => {
     const { client } = setup({ manual: true });
     expect(() => client.transform('cowsack' as never, () => {})).toThrow(/transformer/);
-    expect(() => client.transform('incoming', 'nope' as never)).toThrow(TypeError);
+    expect(() => client.transform('incoming', 'nope' as never)).toThrow(expect.objectContaining({ name: 'PrimusError', code: 'PRIMUS_ERR_TRANSFORM_TYPE' }));
   });
 
   it('rewrites outgoing data synchronously, through a callback, or through a promise', () => {

@@ -1,7 +1,7 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { parse as parseQuerystring } from 'node:querystring';
 import type { Duplex } from 'node:stream';
-import { parseDuration } from '@primus/client';
+import { parseDuration } from '@primus/protocol';
 import { forwarded, type Address } from './forwarded';
 import { PrimusError } from './errors';
 import type { Primus } from './primus';

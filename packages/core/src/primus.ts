@@ -3,7 +3,8 @@ import type { Server as HttpServer } from 'node:http';
 import type { Server as NetServer } from 'node:net';
 import { Server as TlsServer } from 'node:tls';
 import { EventEmitter } from 'eventemitter3';
-import type { MessageTransformer, Packet, PrimusConstructor } from '@primus/client';
+import type { PrimusConstructor } from '@primus/client';
+import { addTransformer, type MessageTransformer, type Packet } from '@primus/protocol';
 import { asyncEmit } from './async-emit';
 import { SparkSink, TextSparkSink } from './connection';
 import type { ConnectionInfo, ConnectionSink, ConnectionSocket, HostServer, Logger, Transformer, TransformerServer } from './contract';
@@ -350,11 +351,7 @@ export class Primus extends EventEmitter<PrimusEvents> {
 
   /** Add a message transformer that runs for every spark (sync: one parameter; async: `next`). */
   transform(type: 'incoming' | 'outgoing', fn: MessageTransformer<Spark, Packet>): this {
-    if (type !== 'incoming' && type !== 'outgoing') {
-      throw new PrimusError('PRIMUS_ERR_TRANSFORM_TYPE', `Invalid transformer type "${String(type)}": use "incoming" or "outgoing"`);
-    }
-    if (typeof fn !== 'function') throw new PrimusError('PRIMUS_ERR_TRANSFORM_TYPE', 'A message transformer must be a function');
-    if (!this.transformers[type].includes(fn)) this.transformers[type].push(fn);
+    addTransformer(this.transformers, type, fn);
     return this;
   }
 

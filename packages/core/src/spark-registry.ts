@@ -1,4 +1,4 @@
-import { escapeSeparators } from '@primus/client';
+import { escapeSeparators } from '@primus/protocol';
 import { asyncEmit } from './async-emit';
 import { ParserError } from './errors';
 import type { Primus } from './primus';

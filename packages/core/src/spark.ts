@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { parse as parseQuerystring } from 'node:querystring';
 import { Stream } from 'node:stream';
-import { emits, escapeSeparators, isControl, parseControl, runTransformers, type MessageTransformer, type Packet } from '@primus/client';
+import { control, emits, encode, receive, transmit, type MessageTransformer, type Packet, type Side } from '@primus/protocol';
 import { compactListeners } from './compact-listeners';
-import { ParserError, PrimusError } from './errors';
+import { PrimusError } from './errors';
 import { forwarded, type Address, type RemoteLike, type TrustProxy } from './forwarded';
 import type { ConnectionSocket } from './contract';
 import type { HeartbeatEntry } from './heartbeat-timers';
@@ -290,33 +290,15 @@ export class SparkBase extends Stream {
    */
   write(data: unknown): boolean {
     if (this.state === CLOSED) return false;
-    const outgoing = this.primus.transformers.outgoing;
-    if (outgoing.length === 0) {
-      this._write(data);
-      return !this.needDrain;
-    }
-    runTransformers(this, outgoing, { data, raw: undefined } as Packet, (err, packet) => {
-      if (err) this.report(new PrimusError('PRIMUS_ERR_TRANSFORM', `An outgoing message transformer failed: ${err.message}`, { cause: err }));
-      else if (packet) this._write(packet.data);
-    });
+    transmit(this, side, this.primus.transformers.outgoing, data, this._write);
     return !this.needDrain;
   }
 
   /** Encode and send without the message transformers (control messages use this). */
   _write(data: unknown): boolean {
     if (this.state === CLOSED) return false;
-    let payload: string | Buffer | Uint8Array | undefined;
-    try {
-      payload = this.primus.encode(data, this);
-    } catch (err) {
-      this.report(new ParserError('PRIMUS_ERR_PARSER_ENCODE', `Failed to encode outgoing data: ${(err as Error)?.message ?? err}`, { cause: err }));
-      return false;
-    }
-    if (!payload) {
-      this.primus.emit('log', 'debug', 'dropped a write that encoded to nothing', this);
-      return false;
-    }
-    return this.sendEncoded(typeof payload === 'string' ? escapeSeparators(payload) : payload);
+    const payload = encode<SparkBase, string | Buffer | Uint8Array>(this, side, data);
+    return payload === undefined ? false : this.sendEncoded(payload);
   }
 
   /**
@@ -389,7 +371,7 @@ export class SparkBase extends Stream {
     this.lastPong = now;
     const value = time || now;
     this.emit('outgoing::pong', value);
-    this._write(`primus::pong::${value}`);
+    this._write(control('pong', value));
     return this;
   }
 
@@ -415,26 +397,7 @@ export class SparkBase extends Stream {
   incomingData(raw: unknown): void {
     if (this.state === CLOSED) return;
     this.emit('incoming::data', raw);
-    let data: unknown;
-    try {
-      data = this.primus.decode(raw, this);
-    } catch (err) {
-      this.report(new ParserError('PRIMUS_ERR_PARSER_DECODE', `Failed to decode incoming data: ${(err as Error)?.message ?? err}`, { cause: err }));
-      return;
-    }
-    if (isControl(data)) {
-      this.protocol(data);
-      return;
-    }
-    const incoming = this.primus.transformers.incoming;
-    if (incoming.length === 0) {
-      this.deliver(data, raw);
-      return;
-    }
-    runTransformers(this, incoming, { data, raw }, (err, packet) => {
-      if (err) this.report(new PrimusError('PRIMUS_ERR_TRANSFORM', `An incoming message transformer failed: ${err.message}`, { cause: err }));
-      else if (packet) this.deliver(packet.data, raw);
-    });
+    receive(this, side, this.primus.transformers.incoming, raw);
   }
 
   /**
@@ -474,28 +437,27 @@ export class SparkBase extends Stream {
   }
 
   /** @internal Handle a control message. Unknown types are ignored, as the protocol says. */
-  private protocol(message: string): void {
-    const [type, value] = parseControl(message);
+  protocol(type: string, value: string, message: string): void {
     if (type === 'ping') {
       const time = +value;
       this.emit('incoming::ping', time);
       this.sendPong(time, true);
       this.heartbeat();
     } else if (type === 'id') {
-      this._write(`primus::id::${this.id}`);
+      this._write(control('id', this.id));
     } else {
       this.primus.emit('log', 'debug', `ignored an unknown control message "${message.slice(0, 64)}"`, this);
     }
   }
 
   /** @internal */
-  private deliver(data: unknown, raw: unknown): void {
+  deliver(data: unknown, raw: unknown): void {
     if (this.queue) this.queue.push([data, raw]);
     else if (this.state !== CLOSED) this.emit('data', data, raw);
   }
 
   /** @internal Emit `error` when someone listens, and always `log` on the server; never throws. */
-  private report(err: Error): void {
+  report(err: Error): void {
     if (this.listenerCount('error') > 0) this.emit('error', err);
     this.primus.emit('log', 'error', err, this);
   }
@@ -524,6 +486,27 @@ export class SparkBase extends Stream {
     });
   }
 }
+
+/** A spark as the protocol kernel sees it. */
+const side: Side<SparkBase> = {
+  decode(raw) {
+    return this.primus.decode(raw, this);
+  },
+  encode(data) {
+    const payload = this.primus.encode(data, this);
+    if (!payload) this.primus.emit('log', 'debug', 'dropped a write that encoded to nothing', this);
+    return payload;
+  },
+  control(type, value, message) {
+    this.protocol(type, value, message);
+  },
+  deliver(data, raw) {
+    this.deliver(data, raw);
+  },
+  fail(error) {
+    this.report(error);
+  },
+};
 
 function announce(spark: SparkBase): void {
   spark.announce();

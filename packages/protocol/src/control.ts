@@ -31,3 +31,8 @@ export function escapeSeparators(payload: string): string {
   if (!separators.test(payload)) return payload;
   return payload.replace(separatorsAll, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'));
 }
+
+/** Format a control message: `control('pong', 5)` is `primus::pong::5`. */
+export function control(type: string, value: string | number = ''): string {
+  return CONTROL_PREFIX + type + '::' + value;
+}
