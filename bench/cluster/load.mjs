@@ -28,12 +28,20 @@ function percentile(sorted, q) {
 //   heartbeat, an event is `42["<name>",<json>]`.
 const WebSocket = createRequire(join(repo, 'packages/transformer-ws/package.json'))('ws');
 
-/** Open one client of the stack under test; `onMessage(data)` gets every broadcast. */
+/**
+ * Open one client of the stack under test; `onMessage(data)` gets every broadcast. With recovery
+ * (primus-recovery), the client announces it, and acknowledges as often as the server asks
+ * (docs/protocol.md, section 9), so the servers free what they keep as a real client makes them.
+ */
 function opener() {
-  const primus = p.stack === 'primus';
+  const primus = p.stack.startsWith('primus');
+  const recovery = p.stack === 'primus-recovery';
   return (url, onMessage) =>
     new Promise((resolve, reject) => {
-      const target = url.replace(/^http/, 'ws') + (primus ? '/primus/?ping=600000&pong=60000' : '/socket.io/?EIO=4&transport=websocket');
+      const query = recovery ? '/primus/?ping=600000&pong=60000&_primusrecovery=1' : '/primus/?ping=600000&pong=60000';
+      const target = url.replace(/^http/, 'ws') + (primus ? query : '/socket.io/?EIO=4&transport=websocket');
+      let count = 0;
+      let ackEvery = Infinity;
       const ws = new WebSocket(target);
       const connection = {
         send: (message) => ws.send(primus ? JSON.stringify(message) : `42["b",${JSON.stringify(message)}]`),
@@ -43,7 +51,16 @@ function opener() {
       if (primus) ws.once('open', () => resolve(connection));
       ws.on('message', (raw) => {
         const text = raw.toString();
-        if (primus) return onMessage(JSON.parse(text));
+        if (primus) {
+          const data = JSON.parse(text);
+          if (typeof data === 'string' && data.startsWith('primus::')) {
+            const answer = /^primus::recovery::\w+\.(\d+)\./.exec(data);
+            if (answer) ackEvery = Number(answer[1]);
+            return undefined;
+          }
+          if (++count % ackEvery === 0) ws.send(JSON.stringify(`primus::ack::${count}`));
+          return onMessage(data);
+        }
         if (text.startsWith('42')) return onMessage(JSON.parse(text.slice(2))[1]);
         if (text === '2') return ws.send('3');
         if (text.startsWith('0')) return ws.send('40');

@@ -16,7 +16,8 @@ const HELP = `Usage: node bench/cluster/run.mjs [options]
   --clients <n>      receiving clients, spread evenly over the servers (default 300; 60 with --quick)
   --count <n>        broadcasts per phase (default 300; 50 with --quick)
   --window <n>       broadcasts in flight in the throughput phase (default 16)
-  --stacks <list>    comma-separated, from: primus, socket.io (default: both)
+  --stacks <list>    comma-separated, from: primus, primus-recovery, socket.io
+                     (default: primus,primus-recovery,socket.io)
   --no-save          print only; do not write bench/cluster/results/latest.json
   --help             this text
 `;
@@ -29,7 +30,7 @@ const { values } = parseArgs({
     clients: { type: 'string' },
     count: { type: 'string' },
     window: { type: 'string', default: '16' },
-    stacks: { type: 'string', default: 'primus,socket.io' },
+    stacks: { type: 'string', default: 'primus,primus-recovery,socket.io' },
     'no-save': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -58,7 +59,7 @@ const config = {
   payload: 'Primus benchmark payload: ÅÉÎØÜ ü € 0123456789 abcdefghijklmnopq',
 };
 const stacks = values.stacks.split(',').map((s) => s.trim()).filter(Boolean);
-for (const stack of stacks) if (!['primus', 'socket.io'].includes(stack)) throw new TypeError(`unknown stack "${stack}"`);
+for (const stack of stacks) if (!['primus', 'primus-recovery', 'socket.io'].includes(stack)) throw new TypeError(`unknown stack "${stack}"`);
 
 requireBuilt();
 
@@ -95,7 +96,7 @@ try {
       const result = await round(stack, redis.url);
       results[stack].push(result);
       process.stdout.write(
-        `round ${r} ${stack.padEnd(9)} ttld p50 ${result.latency.ttldP50.toFixed(2)} ms  p99 ${result.latency.ttldP99.toFixed(2)} ms  ` +
+        `round ${r} ${stack.padEnd(15)} ttld p50 ${result.latency.ttldP50.toFixed(2)} ms  p99 ${result.latency.ttldP99.toFixed(2)} ms  ` +
           `remote p50 ${result.latency.remoteP50.toFixed(2)} ms  ${Math.round(result.throughput.broadcastsPerSec)} broadcasts/s  ` +
           `${Math.round(result.throughput.deliveriesPerSec)} deliveries/s\n`,
       );

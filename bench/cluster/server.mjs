@@ -10,11 +10,13 @@ exitWithParent();
 const server = http.createServer((_req, res) => res.end());
 let ready;
 
-if (stack === 'primus') {
+if (stack === 'primus' || stack === 'primus-recovery') {
   const { Primus } = load('@primus/core');
   const websockets = load('@primus/transformer-ws').default;
   const { redisCluster } = load('@primus/redis');
-  const primus = new Primus(server, { transformer: websockets, plugin: { cluster: redisCluster({ url: redisUrl, id }) } });
+  // primus-recovery: connection-state recovery on, its sessions in Redis (the plugin's default).
+  const recovery = stack === 'primus-recovery';
+  const primus = new Primus(server, { transformer: websockets, recovery, plugin: { cluster: redisCluster({ url: redisUrl, id }) } });
   primus.on('connection', (spark) => spark.on('data', (data) => primus.write(data)));
   ready = () => primus.cluster.ready(10_000);
 } else if (stack === 'socket.io') {

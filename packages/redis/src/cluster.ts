@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Plugin, Spark } from '@primus/core';
+import { MemoryRecoveryStore, type Plugin, type RecoveryStore, type ResolvedRecovery, type Spark } from '@primus/core';
+import { ClusterRecovery } from './cluster-recovery';
 import { endpoint } from './endpoint';
 import { pack, unpack, type Header, type Payload } from './envelope';
 import { ClusterError, invalidOption } from './errors';
@@ -37,6 +38,17 @@ interface Pending {
 }
 
 type Client = Redis & ClusterCommands;
+
+/**
+ * Put the Redis store in place of the default one. A store the application chose itself is kept:
+ * it knows where its sessions should live.
+ */
+function useRecoveryStore(primus: PrimusServer, store: RecoveryStore): boolean {
+  const recovery = primus.options.recovery;
+  if (!recovery || !(recovery.store instanceof MemoryRecoveryStore)) return false;
+  (primus.options as { recovery: ResolvedRecovery }).recovery = Object.freeze({ ...recovery, store });
+  return true;
+}
 
 /** Where Redis is, for error messages, without the password. */
 function describe(url: string | undefined, redis: RedisOptions): string {
@@ -99,6 +111,8 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
   private readonly localWrite: (data: unknown) => boolean;
   private readonly timer: NodeJS.Timeout;
   private readonly pending = new Map<number, Pending>();
+  /** Connection-state recovery through Redis, when the server has `recovery` on. */
+  private readonly recovery: ClusterRecovery | undefined;
   private nextRequest = 1;
   /** The registry in Redis may differ from the local sparks: rewrite it at the next chance. */
   private dirty = true;
@@ -177,8 +191,29 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
     this.timer = setInterval(() => void this.heartbeat(), options.heartbeat);
     this.timer.unref();
 
+    const recovery = options.recovery ? primus.options.recovery : false;
+    if (recovery) {
+      this.recovery = new ClusterRecovery(this.pub, primus, {
+        id: this.id,
+        prefix,
+        broadcastChannel: this.keys.broadcast,
+        inboxPrefix: this.keys.inboxPrefix,
+        lease: options.ttl,
+        window: recovery.window,
+        maxMessages: recovery.maxMessages,
+        up: () => this.up,
+        published: () => void this.emit('published'),
+        received: () => void this.emit('received'),
+        warn: (operation, err) => this.warn(operation, err),
+        log: (level, ...args) => this.log(level, ...args),
+      });
+      useRecoveryStore(primus, this.recovery.store);
+    }
+
     this.localWrite = primus.write.bind(primus);
     primus.write = (data: unknown): boolean => {
+      const handled = this.recovery?.broadcast(data);
+      if (handled !== undefined) return handled;
       const payload = this.fanOut(data);
       if (payload === undefined) return false;
       this.publish(this.keys.broadcast, pack({ t: 'b', f: this.id }, payload)).then(
@@ -226,6 +261,14 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
    */
   async broadcast(data: unknown): Promise<void> {
     this.assertOpen('broadcast');
+    if (this.recovery && !this.primus.transformers.outgoing.length) {
+      this.assertReachable('broadcast');
+      const published = this.recovery.publish(data);
+      if (!published) throw this.encodeError('broadcast');
+      await this.command('broadcast', published);
+      return;
+    }
+    this.recovery?.unchain();
     const payload = this.fanOut(data);
     if (payload === undefined) throw this.encodeError('broadcast');
     this.assertReachable('broadcast');
@@ -243,6 +286,18 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
     if (typeof sparkId !== 'string') throw new TypeError(`@primus/redis: cluster.send() needs a spark id (a string), got ${typeof sparkId}`);
     const started = performance.now();
     const local = this.primus.connections[sparkId];
+    if (this.recovery && !local && this.up) {
+      // A spark with a session in Redis takes the message wherever it is, or while its client is away.
+      try {
+        if (await this.command('send', this.recovery.send(sparkId, data))) {
+          this.emit('send', performance.now() - started, 'delivered');
+          return true;
+        }
+      } catch (err) {
+        this.emit('send', performance.now() - started, 'failed');
+        throw err;
+      }
+    }
     if (local) {
       const written = local.write(data);
       this.emit('send', performance.now() - started, 'delivered');
@@ -343,6 +398,8 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
   }
 
   private receive(message: Buffer): void {
+    if (this.recovery?.receive(message)) return;
+    if (message[0] === 0x23) message = message.subarray(message.indexOf(0x0a) + 1);
     const envelope = unpack(message);
     if (!envelope) {
       this.log('debug', 'ignored a message on a cluster channel that is not from @primus/redis');
@@ -353,7 +410,8 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
     if (header.f === this.id) return;
     if (header.t === 'b') this.deliverBroadcast(payload!);
     else if (header.t === 's') this.deliverSend(header, payload!);
-    else this.settle(header.r, header.ok);
+    else if (header.t === 'd') this.primus.connections[header.s]?.sendEncoded(payload!);
+    else if (header.t === 'a') this.settle(header.r, header.ok);
   }
 
   private deliverBroadcast(payload: Payload): void {
@@ -417,6 +475,7 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
 
   private added(spark: Spark): void {
     if (this.closed) return;
+    this.recovery?.connected(spark, spark.write);
     if (!this.registered) {
       this.dirty = true;
       return;
@@ -460,6 +519,7 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
     if (this.dirty || !this.registered) return this.register();
     try {
       const exists = await this.pub.primusHeartbeat(this.keys.servers, this.keys.sparks, this.id, this.options.ttl);
+      await this.recovery?.renew();
       // The registry vanished under us (a Redis restart we did not see, a flush, a lease that
       // ran out while this process was stalled): write it again.
       if (!exists && this.primus.connected > 0) await this.register();
@@ -472,6 +532,7 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
     if (this.closed || this.sub.status !== 'ready') return;
     try {
       await this.sub.subscribe(this.keys.broadcast, this.keys.inbox);
+      await this.recovery?.synchronise();
       this.subscribed = true;
     } catch (err) {
       this.failed(err as Error);
@@ -481,6 +542,7 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
 
   private lost(what: 'registered' | 'subscribed'): void {
     this[what] = false;
+    if (what === 'subscribed') this.recovery?.lost();
     if (what === 'registered') this.dirty = true;
     // Answers to pending sends come through the subscription: without it they cannot arrive.
     else for (const request of [...this.pending.keys()]) this.pending.get(request)!.reject(this.unavailable('send'));

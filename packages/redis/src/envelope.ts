@@ -8,7 +8,11 @@ export type Header =
   /** Deliver to one spark of the receiving server and answer with an `a`. */
   | { t: 's'; f: string; r: number; s: string; bin?: 1 }
   /** The answer to a send: whether the spark got it. */
-  | { t: 'a'; f: string; r: number; ok: boolean };
+  | { t: 'a'; f: string; r: number; ok: boolean }
+  /** With recovery: a message for one spark of the receiving server, after its position in the cluster's order. */
+  | { t: 'd'; f: string; s: string; bin?: 1 }
+  /** With recovery: server `f` took over the session of spark `s`; the receiver's spark is stale. */
+  | { t: 'm'; f: string; s: string };
 
 /** A decoded message between servers. */
 export interface Envelope {
@@ -43,8 +47,10 @@ export function unpack(message: Buffer): Envelope | undefined {
   }
   if (!header || typeof header !== 'object' || typeof header.f !== 'string') return undefined;
   if (header.t === 'a') return { header, payload: undefined };
-  if (header.t !== 'b' && header.t !== 's') return undefined;
+  if (header.t === 'm') return typeof header.s === 'string' ? { header, payload: undefined } : undefined;
+  if (header.t !== 'b' && header.t !== 's' && header.t !== 'd') return undefined;
   if (header.t === 's' && (typeof header.s !== 'string' || typeof header.r !== 'number')) return undefined;
+  if (header.t === 'd' && typeof header.s !== 'string') return undefined;
   const payload = header.bin ? message.subarray(end + 1) : message.toString('utf8', end + 1);
   return { header, payload };
 }

@@ -27,6 +27,12 @@ export interface RedisClusterOptions {
   timeout?: number;
   /** Serve the HTTP endpoint for non-Node services; off unless set. @default undefined */
   endpoint?: EndpointOptions;
+  /**
+   * With the server's `recovery` option on, keep the sessions in Redis so a client recovers on any
+   * server of the cluster (docs/recovery.md); false keeps each server's sessions in its own memory.
+   * Ignored when the server's `recovery` is off. @default true
+   */
+  recovery?: boolean;
 }
 
 /** The options after defaults are applied. */
@@ -39,6 +45,7 @@ export interface ResolvedClusterOptions {
   heartbeat: number;
   timeout: number;
   endpoint: EndpointOptions | undefined;
+  recovery: boolean;
 }
 
 const DEFAULTS = { prefix: 'primus', ttl: 10_000, heartbeat: 3000, timeout: 3000 } as const;
@@ -56,6 +63,7 @@ export function resolveOptions(input: RedisClusterOptions | undefined): Resolved
     heartbeat: input.heartbeat ?? DEFAULTS.heartbeat,
     timeout: input.timeout ?? DEFAULTS.timeout,
     endpoint: input.endpoint,
+    recovery: input.recovery ?? true,
   };
   if (options.url !== undefined && (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url))) {
     throw invalidOption('url', 'a redis:// or rediss:// URL', options.url);
@@ -71,6 +79,7 @@ export function resolveOptions(input: RedisClusterOptions | undefined): Resolved
   if (options.heartbeat >= options.ttl) {
     throw invalidOption('heartbeat', `less than ttl (${options.ttl} ms), or entries expire between heartbeats`, options.heartbeat);
   }
+  if (typeof options.recovery !== 'boolean') throw invalidOption('recovery', 'true or false', options.recovery);
   const endpoint = options.endpoint;
   if (endpoint !== undefined) {
     if (typeof endpoint !== 'object' || endpoint === null) throw invalidOption('endpoint', 'an object { secret, path? }', endpoint);

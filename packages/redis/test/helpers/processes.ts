@@ -207,6 +207,8 @@ export interface FixtureProcess {
   readonly exited: boolean;
   /** Ask it to stop with `cmd`, then wait for the exit. */
   stopWith(cmd: string): Promise<void>;
+  /** Call `fn` with every message of `type` the process reports on its own (not a reply). */
+  onReport(type: string, fn: (message: Record<string, unknown>) => void): void;
 }
 
 /** Fork `test/fixtures/<name>.ts` with `env` and wait until it listens; it stops at cleanup. */
@@ -222,8 +224,10 @@ export async function startFixture(name: string, env: Record<string, string>): P
   onCleanup(() => void (child.connected && child.disconnect()));
 
   const replies = new Map<number, (reply: Reply) => void>();
+  const reports = new Map<string, Array<(message: Record<string, unknown>) => void>>();
   child.on('message', (message: Reply | { type: string }) => {
     if (message.type === 'reply') replies.get((message as Reply).id)?.(message as Reply);
+    else for (const fn of reports.get(message.type) ?? []) fn(message as Record<string, unknown>);
   });
   const [listening] = await Promise.race([
     once<[{ type: string; port: number; id: string }]>(child, 'message', 15_000),
@@ -271,6 +275,9 @@ export async function startFixture(name: string, env: Record<string, string>): P
       if (!child.connected) return;
       await reply(cmd);
       await exited(child);
+    },
+    onReport(type, fn) {
+      reports.set(type, [...(reports.get(type) ?? []), fn]);
     },
   };
 }
