@@ -49,6 +49,8 @@ export class ClusterRecovery implements RecoveryHost {
   current: string | undefined;
   position: string | undefined;
 
+  /** The sparks of the sessions held here, connected or with their client away. */
+  private readonly sparks = new Map<string, Spark>();
   private readonly redis: Redis & RecoveryCommands;
   private readonly keys: { clock: string; broadcasts: string; cut: string; session: string };
 
@@ -206,7 +208,7 @@ export class ClusterRecovery implements RecoveryHost {
 
   private deliverDirect(id: string, sparkId: string, payload: Payload): void {
     this.store.catch(sparkId, id, payload);
-    const spark = this.primus.connections[sparkId];
+    const spark = this.sparks.get(sparkId) ?? this.primus.connections[sparkId];
     if (spark) this.deliverTo(spark, id, payload);
   }
 
@@ -221,8 +223,9 @@ export class ClusterRecovery implements RecoveryHost {
 
   /** Another server took over a session: the spark that held it here is stale. */
   private moved(sparkId: string): void {
-    const spark = this.primus.connections[sparkId];
+    const spark = this.sparks.get(sparkId);
     if (!spark) return;
+    this.sparks.delete(sparkId);
     this.wiring.log('debug', `spark ${sparkId} resumed on another server; ending it here`);
     spark.end(undefined, { reconnect: true });
   }
@@ -230,6 +233,7 @@ export class ClusterRecovery implements RecoveryHost {
   /** A spark went live on this server: start its session, or deliver what arrived while it was being resumed. */
   connected(spark: Spark, write: (data: unknown) => boolean): void {
     if (!this.store.records.has(spark.id)) return;
+    this.sparks.set(spark.id, spark);
     this.store.begin(spark);
     this.store.settle(spark, (id, payload) => this.deliverTo(spark, id, payload));
     spark.write = (data: unknown) => this.write(spark, data, write);
@@ -306,6 +310,10 @@ export class ClusterRecovery implements RecoveryHost {
       messages.push({ id: text(i), payload: text(i + 2) === '1' ? payload : payload.toString('utf8') });
     }
     return { received: Number(text(1)), sent: Number(text(2)), position: text(3), gen: text(4), afterId: text(5), messages };
+  }
+
+  released(id: string): void {
+    this.sparks.delete(id);
   }
 
   failed(operation: string, err: unknown): void {

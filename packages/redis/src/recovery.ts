@@ -21,6 +21,8 @@ export interface RecoveryHost {
   checkpoint(id: string, gen: string, ck: number, ckId: string): Promise<unknown>;
   dropSession(id: string, gen: string): Promise<unknown>;
   resumeSession(id: string, after: number, ttl: number): Promise<Resumed | undefined>;
+  /** The session of spark `id` is over here. */
+  released(id: string): void;
   /** Report a failed background write through the server's `log` event. */
   failed(operation: string, err: unknown): void;
 }
@@ -275,7 +277,9 @@ export class RedisRecoveryStore implements RecoveryStore {
 
   /** @internal A record was dropped. */
   forget(record: RedisRecoveryRecord): void {
-    if (this.records.get(record.id) === record) this.records.delete(record.id);
+    if (this.records.get(record.id) !== record) return;
+    this.records.delete(record.id);
+    this.host.released(record.id);
   }
 
   /** The (id, generation) pairs of the attached sessions, for the lease renewal. */
