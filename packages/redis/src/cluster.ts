@@ -40,12 +40,13 @@ interface Pending {
 type Client = Redis & ClusterCommands;
 
 /**
- * Put the Redis store in place of the default one. A store the application chose itself is kept:
- * it knows where its sessions should live.
+ * Put the Redis store in place of the in-memory one. A store of the application's own kind is
+ * kept: it knows where its sessions should live (`redisCluster({ recovery: false })` is how to
+ * keep them in memory).
  */
 function useRecoveryStore(primus: PrimusServer, store: RecoveryStore): boolean {
   const recovery = primus.options.recovery;
-  if (!recovery || !(recovery.store instanceof MemoryRecoveryStore)) return false;
+  if (!recovery || recovery.store.constructor !== MemoryRecoveryStore) return false;
   (primus.options as { recovery: ResolvedRecovery }).recovery = Object.freeze({ ...recovery, store });
   return true;
 }
@@ -193,7 +194,7 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
 
     const recovery = options.recovery ? primus.options.recovery : false;
     if (recovery) {
-      this.recovery = new ClusterRecovery(this.pub, primus, {
+      const clusterRecovery = new ClusterRecovery(this.pub, primus, {
         id: this.id,
         prefix,
         broadcastChannel: this.keys.broadcast,
@@ -207,7 +208,7 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
         warn: (operation, err) => this.warn(operation, err),
         log: (level, ...args) => this.log(level, ...args),
       });
-      useRecoveryStore(primus, this.recovery.store);
+      if (useRecoveryStore(primus, clusterRecovery.store)) this.recovery = clusterRecovery;
     }
 
     this.localWrite = primus.write.bind(primus);

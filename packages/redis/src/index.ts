@@ -4,6 +4,7 @@ import { resolveOptions, type RedisClusterOptions } from './options';
 
 export { RedisCluster, type ClusterEvents, type SendOutcome } from './cluster';
 export { ClusterError, type ClusterErrorCode } from './errors';
+export { RedisRecoveryStore, RedisRecoveryRecord } from './recovery';
 export type { EndpointOptions, RedisClusterOptions, ResolvedClusterOptions } from './options';
 
 declare module '@primus/core' {
