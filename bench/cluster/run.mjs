@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { child, repo, requireBuilt, startRedis } from './lib.mjs';
+import { child, load, repo, requireBuilt, startRedis } from './lib.mjs';
 
 const HELP = `Usage: node bench/cluster/run.mjs [options]
 
@@ -63,7 +63,13 @@ for (const stack of stacks) if (!['primus', 'primus-recovery', 'socket.io'].incl
 
 requireBuilt();
 
-async function round(stack, redisUrl) {
+/** CPU ms used so far by every server of a round, summed. */
+async function serversCpu(servers) {
+  const answers = await Promise.all(servers.map((server) => (server.send({ type: 'cpu' }), server.next('cpu', 10_000))));
+  return answers.reduce((sum, answer) => sum + answer.ms, 0);
+}
+
+async function round(stack, redisUrl, redisCpu) {
   const servers = [];
   const loadgen = [];
   try {
@@ -72,15 +78,24 @@ async function round(stack, redisUrl) {
       servers.push(server);
     }
     const ports = (await Promise.all(servers.map((s) => s.next('listening', 15_000)))).map((m) => m.port);
-    const load = child(
+    const cpuBefore = await serversCpu(servers);
+    const redisBefore = await redisCpu();
+    const generator = child(
       'load.mjs',
       { ...config, stack, urls: ports.map((port) => `http://127.0.0.1:${port}`) },
       `${stack} load generator`,
     );
-    loadgen.push(load);
+    loadgen.push(generator);
     const lifetime = 60_000 + 3 * config.count * config.timeoutMs / 100;
-    const result = await load.next('result', lifetime);
+    const result = await generator.next('result', lifetime);
     if (!result.ok) throw new Error(`${stack}: ${result.failure}`);
+    // Per 1000 deliveries of the whole round (warm-up and both phases), and Redis per broadcast.
+    const broadcasts = result.throughput.last;
+    const deliveries = broadcasts * config.clients;
+    result.cost = {
+      serverCpuMsPer1000Deliveries: ((await serversCpu(servers)) - cpuBefore) / (deliveries / 1000),
+      redisCpuUsPerBroadcast: (((await redisCpu()) - redisBefore) * 1000) / broadcasts,
+    };
     return result;
   } finally {
     await Promise.all([...loadgen, ...servers].map((c) => c.stop()));
@@ -89,20 +104,29 @@ async function round(stack, redisUrl) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const redis = await startRedis();
+const { Redis } = load('ioredis');
+const probe = new Redis(redis.url);
+/** CPU ms redis-server has used so far (user + system). */
+const redisCpu = async () => {
+  const info = await probe.info('cpu');
+  return (Number(/used_cpu_user:([\d.]+)/.exec(info)[1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)[1])) * 1000;
+};
 const results = Object.fromEntries(stacks.map((s) => [s, []]));
 try {
   for (let r = 1; r <= config.rounds; r++) {
     for (const stack of stacks) {
-      const result = await round(stack, redis.url);
+      const result = await round(stack, redis.url, redisCpu);
       results[stack].push(result);
       process.stdout.write(
         `round ${r} ${stack.padEnd(15)} ttld p50 ${result.latency.ttldP50.toFixed(2)} ms  p99 ${result.latency.ttldP99.toFixed(2)} ms  ` +
           `remote p50 ${result.latency.remoteP50.toFixed(2)} ms  ${Math.round(result.throughput.broadcastsPerSec)} broadcasts/s  ` +
-          `${Math.round(result.throughput.deliveriesPerSec)} deliveries/s\n`,
+          `${Math.round(result.throughput.deliveriesPerSec)} deliveries/s  ` +
+          `server CPU ${result.cost.serverCpuMsPer1000Deliveries.toFixed(1)} ms/1000 deliveries  Redis CPU ${result.cost.redisCpuUsPerBroadcast.toFixed(0)} µs/broadcast\n`,
       );
     }
   }
 } finally {
+  probe.disconnect();
   await redis.stop();
 }
 
@@ -116,6 +140,8 @@ for (const stack of stacks) {
     remoteP99Ms: median(rs.map((x) => x.latency.remoteP99)),
     broadcastsPerSec: median(rs.map((x) => x.throughput.broadcastsPerSec)),
     deliveriesPerSec: median(rs.map((x) => x.throughput.deliveriesPerSec)),
+    serverCpuMsPer1000Deliveries: median(rs.map((x) => x.cost.serverCpuMsPer1000Deliveries)),
+    redisCpuUsPerBroadcast: median(rs.map((x) => x.cost.redisCpuUsPerBroadcast)),
   };
 }
 
@@ -127,6 +153,8 @@ const rows = [
   ['remote delivery p99 (ms)', ...stacks.map((s) => summary[s].remoteP99Ms.toFixed(2))],
   [`broadcasts/s (window ${config.window})`, ...stacks.map((s) => String(Math.round(summary[s].broadcastsPerSec)))],
   ['deliveries/s', ...stacks.map((s) => String(Math.round(summary[s].deliveriesPerSec)))],
+  ['server CPU per 1000 deliveries (ms)', ...stacks.map((s) => summary[s].serverCpuMsPer1000Deliveries.toFixed(1))],
+  ['Redis CPU per broadcast (µs)', ...stacks.map((s) => summary[s].redisCpuUsPerBroadcast.toFixed(0))],
 ];
 const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
 process.stdout.write(

@@ -33,6 +33,14 @@ if (stack === 'primus' || stack === 'primus-recovery') {
   throw new Error(`unknown stack "${stack}"`);
 }
 
+// The CPU this process has used so far, for the cost per delivery.
+process.on('message', (msg) => {
+  if (msg?.type === 'cpu') {
+    const { user, system } = process.cpuUsage();
+    reply({ type: 'cpu', ms: (user + system) / 1000 });
+  }
+});
+
 server.listen(0, '127.0.0.1', async () => {
   await ready();
   reply({ type: 'listening', port: server.address().port });

@@ -279,6 +279,7 @@ export class RedisRecoveryStore implements RecoveryStore {
   forget(record: RedisRecoveryRecord): void {
     if (this.records.get(record.id) !== record) return;
     this.records.delete(record.id);
+    this.catching.delete(record.id);
     this.host.released(record.id);
   }
 
