@@ -188,8 +188,7 @@ export class ClusterRecovery implements RecoveryHost {
     else if (header.t === 'b') {
       this.deliverBroadcast(id, payload!);
       if (header.f !== this.id) this.wiring.received();
-    }
-    else if (header.t === 'd') this.deliverDirect(id, header.s, payload!);
+    } else if (header.t === 'd') this.deliverDirect(id, header.s, payload!);
     return true;
   }
 
@@ -297,7 +296,18 @@ export class ClusterRecovery implements RecoveryHost {
     if (!this.wiring.up()) return undefined;
     const session = this.keys.session + id;
     const notice = JSON.stringify({ t: 'm', f: this.id, s: id });
-    const reply = await this.redis.primusRcResumeBuffer(this.keys.clock, session, `${session}:d`, this.keys.broadcasts, this.keys.cut, after, this.id, this.wiring.inboxPrefix, ttl, notice);
+    const reply = await this.redis.primusRcResumeBuffer(
+      this.keys.clock,
+      session,
+      `${session}:d`,
+      this.keys.broadcasts,
+      this.keys.cut,
+      after,
+      this.id,
+      this.wiring.inboxPrefix,
+      ttl,
+      notice,
+    );
     const status = reply[0]?.toString();
     if (status !== 'ok') {
       this.wiring.log('debug', `session ${id} cannot be resumed from Redis: ${status}`);

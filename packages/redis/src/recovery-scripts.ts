@@ -206,7 +206,17 @@ return out
 
 /** The recovery scripts as commands on an ioredis client. */
 export interface RecoveryCommands {
-  primusRcBroadcast(clock: string, stream: string, cut: string, channel: string, header: string, payload: string | Buffer, binary: string, maxlen: number, keep: number): Promise<string>;
+  primusRcBroadcast(
+    clock: string,
+    stream: string,
+    cut: string,
+    channel: string,
+    header: string,
+    payload: string | Buffer,
+    binary: string,
+    maxlen: number,
+    keep: number,
+  ): Promise<string>;
   primusRcDirect(
     clock: string,
     session: string,
@@ -224,7 +234,18 @@ export interface RecoveryCommands {
   primusRcCheckpoint(session: string, stream: string, gen: string, ck: string, ckId: string): Promise<number>;
   primusRcDrop(session: string, stream: string, gen: string): Promise<number>;
   primusRcRenew(prefix: string, ttl: number, ...idsAndGens: string[]): Promise<number>;
-  primusRcResume(clock: string, session: string, stream: string, broadcasts: string, cut: string, after: number, owner: string, inboxPrefix: string, ttl: number, notice: string): Promise<Array<string | Buffer>>;
+  primusRcResume(
+    clock: string,
+    session: string,
+    stream: string,
+    broadcasts: string,
+    cut: string,
+    after: number,
+    owner: string,
+    inboxPrefix: string,
+    ttl: number,
+    notice: string,
+  ): Promise<Array<string | Buffer>>;
   primusRcResumeBuffer(
     clock: string,
     session: string,

@@ -47,7 +47,9 @@ describe('redisCluster() with recovery', () => {
   });
 
   it('rejects a recovery option that is not a boolean, naming it', () => {
-    expect(() => redisCluster({ recovery: 'yes' as never })).toThrow(expect.objectContaining({ name: 'TypeError', code: 'PRIMUS_ERR_INVALID_OPTION', message: expect.stringContaining('"recovery"') }));
+    expect(() => redisCluster({ recovery: 'yes' as never })).toThrow(
+      expect.objectContaining({ name: 'TypeError', code: 'PRIMUS_ERR_INVALID_OPTION', message: expect.stringContaining('"recovery"') }),
+    );
   });
 
   it('delivers every broadcast through the broadcast stream, once, in order, on every server, the writing one too', async () => {
