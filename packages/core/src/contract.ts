@@ -64,6 +64,17 @@ export interface ConnectionSocket {
    * `highWaterMark`, and call the sink's `drain()` once it is below again.
    */
   send(payload: string | Buffer | Uint8Array): boolean | void;
+  /**
+   * Send a broadcast payload in the wire form `TransformerServer.frame()` built for it (the same
+   * object for every connection). Optional: without it, or when `frame()` returned undefined, the
+   * core calls `send(payload)`. Same return value and back-pressure as `send()`.
+   */
+  sendFrame?(frame: unknown, payload: string | Buffer | Uint8Array): boolean | void;
+  /**
+   * Write out what `send()` held back (see `TransformerContext.flushSoon()`). The core calls it
+   * through `flushSoon()` only; the transformer also calls it itself before closing.
+   */
+  flush?(): void;
   /** Bytes this connection holds that the client has not yet received, as closely as the framework can tell. */
   readonly bufferedAmount?: number;
   /** Close the connection; the core has already ended its side. */
@@ -110,6 +121,15 @@ export interface TransformerContext {
   readonly server: HostServer | null;
   /** Accept a connection: the core creates its spark and returns the sink to report to. */
   connect(info: ConnectionInfo, socket: ConnectionSocket): ConnectionSink;
+  /**
+   * Per-tick write batching. A connection's `send()` may hold what it is given (a corked socket,
+   * a native queue) instead of writing it at once, and ask here once for `flush()`: the core then
+   * calls `socket.flush()` before the current tick ends (`process.nextTick`), for every connection
+   * that asked during it, in the order they asked. So the messages one read produces leave in one
+   * write, in order, and none waits for the event loop: no latency is added. `bufferedAmount`
+   * must count held bytes, so that back-pressure stays exact.
+   */
+  flushSoon(socket: ConnectionSocket): void;
 }
 
 /** How `primus.destroy()` is shutting the server down, as passed to `drain()`. */
@@ -120,6 +140,12 @@ export interface DrainOptions {
 
 /** What a transformer's server half gives back: handlers for requests under the pathname. */
 export interface TransformerServer {
+  /**
+   * Build the wire form of one encoded broadcast payload once (for WebSockets, the whole frame),
+   * so that every connection writes the same bytes through `ConnectionSocket.sendFrame()`.
+   * Optional; undefined means "send the payload as usual".
+   */
+  frame?(payload: string | Buffer | Uint8Array): unknown;
   /** A plain HTTP request that passed the middleware. Without it the core answers 426 Upgrade Required. */
   request?(req: PrimusRequest, res: ServerResponse): void;
   /** An upgrade request that passed the middleware. Without it upgrades are not taken over. */

@@ -32,6 +32,7 @@ import {
 import { resolveOptions, type AuthorizationHandler, type PrimusOptions, type ResolvedOptions } from './options';
 import { assertParserFits, resolveParser, type LegacyParser, type Parser } from './parser';
 import { checkPlugin, pluginParts, pluginsOption, type Plugin } from './plugins';
+import { flushSoon } from './flush-queue';
 import { Spark } from './server-spark';
 import { StringPool } from './shared-strings';
 import { Shutdown, type DestroyOptions } from './shutdown';
@@ -132,8 +133,8 @@ export class Primus extends EventEmitter<PrimusEvents> {
 
   /** @internal The sparks' heartbeat deadlines. */
   readonly heartbeats = new HeartbeatTimers();
-  /** @internal */
-  private readonly service: TransformerServer;
+  /** @internal The transformer's server half. */
+  readonly service: TransformerServer;
   /** @internal */
   private readonly routing: HttpRouting;
   /** @internal */
@@ -176,6 +177,7 @@ export class Primus extends EventEmitter<PrimusEvents> {
       logger: this.logger,
       server: typeof (server as HttpServer).listen === 'function' ? hostServer(this, server as HttpServer) : null,
       connect: (info, socket) => this.connect(info, socket),
+      flushSoon,
     }));
     // The HTTP server closed on its own; during destroy() the shutdown releases the transformer
     // itself, after drain().

@@ -87,7 +87,11 @@ export function encodeBroadcast(primus: Primus, data: unknown): string | Buffer 
 
 /** Send an encoded payload to every local spark as is. */
 export function sendToAll(primus: Primus, payload: string | Buffer | Uint8Array): void {
-  for (const id in primus.connections) primus.connections[id]!.sendEncoded(payload);
+  // Framed once for every connection when the transformer can (a WebSocket frame built once).
+  // (A text-only transformer is handed bytes as text, per spark, so those are not framed.)
+  const frame = typeof payload === 'string' || !primus.transformer.textOnly ? primus.service.frame?.(payload) : undefined;
+  const connections = primus.connections;
+  for (const id in connections) connections[id]!.sendEncoded(payload, frame);
 }
 
 /**

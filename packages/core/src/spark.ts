@@ -303,15 +303,20 @@ export class SparkBase extends Stream {
 
   /**
    * Send an already encoded and escaped payload; broadcasts use this to encode once. Returns false
-   * when the spark is closed or its connection is above the high-water mark.
+   * when the spark is closed or its connection is above the high-water mark. `frame` (internal) is
+   * the transformer's wire form of a broadcast payload, built once for every spark.
    */
-  sendEncoded(payload: string | Buffer | Uint8Array): boolean {
+  sendEncoded(payload: string | Buffer | Uint8Array, frame?: unknown): boolean {
     if (this.state === CLOSED) return false;
     this.emit('outgoing::data', payload);
     const socket = this.socket;
     if (!socket) return true;
-    if (typeof payload !== 'string' && this.primus.transformer.textOnly) payload = utf8Text(payload);
-    const accepted = socket.send(payload);
+    let accepted: boolean | void;
+    if (frame !== undefined && socket.sendFrame) accepted = socket.sendFrame(frame, payload);
+    else {
+      if (typeof payload !== 'string' && this.primus.transformer.textOnly) payload = utf8Text(payload);
+      accepted = socket.send(payload);
+    }
     if (!this.needDrain && (accepted === false || (socket.bufferedAmount ?? 0) > this.primus.options.highWaterMark)) {
       this.needDrain = true;
       this.emit('backpressure');

@@ -92,7 +92,7 @@ describe('the transformer context', () => {
     const server = await listening();
     const primus = new Primus(server, { transformer });
     const context = seen.context!;
-    expect(Object.keys(context).sort()).toEqual(['connect', 'logger', 'options', 'server']);
+    expect(Object.keys(context).sort()).toEqual(['connect', 'flushSoon', 'logger', 'options', 'server']);
     expect(context.options).toMatchObject({ pathname: '/primus', maxLength: 10 * 1024 * 1024, compression: false, highWaterMark: 1024 * 1024 });
     expect(context.server).toMatchObject({ listening: true, secure: false });
     expect(context.server!.node).toBe(server);
@@ -161,6 +161,99 @@ describe('the transformer context', () => {
     sink.drain();
     expect(drained).toBe(1);
     expect(spark.write('b')).toBe(true);
+    await destroy(primus);
+  });
+});
+
+describe('per-tick flushing (context.flushSoon)', () => {
+  it('flushes every connection that asked, once, in order, before the tick ends', async () => {
+    const { transformer, seen } = double();
+    const primus = new Primus(await listening(), { transformer });
+    const wire: string[] = [];
+    const held = new Map<string, string[]>();
+    const holding = (name: string): ConnectionSocket => {
+      const socket: ConnectionSocket = {
+        send(payload) {
+          if (!held.has(name)) {
+            held.set(name, []);
+            seen.context!.flushSoon(socket);
+          }
+          held.get(name)!.push(String(payload));
+        },
+        flush() {
+          wire.push(`${name}: ${held.get(name)!.join(' ')}`);
+          held.delete(name);
+        },
+        close() {},
+      };
+      return socket;
+    };
+    const sparks: Spark[] = [];
+    for (const name of ['a', 'b']) {
+      const announced = new Promise<Spark>((resolve) => primus.once('connection', resolve));
+      seen.context!.connect({ headers: {}, address: {} }, holding(name));
+      sparks.push(await announced);
+    }
+    const [a, b] = sparks as [Spark, Spark];
+    a.write(1);
+    b.write(2);
+    a.write(3);
+    expect(wire).toEqual([]);
+    // In the nextTick queue: before a callback queued after the writes, so before any I/O.
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+    expect(wire).toEqual(['a: 1 3', 'b: 2']);
+    // The next tick starts a new batch.
+    b.write(4);
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+    expect(wire).toEqual(['a: 1 3', 'b: 2', 'b: 4']);
+    await destroy(primus);
+  });
+});
+
+describe('broadcast frames (TransformerServer.frame, ConnectionSocket.sendFrame)', () => {
+  it('builds the frame once and hands the same object to every connection that can take it', async () => {
+    const frames: unknown[] = [];
+    const got: Array<[string, unknown, unknown]> = [];
+    const transformer = defineTransformer({
+      name: 'framing',
+      server(context) {
+        framingContext = context;
+        return {
+          frame(payload) {
+            const frame = { framed: String(payload) };
+            frames.push(frame);
+            return frame;
+          },
+        };
+      },
+      client: websockets.client,
+      browser: () => 'null',
+    });
+    let framingContext: TransformerContext | undefined;
+    const primus = new Primus(await listening(), { transformer });
+    const sparks: Spark[] = [];
+    const sockets: ConnectionSocket[] = [
+      { send: (payload) => void got.push(['a send', payload, undefined]), sendFrame: (frame, payload) => void got.push(['a frame', frame, payload]), close() {} },
+      { send: (payload) => void got.push(['b send', payload, undefined]), close() {} },
+    ];
+    for (const socket of sockets) {
+      const announced = new Promise<Spark>((resolve) => primus.once('connection', resolve));
+      framingContext!.connect({ headers: {}, address: {} }, socket);
+      sparks.push(await announced);
+    }
+    const outgoing: unknown[] = [];
+    sparks[0]!.on('outgoing::data', (payload: unknown) => outgoing.push(payload));
+    expect(primus.write({ to: 'all' })).toBe(true);
+    expect(frames).toEqual([{ framed: '{"to":"all"}' }]);
+    expect(got).toEqual([
+      ['a frame', frames[0], '{"to":"all"}'],
+      ['b send', '{"to":"all"}', undefined],
+    ]);
+    expect(outgoing).toEqual(['{"to":"all"}']);
+    // A spark's own write is not a broadcast.
+    sparks[0]!.write('one');
+    expect(got[2]).toEqual(['a send', '"one"', undefined]);
+    expect(frames).toHaveLength(1);
     await destroy(primus);
   });
 });

@@ -3,17 +3,91 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { compactListeners, type ConnectionSink, type ConnectionSocket, type PrimusRequest, type TransformerContext, type TransformerServer } from '@primus/core/contract';
 
 type TrackedSocket = WebSocket & { sink?: ConnectionSink };
+type TcpSocket = Duplex & { ws?: TrackedSocket };
 
-/** The core's handle on one `ws` connection. */
+/** Payloads up to this size are framed into one buffer with their header; larger ones go through `ws`. */
+const MAX_OWN_FRAME = 64 * 1024;
+
+/**
+ * An unmasked, final text or binary frame (RFC 6455 section 5.2) of `payload` in one buffer: what
+ * `ws` writes for `send()` on a connection without extensions, as header and payload, in one piece.
+ */
+export function buildFrame(payload: string | Uint8Array): Buffer {
+  const text = typeof payload === 'string';
+  const length = text ? Buffer.byteLength(payload) : payload.byteLength;
+  const head = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(head + length);
+  frame[0] = text ? 0x81 : 0x82;
+  if (length < 126) {
+    frame[1] = length;
+  } else if (length < 65536) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(length / 0x100000000), 2);
+    frame.writeUInt32BE(length >>> 0, 6);
+  }
+  if (text) frame.write(payload, head, 'utf8');
+  else frame.set(payload, head);
+  return frame;
+}
+
+// WsConnectionSocket.state bits.
+/** No extension (permessage-deflate) was negotiated: frames may be written to the TCP socket as built here. */
+const PLAIN = 1;
+/** The TCP socket is corked until the core's per-tick flush. */
+const HELD = 2;
+
+/**
+ * The core's handle on one `ws` connection. Writes of one tick are held in the corked TCP socket
+ * and leave in one `writev()` when the core flushes (`context.flushSoon`), before the tick ends.
+ * On a connection without extensions, messages are framed here in one buffer and written to the
+ * TCP socket directly: `ws` itself then never queues anything (it does only for compression), so
+ * the order of frames is the order of writes, pongs and close frames from `ws` included.
+ */
 class WsConnectionSocket implements ConnectionSocket {
-  constructor(private readonly ws: WebSocket) {}
+  private state: number;
+
+  constructor(
+    private readonly ws: TrackedSocket,
+    private readonly tcp: TcpSocket,
+    private readonly context: TransformerContext,
+  ) {
+    this.state = ws.extensions === '' ? PLAIN : 0;
+  }
 
   send(payload: string | Buffer | Uint8Array): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    this.ws.send(payload, { binary: typeof payload !== 'string' });
+    this.hold();
+    if (this.state & PLAIN && (typeof payload === 'string' ? payload.length : payload.byteLength) <= MAX_OWN_FRAME) {
+      this.tcp.write(buildFrame(payload));
+    } else {
+      this.ws.send(payload, { binary: typeof payload !== 'string' });
+    }
   }
 
-  /** What `ws` holds for a slow client: its own queue plus the TCP socket's write buffer. */
+  /** A broadcast: the frame the server half built once (see `frame()` below). */
+  sendFrame(frame: unknown, payload: string | Buffer | Uint8Array): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.state & PLAIN) this.tcp.write(frame as Buffer);
+    else this.send(payload);
+  }
+
+  flush(): void {
+    if (!(this.state & HELD)) return;
+    this.state &= ~HELD;
+    this.tcp.uncork();
+  }
+
+  private hold(): void {
+    if (this.state & HELD) return;
+    this.state |= HELD;
+    this.tcp.cork();
+    this.context.flushSoon(this);
+  }
+
+  /** What `ws` holds for a slow client: its own queue plus the TCP socket's write buffer (held frames included). */
   get bufferedAmount(): number {
     return this.ws.bufferedAmount;
   }
@@ -21,6 +95,7 @@ class WsConnectionSocket implements ConnectionSocket {
   close(): void {
     // happn-primus's ws (< 3) always sent 1000; ws 8 sends no status, which peers read as 1005.
     this.ws.close(1000);
+    this.flush();
   }
 }
 
@@ -35,7 +110,7 @@ function onError(this: TrackedSocket, err: Error): void {
   this.sink?.error(err);
 }
 // The TCP socket's `drain`: its write buffer emptied, so a paused writer may resume.
-function onDrain(this: Duplex & { ws?: TrackedSocket }): void {
+function onDrain(this: TcpSocket): void {
   this.ws?.sink?.drain();
 }
 function onClose(this: TrackedSocket): void {
@@ -58,14 +133,18 @@ export function createServer(context: TransformerContext): TransformerServer {
       wss.handleUpgrade(req, socket, head, (ws: TrackedSocket) => {
         // Four listeners would grow ws's listener hash table to ~330 bytes per connection.
         compactListeners(ws);
-        ws.sink = context.connect({ headers: req.headers, address: req.socket, request: req }, new WsConnectionSocket(ws));
+        ws.sink = context.connect({ headers: req.headers, address: req.socket, request: req }, new WsConnectionSocket(ws, socket, context));
         ws.on('message', onMessage);
         ws.on('ping', onPing);
         ws.on('error', onError);
         ws.on('close', onClose);
-        (socket as Duplex & { ws?: TrackedSocket }).ws = ws;
+        (socket as TcpSocket).ws = ws;
         socket.on('drain', onDrain);
       });
+    },
+    // A broadcast's frame, built once and written as is to every connection without extensions.
+    frame(payload: string | Buffer | Uint8Array) {
+      return (typeof payload === 'string' ? payload.length : payload.byteLength) <= MAX_OWN_FRAME ? buildFrame(payload) : undefined;
     },
     close() {
       return new Promise<void>((resolve) => wss.close(() => resolve()));
