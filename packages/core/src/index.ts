@@ -12,6 +12,7 @@ export function createServer(fn?: ((spark: Spark) => void) | CreateServerOptions
 export type { BoundSpark, EventEmitterLike, PrimusEvents, PrimusSpec } from './primus';
 export { DEFAULT_OPTIONS, type AuthorizationHandler, type PrimusOptions, type ResolvedOptions } from './options';
 export type { Plugin } from './plugins';
+export type { RetainedRequest } from './retained-request';
 export type { DestroyOptions } from './shutdown';
 export {
   MemoryRecoveryStore,

@@ -50,8 +50,8 @@ export interface PrimusOptions {
   headers?: string | string[];
   /** CORS: headers exposed to the page. @default '' */
   exposed?: string | string[];
-  /** Keep `spark.request` for the life of the connection. With false it is released once the `connection` listeners have run (about 1 KB less per idle connection); `spark.headers`, `spark.address` and `spark.query` stay. @default true */
-  keepRequest?: boolean;
+  /** What `spark.request` keeps once the `connection` listeners have run: `true`, the request's retained form (method, url, headers, socket, query, middleware's properties; not Node's `IncomingMessage`); `'full'`, the `IncomingMessage` itself (about 0.8 KB more per idle connection); `false`, nothing (`spark.headers`, `spark.address` and `spark.query` stay). @default true */
+  keepRequest?: boolean | 'full';
   /** Proxies whose forwarding headers are believed: IP addresses, CIDR ranges (`'10.0.0.0/8'`) or `'loopback'`, `'linklocal'`, `'uniquelocal'`. Unset, any client's headers are believed, as in happn-primus. @default undefined */
   trustedProxies?: string[];
   /**
@@ -84,7 +84,7 @@ export interface ResolvedOptions extends PrimusOptions {
   compression: boolean;
   maxLength: number;
   highWaterMark: number;
-  keepRequest: boolean;
+  keepRequest: boolean | 'full';
   origins: string | string[];
   methods: string | string[];
   credentials: boolean;
@@ -163,7 +163,7 @@ export function resolveOptions(input: PrimusOptions): ResolvedOptions {
     throw invalidOption('global', 'a JavaScript identifier', options.global);
   }
   if (typeof options.compression !== 'boolean') throw invalidOption('compression', 'a boolean', options.compression);
-  if (typeof options.keepRequest !== 'boolean') throw invalidOption('keepRequest', 'a boolean', options.keepRequest);
+  if (typeof options.keepRequest !== 'boolean' && options.keepRequest !== 'full') throw invalidOption('keepRequest', "a boolean or 'full'", options.keepRequest);
   if (typeof options.credentials !== 'boolean') throw invalidOption('credentials', 'a boolean', options.credentials);
   for (const key of ['origins', 'methods', 'headers', 'exposed'] as const) {
     const value = options[key];

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { IncomingMessage, type IncomingHttpHeaders } from 'node:http';
 import { parse as parseQuerystring } from 'node:querystring';
 import { Stream } from 'node:stream';
 import { control, emits, encode, receive, transmit, type MessageTransformer, type Packet, type Side } from '@primus/protocol';
@@ -8,6 +8,7 @@ import { PrimusError } from './errors';
 import { forwarded, type Address, type RemoteLike, type TrustProxy } from './forwarded';
 import type { ConnectionSocket } from './contract';
 import type { HeartbeatEntry } from './heartbeat-timers';
+import { retainRequest, type RetainedRequest } from './retained-request';
 
 /** Values of `spark.readyState`, the same numbers as the client's. */
 export const OPENING = 1;
@@ -87,7 +88,7 @@ export interface SparkHost<S extends SparkBase = SparkBase> {
     readonly highWaterMark: number;
     readonly pongSkipTime: number;
     readonly allowSkippedHeartBeats: number;
-    readonly keepRequest: boolean;
+    readonly keepRequest: boolean | 'full';
   };
   /** The message transformers that run for every spark. */
   readonly transformers: { readonly incoming: readonly MessageTransformer<any, Packet>[]; readonly outgoing: readonly MessageTransformer<any, Packet>[] };
@@ -148,8 +149,13 @@ export class SparkBase extends Stream {
   readonly primus: SparkHost<this>;
   /** The request headers of the connection. */
   headers: IncomingHttpHeaders;
-  /** The HTTP request that opened the connection, when the transformer has one. */
-  request: IncomingMessage | undefined;
+  /**
+   * The HTTP request that opened the connection, when the transformer has one: the
+   * `IncomingMessage` while the `connection` listeners run, then (with the default `keepRequest:
+   * true`) its retained form, which keeps what programs read after the handshake (see
+   * `RetainedRequest`).
+   */
+  request: IncomingMessage | RetainedRequest | undefined;
   /** The connect query, with `ping` and `pong` as numbers. */
   query: SparkQuery;
   writable = true;
@@ -476,10 +482,11 @@ export class SparkBase extends Stream {
         this.incomingError(err);
         return;
       }
-      if (!this.primus.options.keepRequest && this.request) {
+      const keep = this.primus.options.keepRequest;
+      if (keep !== 'full' && this.request instanceof IncomingMessage) {
         // Settle the address first: the middleware's proxy-aware answer lives on the request.
         void this.address;
-        this.request = undefined;
+        this.request = keep ? retainRequest(this.request) : undefined;
       }
       const queue = this.queue;
       this.queue = null;

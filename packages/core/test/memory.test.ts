@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
+import { IncomingMessage } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { compactListeners, type Spark } from '@primus/core';
+import { compactListeners, type RetainedRequest, type Spark } from '@primus/core';
 import { nextSpark, once } from '@primus/transformer-test-suite';
 import { cleanup, detached, flush, start, WebSocket } from './helpers';
 
@@ -102,13 +103,46 @@ describe('compactListeners', () => {
 });
 
 describe('the keepRequest option', () => {
-  it('keeps spark.request for the life of the connection by default', async () => {
+  it('keeps what programs read of spark.request for the life of the connection by default, middleware properties included', async () => {
     const server = await start();
-    const client = new WebSocket(`${server.url.replace('http', 'ws')}/primus?room=a`);
+    server.primus.before('session', (req: IncomingMessage & { session?: unknown; user?: () => string }, _res: unknown, next: () => void) => {
+      req.session = { id: 7 };
+      req.user = () => 'ann';
+      next();
+    });
+    let during: unknown;
+    server.primus.on('connection', (spark: Spark) => (during = spark.request));
+    const client = new WebSocket(`${server.url.replace('http', 'ws')}/primus?room=a`, { headers: { 'x-forwarded-for': '203.0.113.9', 'x-two': ['a', 'b'] } });
     const spark = await nextSpark(server.primus);
     await once(client, 'open');
-    expect(spark.request?.headers.host).toBe(spark.headers.host);
-    expect((spark.request as unknown as { query: Record<string, string> }).query.room).toBe('a');
+    await flush();
+    // The connection listeners get Node's request itself.
+    expect(during).toBeInstanceOf(IncomingMessage);
+    const request = spark.request as RetainedRequest;
+    expect(request).not.toBeInstanceOf(IncomingMessage);
+    expect(request).toMatchObject({ method: 'GET', url: '/primus?room=a', originalUrl: '/primus?room=a', httpVersion: '1.1', httpVersionMajor: 1, httpVersionMinor: 1 });
+    expect(request.headers).toBe(spark.headers);
+    expect(request.headers.host).toBe(spark.headers.host);
+    expect(request.rawHeaders).toEqual(expect.arrayContaining(['x-two', 'a, b', 'x-forwarded-for', '203.0.113.9']));
+    expect(request.socket.remoteAddress).toBe('127.0.0.1');
+    expect(request.connection).toBe(request.socket);
+    expect(request.query.room).toBe('a');
+    expect(request.uri).toEqual({ pathname: '/primus', search: '?room=a', query: request.query });
+    expect(request.forwarded).toEqual(spark.address);
+    expect(request.forwarded?.ip).toBe('203.0.113.9');
+    expect(request.session).toEqual({ id: 7 });
+    expect((request.user as () => string)()).toBe('ann');
+    client.close();
+  });
+
+  it("with 'full', keeps Node's IncomingMessage itself", async () => {
+    const server = await start({ keepRequest: 'full' });
+    const client = new WebSocket(`${server.url.replace('http', 'ws')}/primus?room=c`);
+    const spark = await nextSpark(server.primus);
+    await once(client, 'open');
+    await flush();
+    expect(spark.request).toBeInstanceOf(IncomingMessage);
+    expect((spark.request as unknown as { query: Record<string, string> }).query.room).toBe('c');
     client.close();
   });
 
@@ -127,7 +161,7 @@ describe('the keepRequest option', () => {
     client.close();
   });
 
-  it('rejects a value that is not a boolean, naming the option', () => {
+  it("rejects a value that is not a boolean or 'full', naming the option", () => {
     expect(() => detached({ keepRequest: 'no' as unknown as boolean })).toThrow(/keepRequest/);
   });
 });
