@@ -58,7 +58,7 @@ ParsedQuery.prototype = Object.create(null);
 /** Queries with more keys than this stay hash tables, which is what V8 would turn them into anyway. */
 const MAX_FAST_QUERY_KEYS = 32;
 
-function parseQuery(search: string): Record<string, string | string[] | undefined> {
+export function parseQuery(search: string): Record<string, string | string[] | undefined> {
   const parsed = parseQuerystring(search);
   const keys = Object.keys(parsed);
   if (keys.length > MAX_FAST_QUERY_KEYS) return parsed;

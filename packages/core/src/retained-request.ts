@@ -1,6 +1,7 @@
 import { IncomingMessage, type IncomingHttpHeaders } from 'node:http';
 import { Socket } from 'node:net';
 import type { Address } from './forwarded';
+import { parseQuery } from './middleware';
 
 /**
  * What `spark.request` is once a spark's `connection` listeners have run (the default
@@ -49,69 +50,128 @@ const OWN = new Set([
   'forwarded',
 ]);
 
-/** The retained request's fields; the rest of its properties are getters on the prototype. */
+type Query = Record<string, string | string[] | undefined>;
+type CoreRequest = IncomingMessage & { uri?: { pathname: string }; query?: Query; originalUrl?: string; forwarded?: Address };
+
+/** What the retained request reads from its spark instead of keeping a copy. */
+interface SparkView {
+  readonly headers: IncomingHttpHeaders;
+  readonly address: Address;
+  readonly primus: { readonly options: { readonly pathname?: string } };
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** Whether `query` holds exactly what parsing `url` again gives (no middleware changed it). */
+function isParsedFrom(query: Query, url: string): boolean {
+  const again = queryOf(url);
+  const keys = Object.keys(query);
+  if (keys.length !== Object.keys(again).length) return false;
+  return keys.every((key) => sameValue(query[key], again[key]));
+}
+
+function searchOf(url: string): string {
+  const hash = url.indexOf('#');
+  const target = hash === -1 ? url : url.slice(0, hash);
+  const q = target.indexOf('?');
+  return q === -1 ? '' : target.slice(q);
+}
+
+function queryOf(url: string): Query {
+  return parseQuery(searchOf(url).slice(1));
+}
+
+const SPARK = Symbol('spark');
+
+/**
+ * The retained request: two fields (its spark and the URL). Whatever the spark already knows
+ * (headers, socket, address, pathname) is read from it, the query is parsed again when first read,
+ * and anything that differs from what those give (a query or URL middleware changed, another
+ * method, another socket) is kept as an own property that shadows the getter.
+ */
 class Retained {
   readonly [key: string]: unknown;
-  readonly method: string | undefined;
+  /** @internal */
+  readonly [SPARK]: SparkView;
   readonly url: string | undefined;
-  readonly httpVersion: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly socket: IncomingMessage['socket'];
-  readonly query: Record<string, string | string[] | undefined>;
-  readonly originalUrl: string | undefined;
-  readonly forwarded: Address | undefined;
-  /** @internal The pathname the middleware put in `uri`. */
-  private readonly pathname: string | undefined;
 
-  constructor(req: IncomingMessage & { uri?: { pathname: string }; query?: Record<string, string | string[] | undefined>; originalUrl?: string; forwarded?: Address }) {
-    this.method = req.method;
+  constructor(req: CoreRequest, spark: SparkView, socket: unknown) {
+    this[SPARK] = spark;
     this.url = req.url;
-    this.originalUrl = req.originalUrl ?? req.url;
-    this.httpVersion = req.httpVersion;
-    this.headers = req.headers;
-    this.socket = req.socket;
-    this.query = req.query ?? {};
-    this.forwarded = req.forwarded;
-    this.pathname = req.uri?.pathname;
+    if (req.method !== 'GET') shadow(this, 'method', req.method);
+    if (req.httpVersion !== '1.1') shadow(this, 'httpVersion', req.httpVersion);
+    if (req.originalUrl !== undefined && req.originalUrl !== req.url) shadow(this, 'originalUrl', req.originalUrl);
+    if (req.socket !== socket) shadow(this, 'socket', req.socket);
+    if (req.headers !== spark.headers) shadow(this, 'headers', req.headers);
+    if (req.query && !(req.url !== undefined && isParsedFrom(req.query, req.url))) shadow(this, 'query', req.query);
+    if (req.uri && req.uri.pathname !== spark.primus.options.pathname) shadow(this, 'pathname', req.uri.pathname);
+    if (req.forwarded !== undefined && req.forwarded !== spark.address) shadow(this, 'forwarded', req.forwarded);
     for (const key of Object.keys(req)) {
-      if (!OWN.has(key)) (this as Record<string, unknown>)[key] = (req as unknown as Record<string, unknown>)[key];
+      if (!OWN.has(key)) shadow(this, key, (req as unknown as Record<string, unknown>)[key]);
     }
   }
+}
 
-  get httpVersionMajor(): number {
-    return Number(this.httpVersion.split('.')[0]);
-  }
+/** An own, writable property, over the prototype's getter of that name if there is one. */
+function shadow(target: object, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+}
 
-  get httpVersionMinor(): number {
-    return Number(this.httpVersion.split('.')[1]);
-  }
-
-  get rawHeaders(): string[] {
+/** Read-only accessors on the prototype, each shadowed by an own property where the request differed. */
+const accessors: Record<string, (this: Retained) => unknown> = {
+  method: () => 'GET',
+  httpVersion: () => '1.1',
+  httpVersionMajor() {
+    return Number(String(this.httpVersion).split('.')[0]);
+  },
+  httpVersionMinor() {
+    return Number(String(this.httpVersion).split('.')[1]);
+  },
+  originalUrl() {
+    return this.url;
+  },
+  headers() {
+    return this[SPARK].headers;
+  },
+  rawHeaders() {
+    const headers = this.headers as IncomingHttpHeaders;
     const raw: string[] = [];
-    for (const name of Object.keys(this.headers)) {
-      const value = this.headers[name];
+    for (const name of Object.keys(headers)) {
+      const value = headers[name];
       if (Array.isArray(value)) for (const one of value) raw.push(name, one);
       else if (value !== undefined) raw.push(name, value);
     }
     return raw;
-  }
-
-  get connection(): IncomingMessage['socket'] {
+  },
+  socket() {
+    return (this[SPARK] as unknown as { remote: unknown }).remote;
+  },
+  connection() {
     return this.socket;
-  }
-
-  get uri(): RetainedRequest['uri'] {
-    const pathname = this.pathname;
+  },
+  query() {
+    // Parsed once, then kept.
+    const query = queryOf(this.url ?? '');
+    Object.defineProperty(this, 'query', { value: query, enumerable: true });
+    return query;
+  },
+  uri() {
+    const pathname = (this.pathname as string | undefined) ?? this[SPARK].primus.options.pathname;
     if (pathname === undefined) return undefined;
-    const url = this.url ?? '';
-    const hash = url.indexOf('#');
-    const target = hash === -1 ? url : url.slice(0, hash);
-    const q = target.indexOf('?');
-    return { pathname, search: q === -1 ? '' : target.slice(q), query: this.query };
-  }
+    return { pathname, search: searchOf(this.url ?? ''), query: this.query };
+  },
+  forwarded() {
+    return this[SPARK].address;
+  },
+};
+for (const [name, get] of Object.entries(accessors)) {
+  Object.defineProperty(Retained.prototype, name, { get, configurable: true, enumerable: false });
 }
 
-/** The retained form of a request (see `RetainedRequest`). */
-export function retainRequest(req: IncomingMessage): RetainedRequest {
-  return new Retained(req) as unknown as RetainedRequest;
+/** The retained form of a request (see `RetainedRequest`); `socket` is the spark's direct peer. */
+export function retainRequest(req: IncomingMessage, spark: SparkView, socket: unknown): RetainedRequest {
+  return new Retained(req as CoreRequest, spark, socket) as unknown as RetainedRequest;
 }

@@ -89,6 +89,8 @@ export interface SparkHost<S extends SparkBase = SparkBase> {
     readonly pongSkipTime: number;
     readonly allowSkippedHeartBeats: number;
     readonly keepRequest: boolean | 'full';
+    /** Where the server's requests live (what the middleware puts in `req.uri.pathname`). */
+    readonly pathname?: string;
   };
   /** The message transformers that run for every spark. */
   readonly transformers: { readonly incoming: readonly MessageTransformer<any, Packet>[]; readonly outgoing: readonly MessageTransformer<any, Packet>[] };
@@ -486,7 +488,7 @@ export class SparkBase extends Stream {
       if (keep !== 'full' && this.request instanceof IncomingMessage) {
         // Settle the address first: the middleware's proxy-aware answer lives on the request.
         void this.address;
-        this.request = keep ? retainRequest(this.request) : undefined;
+        this.request = keep ? retainRequest(this.request, this, this.remote) : undefined;
       }
       const queue = this.queue;
       this.queue = null;

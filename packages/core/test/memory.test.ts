@@ -135,6 +135,23 @@ describe('the keepRequest option', () => {
     client.close();
   });
 
+  it('keeps a query that middleware changed as it was', async () => {
+    const server = await start();
+    server.primus.before('tag', (req: IncomingMessage & { query?: Record<string, string | string[] | undefined> }, _res: unknown, next: () => void) => {
+      req.query!.tagged = 'yes';
+      next();
+    });
+    const client = new WebSocket(`${server.url.replace('http', 'ws')}/primus?room=d`);
+    const spark = await nextSpark(server.primus);
+    await once(client, 'open');
+    await flush();
+    const request = spark.request as RetainedRequest;
+    expect(request).not.toBeInstanceOf(IncomingMessage);
+    expect(request.query).toEqual({ room: 'd', tagged: 'yes' });
+    expect(request.uri?.query).toBe(request.query);
+    client.close();
+  });
+
   it("with 'full', keeps Node's IncomingMessage itself", async () => {
     const server = await start({ keepRequest: 'full' });
     const client = new WebSocket(`${server.url.replace('http', 'ws')}/primus?room=c`);

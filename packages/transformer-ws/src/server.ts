@@ -47,12 +47,13 @@ const HELD = 2;
  * the order of frames is the order of writes, pongs and close frames from `ws` included.
  */
 class WsConnectionSocket implements ConnectionSocket {
+  /** The server half's context, on the prototype of each server's subclass (not a field per connection). */
+  declare protected readonly context: TransformerContext;
   private state: number;
 
   constructor(
     private readonly ws: TrackedSocket,
     private readonly tcp: TcpSocket,
-    private readonly context: TransformerContext,
   ) {
     this.state = ws.extensions === '' ? PLAIN : 0;
   }
@@ -128,12 +129,15 @@ export function createServer(context: TransformerContext): TransformerServer {
     maxPayload: context.options.maxLength,
   });
 
+  class ServerSocket extends WsConnectionSocket {}
+  Object.defineProperty(ServerSocket.prototype, 'context', { value: context });
+
   return {
     upgrade(req: PrimusRequest, socket: Duplex, head: Buffer) {
       wss.handleUpgrade(req, socket, head, (ws: TrackedSocket) => {
         // Four listeners would grow ws's listener hash table to ~330 bytes per connection.
         compactListeners(ws);
-        ws.sink = context.connect({ headers: req.headers, address: req.socket, request: req }, new WsConnectionSocket(ws, socket, context));
+        ws.sink = context.connect({ headers: req.headers, address: req.socket, request: req }, new ServerSocket(ws, socket));
         ws.on('message', onMessage);
         ws.on('ping', onPing);
         ws.on('error', onError);
