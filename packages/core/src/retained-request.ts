@@ -40,15 +40,7 @@ export interface RetainedRequest {
 }
 
 /** Own properties that every `IncomingMessage` has, and those the core adds: not copied as middleware's. */
-const OWN = new Set([
-  ...Object.keys(new IncomingMessage(new Socket())),
-  '_eventsCount',
-  'res',
-  'uri',
-  'query',
-  'originalUrl',
-  'forwarded',
-]);
+const OWN = new Set([...Object.keys(new IncomingMessage(new Socket())), '_eventsCount', 'res', 'uri', 'query', 'originalUrl', 'forwarded']);
 
 type Query = Record<string, string | string[] | undefined>;
 type CoreRequest = IncomingMessage & { uri?: { pathname: string }; query?: Query; originalUrl?: string; forwarded?: Address };

@@ -16,8 +16,7 @@ describe('buildFrame', () => {
   it.each(sizes)('frames a %i-byte text or binary payload as ws does', (size) => {
     const text = 'é'.repeat(Math.floor(size / 2)) + 'x'.repeat(size % 2);
     const bytes = Buffer.alloc(size, 7);
-    const frame = (data: Buffer, opcode: number) =>
-      Buffer.concat(Sender.frame(data, { fin: true, opcode, mask: false, readOnly: false, rsv1: false }));
+    const frame = (data: Buffer, opcode: number) => Buffer.concat(Sender.frame(data, { fin: true, opcode, mask: false, readOnly: false, rsv1: false }));
     expect(buildFrame(text).equals(frame(Buffer.from(text), 1))).toBe(true);
     expect(buildFrame(bytes).equals(frame(bytes, 2))).toBe(true);
     expect(buildFrame(new Uint8Array(bytes)).equals(frame(bytes, 2))).toBe(true);
