@@ -33,7 +33,19 @@ export interface ClientConfig {
   plugins?: Record<string, ClientPlugin>;
 }
 
-/** Client options; every key is optional and documented with its default. */
+/**
+ * Client options; every key is optional and documented with its default. A misspelt option in an
+ * object literal does not compile. A plugin that reads options of its own declares them by
+ * merging into this interface:
+ *
+ * ```ts
+ * declare module '@primus/client' {
+ *   interface ClientOptions {
+ *     rooms?: string[];
+ *   }
+ * }
+ * ```
+ */
 export interface ClientOptions {
   /** The server URL, when not given as the first argument. @default the page's origin, or http://127.0.0.1 in Node */
   url?: string;
@@ -59,8 +71,6 @@ export interface ClientOptions {
   websockets?: boolean;
   /** Force browser network (online/offline) events on or off. @default on where the browser has them */
   network?: boolean;
-  /** Plugins may read options of their own. */
-  [option: string]: unknown;
 }
 
 /** The options after defaults are applied. */
@@ -75,38 +85,85 @@ export interface ResolvedClientOptions extends ClientOptions {
   manual: boolean;
 }
 
-/** The client's public events and their arguments. */
+/**
+ * The client's own events and their listeners. Names outside this map and `ClientCustomEvents`
+ * do not compile: `primus.on('opne', ...)` is an error.
+ */
 export interface ClientEvents {
+  /** The connection is open (after a reconnect too); buffered writes have been sent. */
   open: () => void;
+  /** A message, decoded and through the incoming transformers; `raw` is the frame. */
   data: (data: any, raw: unknown) => void;
+  /** A transport, parser or message transformer error. */
   error: (err: Error) => void;
+  /** The client stopped for good. */
   end: () => void;
+  /** An open connection closed; a reconnect may follow. */
   close: () => void;
+  /** `open()` did not connect within `timeout`. */
   timeout: () => void;
+  /** The network came back. */
   online: () => void;
+  /** The network went away (a browser event, or a missing pong). */
   offline: () => void;
+  /** `destroy()` was called. */
   destroy: () => void;
+  /** `readyState` changed. */
   readyStateChange: (state: 'opening' | 'open' | 'end') => void;
+  /** A reconnect will start in `attempt.scheduled` ms. */
   'reconnect scheduled': (attempt: ReconnectAttempt) => void;
+  /** An attempt starts; `done(err?)` reports its outcome to the back-off (the client calls it itself). */
   reconnect: (attempt: ReconnectAttempt, done: AttemptDone) => void;
+  /** An attempt succeeded; just before `open`. */
   reconnected: (attempt: ReconnectAttempt) => void;
+  /** An attempt took longer than `reconnect timeout`. */
   'reconnect timeout': (err: Error, attempt: ReconnectAttempt) => void;
+  /** `retries` attempts failed; after `end`. */
   'reconnect failed': (err: Error, attempt: ReconnectAttempt) => void;
+  /** The connect URL is being built; a plugin may change the options. */
   'outgoing::url': (options: UriOptions) => void;
+  /** The client is opening a connection. */
   'outgoing::open': () => void;
+  /** A frame is about to be sent. */
   'outgoing::data': (payload: unknown) => void;
+  /** The client is closing its connection. */
   'outgoing::end': () => void;
+  /** A reconnect attempt opens a connection. */
   'outgoing::reconnect': () => void;
+  /** A ping is sent. */
   'outgoing::ping': (time: number) => void;
+  /** The transport connected. */
   'incoming::open': () => void;
+  /** A frame arrived, before decoding. */
   'incoming::data': (raw: unknown) => void;
+  /** The transport failed. */
   'incoming::error': (err: unknown) => void;
+  /** The transport closed. */
   'incoming::end': () => void;
+  /** A pong arrived. */
   'incoming::pong': (time: number) => void;
+  /** The server told its spark id. */
   'incoming::id': (id: string) => void;
-  /** Plugins and `emits()` may use events of their own. */
-  [event: string]: (...args: any[]) => void;
 }
+
+/**
+ * Events of your own on the client, declared by merging into this interface (a plugin that emits
+ * events declares them the same way):
+ *
+ * ```ts
+ * declare module '@primus/client' {
+ *   interface ClientCustomEvents {
+ *     news: (headline: string) => void;
+ *   }
+ * }
+ * primus.on('news', (headline) => console.log(headline));
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface ClientCustomEvents {}
+
+/** Every event `primus.on()` and `primus.emit()` accept on a client: its own and yours. */
+export type ClientEventMap = ClientEvents & ClientCustomEvents;
 
 /** Values of `readyState`; the same numbers as on a server Spark. */
 export const OPENING = 1;
@@ -147,7 +204,7 @@ function normaliseStrategy(strategy: unknown, authorization: boolean): string {
   return names.join(',');
 }
 
-function optionalNumber(options: ClientOptions, key: string, fallback: number | false, allowFalse: boolean): number | false {
+function optionalNumber(options: ClientOptions, key: 'queueSize' | 'timeout' | 'ping' | 'pong', fallback: number | false, allowFalse: boolean): number | false {
   const value = options[key];
   if (value === undefined) return fallback;
   if (value === false && allowFalse) return false;
@@ -169,7 +226,7 @@ function contextError(method: string): Error {
  * Create classes with `compile()` (what `primus.Socket` and the generated `primus.js` do); this
  * base has no transport or parser of its own.
  */
-export class PrimusClient extends EventEmitter<ClientEvents> implements TransportHost {
+export class PrimusClient extends EventEmitter<ClientEventMap> implements TransportHost {
   static readonly OPENING = OPENING;
   static readonly CLOSED = CLOSED;
   static readonly OPEN = OPEN;

@@ -10,6 +10,8 @@ export {
   OPENING,
   CLOSED,
   type ClientConfig,
+  type ClientCustomEvents,
+  type ClientEventMap,
   type ClientEvents,
   type ClientOptions,
   type ClientParser,

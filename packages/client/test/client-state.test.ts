@@ -2,6 +2,14 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import type { ClientOptions, ClientPlugin, Packet, PrimusClient, ReconnectAttempt, TransformNext } from '@primus/client';
 import { memoryPrimus, record, type MemoryTransport } from './memory-transport';
 
+// A plugin's own option, declared the way the client README documents.
+declare module '@primus/client' {
+  interface ClientOptions {
+    /** Read by the plugin in 'runs plugins at construction'. */
+    pluginTestOption?: string;
+  }
+}
+
 const OPENING = 1;
 const CLOSED = 2;
 const OPEN = 3;
@@ -606,9 +614,9 @@ describe('API guards and lifecycle helpers', () => {
   it('runs plugins at construction and hands them out by name', () => {
     const seen: unknown[] = [];
     const plugin: ClientPlugin = function (this: PrimusClient, primus, options) {
-      seen.push(this === primus, options.custom);
+      seen.push(this === primus, options.pluginTestOption);
     };
-    const { client } = setup({ manual: true, custom: 'yes' }, { plugins: { tracker: plugin } });
+    const { client } = setup({ manual: true, pluginTestOption: 'yes' }, { plugins: { tracker: plugin } });
     expect(seen).toEqual([true, 'yes']);
     expect(client.plugin('tracker')).toBe(plugin);
     expect(client.plugin('missing')).toBeUndefined();

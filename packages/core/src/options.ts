@@ -10,7 +10,19 @@ import { resolveRecovery, type RecoveryOptions, type ResolvedRecovery } from './
 /** The authorization hook: call `done()` to accept, `done(err)` to refuse (status `err.statusCode`, default 401). */
 export type AuthorizationHandler = (this: Primus, req: PrimusRequest, done: (err?: HttpError | Error | null) => void) => void | Promise<void>;
 
-/** Server options; every one is optional and documented with its default. */
+/**
+ * Server options; every one is optional and documented with its default. A misspelt option in an
+ * object literal does not compile. A plugin or transformer that reads options of its own declares
+ * them by merging into this interface:
+ *
+ * ```ts
+ * declare module '@primus/core' {
+ *   interface PrimusOptions {
+ *     rooms?: { maxRooms?: number };
+ *   }
+ * }
+ * ```
+ */
 export interface PrimusOptions {
   /** The real-time framework: a name (`'websockets'`, `'engine.io'`, ...) or a transformer object. @default 'websockets' */
   transformer?: string | Transformer;
@@ -64,8 +76,6 @@ export interface PrimusOptions {
   iknowclusterwillbreakconnections?: boolean;
   /** Silence `createServer`'s warning about plain HTTP. @default false */
   iknowhttpsisbetter?: boolean;
-  /** Plugins and transformers may read options of their own. */
-  [option: string]: unknown;
 }
 
 /** The options after defaults are applied. */
@@ -134,8 +144,9 @@ export function resolveOptions(input: PrimusOptions): ResolvedOptions {
   const options = { ...input } as ResolvedOptions;
   // `transport` is happn-primus's name for `transformer`: it stands in before the default does.
   if (options.transformer === undefined && options.transport !== undefined) options.transformer = options.transport;
+  const defaults = options as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(DEFAULT_OPTIONS)) {
-    if (options[key] === undefined && value !== undefined) (options as Record<string, unknown>)[key] = value;
+    if (defaults[key] === undefined && value !== undefined) defaults[key] = value;
   }
   if (typeof options.pathname !== 'string') throw invalidOption('pathname', 'a string', options.pathname);
   options.pathname = '/' + options.pathname.replace(/^\/+/, '');

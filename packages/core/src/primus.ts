@@ -53,22 +53,53 @@ export interface PrimusSpec {
   transformer: string;
 }
 
-/** The server's events and their arguments. */
+/**
+ * The server's own events and their listeners. Names outside this map and `PrimusCustomEvents`
+ * do not compile: `primus.on('conection', ...)` is an error.
+ */
 export interface PrimusEvents {
-  /** A new connection, after the previous listeners finished. Two parameters: `next(err?)` is passed. */
-  connection: (spark: Spark, next?: (err?: Error) => void) => void;
+  /**
+   * A new connection; the spark's messages wait until every listener has finished. A listener
+   * that declares two parameters gets `next(err?)`; one that returns a promise is awaited; an
+   * error ends the spark.
+   */
+  connection: (spark: Spark, next: (err?: Error) => void) => void | Promise<unknown>;
+  /** A spark ended, for any reason (`spark.endReason`); before the spark's own `end`. */
   disconnection: (spark: Spark) => void;
+  /** On the tick after construction. */
   initialised: (transformer: Transformer, parser: Parser, options: ResolvedOptions) => void;
+  /** A plugin was added. */
   plugin: (name: string, plugin: Plugin) => void;
+  /** A plugin was removed. */
   plugout: (name: string, plugin: Plugin) => void;
-  close: (options: DestroyOptions, next?: (err?: Error) => void) => void;
+  /** `destroy()` is shutting down. Two parameters: `next(err?)` is passed; a promise is awaited. */
+  close: (options: DestroyOptions, next: (err?: Error) => void) => void | Promise<unknown>;
+  /** Diagnostics: `'error'`, `'warn'`, `'info'`, `'debug'` or `'log'`, then what happened. */
   log: (level: string, ...args: unknown[]) => void;
   /** A spark missed a heartbeat; an unsolicited pong went out. */
   'heartbeat-skipped': (skipped: number, spark: Spark) => void;
   /** A spark missed too many heartbeats and was ended (after its `disconnection`). */
   flatline: (skipped: number, spark: Spark) => void;
-  [event: string]: (...args: any[]) => void;
 }
+
+/**
+ * Events of your own on the server, declared by merging into this interface (a plugin that
+ * emits events declares them the same way):
+ *
+ * ```ts
+ * declare module '@primus/core' {
+ *   interface PrimusCustomEvents {
+ *     'room:created': (room: string) => void;
+ *   }
+ * }
+ * primus.on('room:created', (room) => console.log(room));
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface PrimusCustomEvents {}
+
+/** Every event `primus.on()` and `primus.emit()` accept: the server's own and yours. */
+export type PrimusEventMap = PrimusEvents & PrimusCustomEvents;
 
 /** A Spark class bound to one server. */
 export type BoundSpark = {
@@ -94,7 +125,7 @@ const reservedEvents = new Set(['disconnection', 'initialised', 'connection', 'p
  * validation), http-routing.ts, spark-registry.ts (sparks and broadcast), plugins.ts and
  * middleware.ts, library.ts (the clients) and shutdown.ts.
  */
-export class Primus extends EventEmitter<PrimusEvents> {
+export class Primus extends EventEmitter<PrimusEventMap> {
   /** The base Spark class. */
   static readonly Spark = Spark;
   /** The core's version. */

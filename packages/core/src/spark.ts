@@ -38,7 +38,10 @@ export interface SparkQuery {
  */
 export type SparkEndReason = 'client' | 'server' | 'heartbeat' | 'error';
 
-/** A spark's public events. Listeners of other names are allowed (plugins, `emits`). */
+/**
+ * A spark's own events and their listeners. Names outside this map and `SparkCustomEvents` do
+ * not compile: `spark.on('dtaa', ...)` is an error.
+ */
 export interface SparkEvents {
   /** A message from the client, decoded, after the incoming transformers. */
   data: (data: any, raw: unknown) => void;
@@ -54,14 +57,40 @@ export interface SparkEvents {
   backpressure: () => void;
   /** After `write()` returned false: the connection's buffer emptied and writing may resume. */
   drain: () => void;
+  /** A frame arrived, before decoding. */
   'incoming::data': (raw: unknown) => void;
+  /** A `primus::ping` arrived (with its time), or a transport-level ping (without). */
   'incoming::ping': (time?: number) => void;
+  /** The transport closed. */
   'incoming::end': () => void;
+  /** The transport failed. */
   'incoming::error': (err: unknown) => void;
+  /** A frame is about to be sent, encoded and escaped. */
   'outgoing::data': (payload: string | Buffer | Uint8Array) => void;
+  /** The spark is closing its transport. */
   'outgoing::end': () => void;
+  /** A pong is about to be sent. */
   'outgoing::pong': (time: number) => void;
 }
+
+/**
+ * Events of your own on sparks, declared by merging into this interface (a plugin that emits
+ * events on sparks declares them the same way):
+ *
+ * ```ts
+ * declare module '@primus/core' {
+ *   interface SparkCustomEvents {
+ *     chat: (message: string) => void;
+ *   }
+ * }
+ * spark.on('chat', (message) => spark.write(message.toUpperCase()));
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface SparkCustomEvents {}
+
+/** Every event `spark.on()` and `spark.emit()` accept: the spark's own and yours. */
+export type SparkEventMap = SparkEvents & SparkCustomEvents;
 
 /** Options of `spark.end()`. */
 export interface SparkEndOptions {
@@ -528,14 +557,20 @@ function announce(spark: SparkBase): void {
 
 Object.defineProperty(SparkBase.prototype, '__initialise', { value: [] as Hook[], writable: true, configurable: true });
 
-/** Typed event methods for sparks; other event names stay allowed. */
+/**
+ * Typed event methods for sparks: the names of `SparkEventMap` only, each with its listener.
+ * (Node's `Stream` methods accept any name; these replace them on a spark.)
+ */
 export interface SparkBase {
-  on<E extends keyof SparkEvents>(event: E, listener: SparkEvents[E]): this;
-  on(event: string | symbol, listener: (...args: any[]) => void): this;
-  once<E extends keyof SparkEvents>(event: E, listener: SparkEvents[E]): this;
-  once(event: string | symbol, listener: (...args: any[]) => void): this;
-  off<E extends keyof SparkEvents>(event: E, listener: SparkEvents[E]): this;
-  off(event: string | symbol, listener: (...args: any[]) => void): this;
-  emit<E extends keyof SparkEvents>(event: E, ...args: Parameters<SparkEvents[E]>): boolean;
-  emit(event: string | symbol, ...args: any[]): boolean;
+  on<E extends keyof SparkEventMap>(event: E, listener: SparkEventMap[E]): this;
+  addListener<E extends keyof SparkEventMap>(event: E, listener: SparkEventMap[E]): this;
+  once<E extends keyof SparkEventMap>(event: E, listener: SparkEventMap[E]): this;
+  prependListener<E extends keyof SparkEventMap>(event: E, listener: SparkEventMap[E]): this;
+  prependOnceListener<E extends keyof SparkEventMap>(event: E, listener: SparkEventMap[E]): this;
+  off<E extends keyof SparkEventMap>(event: E, listener: SparkEventMap[E]): this;
+  removeListener<E extends keyof SparkEventMap>(event: E, listener: SparkEventMap[E]): this;
+  removeAllListeners(event?: keyof SparkEventMap): this;
+  listeners<E extends keyof SparkEventMap>(event: E): SparkEventMap[E][];
+  listenerCount<E extends keyof SparkEventMap>(event: E, listener?: SparkEventMap[E]): number;
+  emit<E extends keyof SparkEventMap>(event: E, ...args: Parameters<SparkEventMap[E]>): boolean;
 }

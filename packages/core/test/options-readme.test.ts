@@ -55,7 +55,7 @@ describe('the server options table of the README', () => {
 
 describe('DEFAULT_OPTIONS', () => {
   it('is what a server applies to the options left out', () => {
-    const { options } = detached({ transformer: undefined });
+    const options: Record<string, unknown> = { ...detached({ transformer: undefined }).options };
     for (const [name, value] of Object.entries(DEFAULT_OPTIONS)) {
       if (value !== undefined) expect([name, options[name]]).toEqual([name, value]);
       else expect([name, options[name]]).toEqual([name, undefined]);

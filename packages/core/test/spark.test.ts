@@ -56,7 +56,7 @@ describe('Spark', () => {
       const primus = detached();
       const spark = new primus.Spark();
       const payloads = sent(spark);
-      const ended = new Promise((resolve) => spark.on('end', resolve));
+      const ended = new Promise<void>((resolve) => spark.on('end', resolve));
       Readable.from(['a', 'b', 'c']).pipe(spark as unknown as PassThrough);
       await ended;
       expect(payloads).toEqual(['a', 'b', 'c', 'primus::server::close']);

@@ -292,7 +292,7 @@ describe('sockjs: ending', () => {
     const spark = await sparkP;
     await once(client, 'open');
     const order: string[] = [];
-    for (const event of ['incoming::error', 'error', 'close', 'end']) client.on(event, () => order.push(event));
+    for (const event of ['incoming::error', 'error', 'close', 'end'] as const) client.on(event, () => order.push(event));
     const closeCode = new Promise<number>((resolve) => {
       const socket = client.socket as { onclose: (ev: { code: number }) => void };
       const onclose = socket.onclose;
