@@ -38,6 +38,8 @@ export {
   MIN_HEARTBEAT,
   MAX_HEARTBEAT,
   type HeartbeatScheduler,
+  type SparkCustomEvents,
+  type SparkEventMap,
   type SparkEvents,
   type SparkEndOptions,
   type SparkEndReason,
