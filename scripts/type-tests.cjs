@@ -71,12 +71,10 @@ function compile(texts, setting, oldProgram) {
 
 /** The `@ts-expect-error <code>` lines of a file: the line below each must fail with that code. */
 function directives(file, text) {
-  return text
-    .split('\n')
-    .flatMap((text, index) => {
-      const match = DIRECTIVE.exec(text);
-      return match ? [{ file, line: index + 2, code: Number(match[1]) }] : [];
-    });
+  return text.split('\n').flatMap((text, index) => {
+    const match = DIRECTIVE.exec(text);
+    return match ? [{ file, line: index + 2, code: Number(match[1]) }] : [];
+  });
 }
 
 /**
