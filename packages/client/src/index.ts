@@ -19,16 +19,16 @@ export {
   type PrimusConstructor,
   type ResolvedClientOptions,
 } from './client';
+// The client API only. What the client shares with the server (decoding, control messages,
+// message transformers) lives in @primus/protocol; the client's own helpers (URL and query
+// parsing, timers, the reconnect schedule) stay inside the package. test/public-api.test.ts keeps
+// this list honest.
+export { ParserError, PrimusError, type PrimusErrorCode, type MessageTransformer, type Packet, type TransformNext } from '@primus/protocol';
+export type { ReconnectAttempt, ReconnectOptions, AttemptDone } from './recovery';
+// For transformer authors: what a transformer's client half implements and may use.
 export type { ClientTransport, TransportConnection, TransportEvents, TransportHost, UriOptions } from './transport';
+export type { ParsedUrl } from './url';
 export { websocketTransport, type WebSocketFactory } from './websocket';
-export { parseDuration } from '@primus/protocol';
-export { Recovery, RECONNECT_DEFAULTS, type ReconnectAttempt, type ReconnectOptions, type AttemptDone } from './recovery';
-export { Timers } from './timers';
-export { ParserError, PrimusError, type PrimusErrorCode } from './errors';
-export { runTransformers, toError, type MessageTransformer, type Packet, type TransformNext, type TransformDone } from '@primus/protocol';
-export { CONTROL_PREFIX, parseControl, isControl, escapeSeparators } from '@primus/protocol';
-export { emits } from '@primus/protocol';
-export { parseUrl, parseQuery, stringifyQuery, yeast, type ParsedUrl } from './url';
 
 /**
  * Source of the browser client bundle (an expression that evaluates to the client's browser

@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { Recovery, parseDuration, type AttemptDone, type ReconnectAttempt } from '@primus/client';
+import type { AttemptDone, ReconnectAttempt } from '@primus/client';
+import { parseDuration } from '@primus/protocol';
+import { Recovery } from '../src/recovery';
 
 /** Fail every attempt right away, the way a refused connection does. */
 function failEveryAttempt(recovery: Recovery): void {

@@ -1,4 +1,4 @@
-import { parseDuration } from '@primus/client';
+import { parseDuration } from '@primus/protocol';
 import { invalidOption } from './errors';
 
 /**

@@ -3,7 +3,7 @@ import { maxHeaderSize } from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import { expect } from '@jest/globals';
-import { parseUrl, type TransportConnection, type TransportHost, type UriOptions } from '@primus/client';
+import type { ParsedUrl, TransportConnection, TransportHost, UriOptions } from '@primus/client';
 import type { PrimusOptions, Spark, Transformer } from '@primus/core';
 import { once, startServer, waitFor, type TestServer } from './harness';
 
@@ -628,7 +628,8 @@ export interface RawPeer {
  * without the parser.
  */
 export function rawPeer(server: TestServer, t: Target, query: string): RawPeer {
-  const url = parseUrl(server.url, server.url);
+  const whatwg = new URL(server.url);
+  const url: ParsedUrl = { href: whatwg.href, protocol: whatwg.protocol, auth: '', host: whatwg.host, hostname: whatwg.hostname, port: whatwg.port, pathname: whatwg.pathname, query: whatwg.search, hash: whatwg.hash, socketPath: '' };
   const pathname = '/primus';
   const host: TransportHost = {
     url,
