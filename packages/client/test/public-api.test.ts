@@ -19,6 +19,8 @@ const VALUES = ['CLOSED', 'OPEN', 'OPENING', 'ParserError', 'Primus', 'PrimusCli
 const TYPES = [
   'AttemptDone',
   'ClientConfig',
+  'ClientCustomEvents',
+  'ClientEventMap',
   'ClientEvents',
   'ClientOptions',
   'ClientParser',
