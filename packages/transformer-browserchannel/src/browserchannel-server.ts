@@ -1,4 +1,6 @@
 import { createRequire } from 'node:module';
+import type { IncomingMessage } from 'node:http';
+import type { ParsedUrlQuery } from 'node:querystring';
 import type BrowserChannel from 'browserchannel/dist/server.js';
 
 /** The id generator `hat.rack()` returns: it remembers every id it handed out in `hats`. */
@@ -20,11 +22,46 @@ hat.rack = function caught(this: unknown, ...args: unknown[]): Rack {
   return created;
 };
 
+// browserchannel's middleware starts every request with `url.parse(req.url, true)`, a function it
+// takes from the `url` module when its own module is evaluated. The core has already parsed the
+// URL of every request it hands over, and the transformer's checks read that same parse; so
+// browserchannel is given, while its module is evaluated here, a `parse` that returns what
+// `withParsedUrl()` hands it for the request in progress, and parses like `url.parse` otherwise.
+const url = fromBrowserchannel('url') as typeof import('node:url');
+const urlParse = url.parse;
+
+/** The path and query of a request, as browserchannel reads them from its URL. */
+export interface ParsedRequestUrl {
+  pathname: string;
+  query: ParsedUrlQuery;
+}
+
+let handed: { url: string; parsed: ParsedRequestUrl } | undefined;
+
+function parseForBrowserchannel(this: unknown, ...args: unknown[]): unknown {
+  const current = handed;
+  if (current && args[0] === current.url && args[1] === true && args.length === 2) return current.parsed;
+  return (urlParse as (...a: unknown[]) => unknown).apply(this, args);
+}
+
 function load(): typeof BrowserChannel {
+  url.parse = parseForBrowserchannel as typeof url.parse;
   try {
     return fromBrowserchannel('./server.js') as typeof BrowserChannel;
   } finally {
     hat.rack = rack;
+    url.parse = urlParse;
+  }
+}
+
+/** Run `fn` (which calls browserchannel's middleware with `req`) with `parsed` as its URL's parse. */
+export function withParsedUrl<T>(req: IncomingMessage, parsed: ParsedRequestUrl, fn: () => T): T {
+  const previous = handed;
+  handed = { url: req.url ?? '/', parsed };
+  try {
+    return fn();
+  } finally {
+    handed = previous;
   }
 }
 

@@ -3,8 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
 import { parse as parseUrl } from 'node:url';
 import type BrowserChannel from 'browserchannel/dist/server.js';
-import type { ConnectionSink, ConnectionSocket, DrainOptions, TransformerContext, TransformerServer } from '@primus/core/contract';
-import { browserChannel, forgetSessionId } from './browserchannel-server';
+import type { ConnectionSink, ConnectionSocket, DrainOptions, PrimusRequest, TransformerContext, TransformerServer } from '@primus/core/contract';
+import { browserChannel, forgetSessionId, withParsedUrl, type ParsedRequestUrl } from './browserchannel-server';
 
 type Session = BrowserChannel.Session;
 
@@ -188,17 +188,19 @@ function decodeForward(contentType: string | undefined, text: string, nextMap: n
   return { body };
 }
 
-/** The query of a request, parsed as browserchannel parses it (a fragment is not part of it). */
-function queryOf(req: IncomingMessage): ParsedUrlQuery {
-  return parseUrl(req.url ?? '/', true).query;
-}
-
 /**
- * The path of a request as browserchannel reads it (the same legacy `url.parse`: absolute-form
- * URLs, fragments, backslashes read as slashes), so the checks here see what browserchannel acts on.
+ * The path and query of a request, which the checks here and browserchannel's middleware both
+ * read (see `withParsedUrl`). The core parsed the URL of every request it hands over (`uri`,
+ * `query`: absolute-form URLs, fragments and backslashes read as the legacy `url.parse` reads
+ * them); a URL that middleware rewrote since is parsed again, as browserchannel would.
  */
-function pathOf(req: IncomingMessage): string {
-  return parseUrl(req.url ?? '/').pathname ?? '/';
+function parsedUrlOf(req: IncomingMessage): ParsedRequestUrl {
+  const request = req as Partial<PrimusRequest>;
+  if (request.uri && request.query && req.url === request.originalUrl) {
+    return { pathname: request.uri.pathname, query: request.query as ParsedUrlQuery };
+  }
+  const parsed = parseUrl(req.url ?? '/', true);
+  return { pathname: parsed.pathname ?? '/', query: parsed.query };
 }
 
 function answer(res: ServerResponse, status: number, reason: string, body: string): void {
@@ -340,12 +342,14 @@ export function createServer(context: TransformerContext): TransformerServer {
    * carries the id of the last message its client received (`AID`), and browserchannel forgets
    * what it acknowledges before it returns: the core hears of it.
    */
-  function run(req: IncomingMessage, res: ServerResponse, entry?: Entry): void {
+  function run(req: IncomingMessage, res: ServerResponse, url: ParsedRequestUrl, entry?: Entry): void {
     try {
-      middleware(req, res, () => {
-        res.writeHead(404, { 'Content-Type': 'text/plain' });
-        res.end('Not Found');
-      });
+      withParsedUrl(req, url, () =>
+        middleware(req, res, () => {
+          res.writeHead(404, { 'Content-Type': 'text/plain' });
+          res.end('Not Found');
+        }),
+      );
       entry?.sink?.drain();
     } catch (err) {
       // browserchannel throws on some malformed requests (a back-channel request without a
@@ -364,7 +368,8 @@ export function createServer(context: TransformerContext): TransformerServer {
 
   return {
     request(req, res) {
-      const query = queryOf(req);
+      const url = parsedUrlOf(req);
+      const query = url.query;
       // browserchannel's session ids come from Math.random; a request that names a session must
       // also carry the random token its client opened it with, or it is treated as a stranger.
       if (!sameClient(query)) {
@@ -376,14 +381,14 @@ export function createServer(context: TransformerContext): TransformerServer {
         return;
       }
       const entry = sessions.get(last(query.SID) ?? '');
-      const bind = pathOf(req) === bindPath;
+      const bind = url.pathname === bindPath;
       const problem = bind ? checkBind(req.method, query, entry) : undefined;
       if (problem) {
         refuse(req, res, problem);
         return;
       }
       if (req.method !== 'POST') {
-        run(req, res, entry);
+        run(req, res, url, entry);
         return;
       }
       // browserchannel buffers forward-channel bodies without a limit. An oversized one closes
@@ -405,7 +410,7 @@ export function createServer(context: TransformerContext): TransformerServer {
           received += chunk.length;
           if (received > maxLength && !rejected) reject();
         });
-        run(req, res);
+        run(req, res, url);
         return;
       }
       // The forward channel: the body is read and checked here, and handed to browserchannel as
@@ -430,7 +435,7 @@ export function createServer(context: TransformerContext): TransformerServer {
           return;
         }
         (req as IncomingMessage & { body?: unknown }).body = decoded.body;
-        run(req, res, entry);
+        run(req, res, url, entry);
       });
     },
     /**
