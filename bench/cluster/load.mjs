@@ -69,6 +69,22 @@ function opener() {
     });
 }
 
+/**
+ * Tell the orchestrator a measured phase starts or ends, and wait until it has sampled the
+ * servers' CPU time.
+ */
+function mark(phase) {
+  return new Promise((resolve) => {
+    const onMessage = (msg) => {
+      if (msg?.type !== 'marked' || msg.phase !== phase) return;
+      process.off('message', onMessage);
+      resolve();
+    };
+    process.on('message', onMessage);
+    reply({ type: 'mark', phase });
+  });
+}
+
 const open = opener();
 const total = p.warmup + 2 * p.count;
 const sentAt = new Float64Array(total + 1);
@@ -134,6 +150,7 @@ try {
   measuringRemote = false;
 
   const first = seq + 1;
+  await mark('start');
   const started = performance.now();
   const inFlight = new Set();
   for (let i = 0; i < p.count; i++) {
@@ -144,6 +161,7 @@ try {
   }
   await Promise.all(inFlight);
   const wallMs = lastAt[seq] - started;
+  await mark('end');
   if (failure) throw new Error(failure);
 
   ttld.sort((a, b) => a - b);

@@ -87,8 +87,25 @@ async function round(stack, redisUrl, redisCpu) {
     );
     loadgen.push(generator);
     const lifetime = 60_000 + 3 * config.count * config.timeoutMs / 100;
+    // The throughput phase alone, between the load generator's two marks: deliveries per CPU-second.
+    const phase = (async () => {
+      const sample = async (mark) => {
+        await generator.next('mark', lifetime);
+        const cpu = { servers: await serversCpu(servers), redis: await redisCpu() };
+        generator.send({ type: 'marked', phase: mark });
+        return cpu;
+      };
+      const start = await sample('start');
+      const end = await sample('end');
+      return { servers: end.servers - start.servers, redis: end.redis - start.redis };
+    })();
+    phase.catch(() => {});
     const result = await generator.next('result', lifetime);
     if (!result.ok) throw new Error(`${stack}: ${result.failure}`);
+    const used = await phase;
+    const phaseDeliveries = config.count * config.clients;
+    result.throughput.deliveriesPerServerCpuSec = phaseDeliveries / (used.servers / 1000);
+    result.throughput.deliveriesPerCpuSec = phaseDeliveries / ((used.servers + used.redis) / 1000);
     // Per 1000 deliveries of the whole round (warm-up and both phases), and Redis per broadcast.
     const broadcasts = result.throughput.last;
     const deliveries = broadcasts * config.clients;
@@ -121,7 +138,8 @@ try {
         `round ${r} ${stack.padEnd(15)} ttld p50 ${result.latency.ttldP50.toFixed(2)} ms  p99 ${result.latency.ttldP99.toFixed(2)} ms  ` +
           `remote p50 ${result.latency.remoteP50.toFixed(2)} ms  ${Math.round(result.throughput.broadcastsPerSec)} broadcasts/s  ` +
           `${Math.round(result.throughput.deliveriesPerSec)} deliveries/s  ` +
-          `server CPU ${result.cost.serverCpuMsPer1000Deliveries.toFixed(1)} ms/1000 deliveries  Redis CPU ${result.cost.redisCpuUsPerBroadcast.toFixed(0)} µs/broadcast\n`,
+          `server CPU ${result.cost.serverCpuMsPer1000Deliveries.toFixed(1)} ms/1000 deliveries  Redis CPU ${result.cost.redisCpuUsPerBroadcast.toFixed(0)} µs/broadcast  ` +
+          `throughput phase ${Math.round(result.throughput.deliveriesPerServerCpuSec)} deliveries/server CPU-s\n`,
       );
     }
   }
@@ -142,7 +160,22 @@ for (const stack of stacks) {
     deliveriesPerSec: median(rs.map((x) => x.throughput.deliveriesPerSec)),
     serverCpuMsPer1000Deliveries: median(rs.map((x) => x.cost.serverCpuMsPer1000Deliveries)),
     redisCpuUsPerBroadcast: median(rs.map((x) => x.cost.redisCpuUsPerBroadcast)),
+    deliveriesPerServerCpuSec: median(rs.map((x) => x.throughput.deliveriesPerServerCpuSec)),
+    deliveriesPerCpuSec: median(rs.map((x) => x.throughput.deliveriesPerCpuSec)),
   };
+}
+// Same-round ratios against Socket.IO (rounds alternate the stacks, so round r of each ran seconds apart).
+const ratioLines = [];
+if (stacks.includes('socket.io')) {
+  for (const stack of stacks.filter((s) => s !== 'socket.io')) {
+    const ratios = (key) => results[stack].map((x, i) => x.throughput[key] / results['socket.io'][i].throughput[key]);
+    const fmt = (xs) => `${xs.map((x) => x.toFixed(2)).join(', ')}: median ${median(xs).toFixed(2)}x`;
+    summary[stack].vsSocketIo = { deliveriesPerServerCpuSec: median(ratios('deliveriesPerServerCpuSec')), deliveriesPerCpuSec: median(ratios('deliveriesPerCpuSec')) };
+    ratioLines.push(
+      `${stack} / socket.io, same round, throughput phase: deliveries per server CPU-second ${fmt(ratios('deliveriesPerServerCpuSec'))}; ` +
+        `Redis included ${fmt(ratios('deliveriesPerCpuSec'))}`,
+    );
+  }
 }
 
 const rows = [
@@ -155,12 +188,15 @@ const rows = [
   ['deliveries/s', ...stacks.map((s) => String(Math.round(summary[s].deliveriesPerSec)))],
   ['server CPU per 1000 deliveries (ms)', ...stacks.map((s) => summary[s].serverCpuMsPer1000Deliveries.toFixed(1))],
   ['Redis CPU per broadcast (µs)', ...stacks.map((s) => summary[s].redisCpuUsPerBroadcast.toFixed(0))],
+  ['throughput phase: deliveries per server CPU-second', ...stacks.map((s) => String(Math.round(summary[s].deliveriesPerServerCpuSec)))],
+  ['throughput phase: deliveries per CPU-second, Redis included', ...stacks.map((s) => String(Math.round(summary[s].deliveriesPerCpuSec)))],
 ];
 const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
 process.stdout.write(
   `\n${config.servers} servers per stack, ${config.clients} clients, ${config.count} broadcasts per phase, median of ${config.rounds} round(s)\n` +
     rows.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')).join('\n') +
-    '\n',
+    '\n' +
+    ratioLines.map((line) => `\n${line}\n`).join(''),
 );
 
 if (!values['no-save']) {
