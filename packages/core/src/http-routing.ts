@@ -43,11 +43,13 @@ export class HttpRouting {
   }
 
   private request(req: IncomingMessage, res: ServerResponse): void {
-    if (!this.primus.owns(req.url)) {
+    // The URL is read once here: middleware and the transformer find it parsed on the request.
+    const path = requestPath(req.url);
+    if (!path.startsWith(this.primus.pathname)) {
       callTaken(this.previous.request, this.server, [req, res]);
       return;
     }
-    const request = prepareRequest(req, requestPath(req.url));
+    const request = prepareRequest(req, path);
     runLayers(this.primus, 'http', request, res, () => {
       if (this.service.request) this.service.request(request, res);
       else {
@@ -60,7 +62,8 @@ export class HttpRouting {
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (!this.primus.owns(req.url) || !this.service.upgrade) {
+    const path = requestPath(req.url);
+    if (!path.startsWith(this.primus.pathname) || !this.service.upgrade) {
       if (this.previous.upgrade.length) {
         callTaken(this.previous.upgrade, this.server, [req, socket, head]);
       } else if (this.server.listenerCount('upgrade') === 1) {
@@ -71,7 +74,7 @@ export class HttpRouting {
     }
     // A socket error before the transformer takes over must not crash the process.
     socket.on('error', noop);
-    const request = prepareRequest(req, requestPath(req.url));
+    const request = prepareRequest(req, path);
     const copy = Buffer.from(head);
     runLayers(this.primus, 'upgrade', request, socket, () => this.service.upgrade!(request, socket, copy));
   }

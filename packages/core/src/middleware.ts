@@ -108,6 +108,11 @@ export function requestPath(url: string | undefined): string {
   return (q === -1 ? path : path.slice(0, q)).replace(/\\/g, '/');
 }
 
+/** The path of a request: the core's parse, unless middleware has rewritten `req.url` since. */
+function pathOf(req: PrimusRequest): string {
+  return req.url === req.originalUrl && req.uri ? req.uri.pathname : requestPath(req.url);
+}
+
 function isResponse(res: MiddlewareResponse): res is ServerResponse {
   return typeof (res as ServerResponse).setHeader === 'function';
 }
@@ -292,7 +297,7 @@ export function libraryLayer(this: Primus): Middleware {
   const primus = this;
   const path = primus.pathname + '/primus.js';
   const layer = function clientLibrary(req: PrimusRequest, res: MiddlewareResponse) {
-    if (!isResponse(res) || requestPath(req.url) !== path) return false;
+    if (!isResponse(res) || pathOf(req) !== path) return false;
     serveDocument(req, res, 'text/javascript; charset=utf-8', () => primus.cachedLibrary());
     return true;
   } as Middleware;
@@ -305,7 +310,7 @@ export function specLayer(this: Primus): Middleware {
   const primus = this;
   const path = primus.pathname + '/spec';
   const layer = function spec(req: PrimusRequest, res: MiddlewareResponse) {
-    if (!isResponse(res) || requestPath(req.url) !== path) return false;
+    if (!isResponse(res) || pathOf(req) !== path) return false;
     serveDocument(req, res, 'application/json', () => JSON.stringify(primus.spec));
     return true;
   } as Middleware;

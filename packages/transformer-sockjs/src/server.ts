@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Duplex } from 'node:stream';
 import sockjs from 'sockjs';
 import type { Connection } from 'sockjs';
-import type { ConnectionSink, ConnectionSocket, Logger, TransformerContext, TransformerServer } from '@primus/core/contract';
+import type { ConnectionSink, ConnectionSocket, Logger, PrimusRequest, TransformerContext, TransformerServer } from '@primus/core/contract';
 import permessageDeflate from 'permessage-deflate';
 
 /** The listener options sockjs 0.3 understands (its published types miss some). */
@@ -156,11 +156,24 @@ const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/
  * The path and query of a request URL exactly as sockjs reads them, with Node's legacy
  * `url.parse` (absolute-form URLs, fragments, backslashes read as slashes): the session id is
  * namespaced in what sockjs will match, not in a spelling of it.
+ *
+ * An origin-form URL (starting with `/` but not `//` or `/\`, which `url.parse` may read as a
+ * host) reads the same with the core's parse, which the request already carries: there `url.parse`
+ * only %-escapes characters, never a `/` or a `.`, so the same segments match. Other URLs
+ * (absolute-form, `//host` forms) are parsed again.
  */
-function asSockjsSees(url: string): { path: string; search: string } {
+function asSockjsSees(req: IncomingMessage): { path: string; search: string } {
+  const url = req.url ?? '';
+  const request = req as Partial<PrimusRequest>;
+  if (request.uri && url === request.originalUrl && url.charCodeAt(0) === SLASH && url.charCodeAt(1) !== SLASH && url.charCodeAt(1) !== BACKSLASH) {
+    return { path: request.uri.pathname, search: request.uri.search };
+  }
   const parsed = parseUrl(url);
   return { path: parsed.pathname ?? '', search: parsed.search ?? '' };
 }
+
+const SLASH = 0x2f;
+const BACKSLASH = 0x5c;
 
 /** Route sockjs's log lines to the Primus `log` event, at sockjs's own severity. */
 function sockjsLog(logger: Logger): (severity: string, line: string) => void {
@@ -287,7 +300,7 @@ export function createServer(context: TransformerContext): TransformerServer {
   return {
     request(req, res) {
       const url = req.url ?? '';
-      const { path, search } = asSockjsSees(url);
+      const { path, search } = asSockjsSees(req);
       const [, head = '', id, tail = ''] = sessionPath.exec(path) ?? [];
       const key = id === undefined ? undefined : `${namespace}-${id}`;
       if (req.method === 'POST' && !limitBody(req, res, key)) return;
