@@ -110,4 +110,31 @@ function checkTypeTests({ files, setting = 'bundler' }) {
   };
 }
 
-module.exports = { checkTypeTests };
+/** The member names of `interface <name>` in a declaration file, as written (no type checking). */
+function interfaceKeys(file, name) {
+  const source = ts.createSourceFile(file, fs.readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
+  const keys = [];
+  source.forEachChild(function visit(node) {
+    if (ts.isInterfaceDeclaration(node) && node.name.text === name) {
+      for (const member of node.members) if (member.name) keys.push(member.name.text);
+    }
+    ts.forEachChild(node, visit);
+  });
+  return keys;
+}
+
+/**
+ * The event names of a README's events table: the backticked names in the first column of the
+ * table that follows `heading`, with any `(arguments)` dropped.
+ */
+function documentedEvents(readme, heading) {
+  const text = fs.readFileSync(readme, 'utf8');
+  const start = text.indexOf(`\n${heading}\n`);
+  if (start === -1) throw new Error(`${readme} has no heading "${heading}"`);
+  const lines = text.slice(start + heading.length + 2).split('\n');
+  const first = lines.findIndex((line) => line.startsWith('|'));
+  const table = lines.slice(first, first + lines.slice(first).findIndex((line) => !line.startsWith('|'))).slice(2);
+  return table.flatMap((row) => [...row.split('|')[1].matchAll(/`([^`(]+)(?:\([^`]*\))?`/g)].map((match) => match[1].trim()));
+}
+
+module.exports = { checkTypeTests, interfaceKeys, documentedEvents };

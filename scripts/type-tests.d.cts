@@ -14,3 +14,9 @@ export interface TypeTestResult {
 
 /** Compile type-test files as a user's project would (`bundler`, `node16`, or `node16-cjs` for CommonJS). */
 export function checkTypeTests(options: { files: string[]; setting?: 'bundler' | 'node16' | 'node16-cjs' }): TypeTestResult;
+
+/** The member names of `interface <name>` in a declaration file, as written. */
+export function interfaceKeys(file: string, name: string): string[];
+
+/** The event names in the first column of the table after `heading` in a README. */
+export function documentedEvents(readme: string, heading: string): string[];

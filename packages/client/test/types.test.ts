@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { checkTypeTests } from '../../../scripts/type-tests.cjs';
+import { checkTypeTests, documentedEvents, interfaceKeys } from '../../../scripts/type-tests.cjs';
 
 // Type tests against the declarations a user installs (dist/*.d.ts, built by `pnpm build`): a
 // misspelt event or option must fail to compile, the documented ones must compile.
@@ -22,5 +22,11 @@ describe('the published types of @primus/client', () => {
     expect(result.missing).toEqual([]);
     expect(result.unexpected).toEqual([]);
     expect(result.expected).toBeGreaterThanOrEqual(14);
+  });
+
+  it('type exactly the events the README documents', () => {
+    const typed = interfaceKeys(join(__dirname, '../dist/index.d.ts'), 'ClientEvents');
+    const documented = documentedEvents(join(__dirname, '../README.md'), '## Events');
+    expect([...typed].sort()).toEqual([...documented].sort());
   });
 });

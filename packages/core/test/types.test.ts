@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { checkTypeTests } from '../../../scripts/type-tests.cjs';
+import { checkTypeTests, documentedEvents, interfaceKeys } from '../../../scripts/type-tests.cjs';
 
 // Type tests against the declarations a user installs (dist/*.d.ts, built by `pnpm build`): a
 // misspelt event or option must fail to compile, the documented ones must compile.
@@ -24,5 +24,14 @@ describe('the published types of @primus/core', () => {
     expect(result.missing).toEqual([]);
     expect(result.unexpected).toEqual([]);
     expect(result.expected).toBeGreaterThanOrEqual(20);
+  });
+
+  it.each([
+    ['PrimusEvents', '### Server (`primus.on(...)`)'],
+    ['SparkEvents', '### Spark (`spark.on(...)`)'],
+  ])('type exactly the events the README documents (%s)', (name, heading) => {
+    const typed = interfaceKeys(built[0]!, name);
+    const documented = documentedEvents(join(__dirname, '../README.md'), heading);
+    expect([...typed].sort()).toEqual([...documented].sort());
   });
 });
