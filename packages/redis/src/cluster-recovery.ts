@@ -3,7 +3,7 @@ import type { RecoveryPayload, Spark } from '@primus/core';
 import { pack, unpack, type Payload } from './envelope';
 import { ClusterError } from './errors';
 import { defineRecoveryScripts, type RecoveryCommands } from './recovery-scripts';
-import { isAfter, RedisRecoveryStore, type RecoveryHost, type Resumed } from './recovery';
+import { RedisRecoveryStore, type RecoveryHost, type Resumed } from './recovery';
 
 /** The Primus server, as far as recovery needs it. */
 interface Server {
@@ -48,6 +48,7 @@ export class ClusterRecovery implements RecoveryHost {
   readonly lease: number;
   current: string | undefined;
   position: string | undefined;
+  private marking = false;
 
   /** The sparks of the sessions held here, connected or with their client away. */
   private readonly sparks = new Map<string, Spark>();
@@ -184,7 +185,10 @@ export class ClusterRecovery implements RecoveryHost {
     }
     const id = message.toString('latin1', 1, end);
     const { header, payload } = envelope;
-    if (header.t === 'm') this.moved(header.s);
+    if (header.t === 'p') {
+      if (header.f === this.id && this.position === undefined) this.position = id;
+      if (this.store.catchingUp) this.store.sift(undefined, id, undefined);
+    } else if (header.t === 'm') this.moved(header.s);
     else if (header.t === 'b') {
       this.deliverBroadcast(id, payload!);
       if (header.f !== this.id) this.wiring.received();
@@ -193,20 +197,24 @@ export class ClusterRecovery implements RecoveryHost {
   }
 
   private deliverBroadcast(id: string, payload: Payload): void {
-    // Sent before this server learnt where the order stood: its sparks' sessions start after it.
-    if (this.position !== undefined && !isAfter(id, this.position)) return;
+    if (this.position === undefined) {
+      // Before this server knows where the order stands, no session here is in Redis.
+      this.primus.writeEncoded(payload);
+      return;
+    }
     this.position = id;
-    this.store.catch(undefined, id, payload);
+    const skip = this.store.catchingUp ? (this.store.sift(undefined, id, payload) as Set<string>) : undefined;
     this.current = id;
     try {
-      this.primus.writeEncoded(payload);
+      if (!skip?.size) this.primus.writeEncoded(payload);
+      else for (const sparkId in this.primus.connections) if (!skip.has(sparkId)) this.primus.connections[sparkId]!.sendEncoded(payload);
     } finally {
       this.current = undefined;
     }
   }
 
   private deliverDirect(id: string, sparkId: string, payload: Payload): void {
-    this.store.catch(sparkId, id, payload);
+    if (this.store.catchingUp && this.store.sift(sparkId, id, payload)) return;
     const spark = this.sparks.get(sparkId) ?? this.primus.connections[sparkId];
     if (spark) this.deliverTo(spark, id, payload);
   }
@@ -240,10 +248,21 @@ export class ClusterRecovery implements RecoveryHost {
 
   // ---- Leases and Redis's state ----
 
-  /** The subscription is (back) in place: learn where the cluster's order stands. */
+  /**
+   * The subscription is (back) in place: learn where the cluster's order stands, from a mark sent
+   * to this server's own channel. Everything the subscription delivers after the mark comes later
+   * in the order. Tried again with every heartbeat until it works.
+   */
   async synchronise(): Promise<void> {
-    const clock = await this.redis.get(this.keys.clock);
-    this.position = clock ?? '0-0';
+    if (this.position !== undefined || this.marking || !this.wiring.up()) return;
+    this.marking = true;
+    try {
+      await this.redis.primusRcMark(this.keys.clock, this.wiring.inboxPrefix + this.id, JSON.stringify({ t: 'p', f: this.id }));
+    } catch {
+      // The next heartbeat tries again.
+    } finally {
+      this.marking = false;
+    }
   }
 
   /** The subscription was lost: broadcasts may be missed, so no session here can be rebuilt elsewhere. */
@@ -308,6 +327,11 @@ export class ClusterRecovery implements RecoveryHost {
       ttl,
       notice,
     );
+    // A mark through this server's subscription tells when it has delivered everything up to the
+    // point the session was taken at (see RedisRecoveryStore.sift).
+    if (reply[0]?.toString() === 'ok') {
+      this.redis.primusRcMark(this.keys.clock, this.wiring.inboxPrefix + this.id, JSON.stringify({ t: 'p', f: this.id })).catch(() => {});
+    }
     const status = reply[0]?.toString();
     if (status !== 'ok') {
       this.wiring.log('debug', `session ${id} cannot be resumed from Redis: ${status}`);

@@ -521,6 +521,7 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
     try {
       const exists = await this.pub.primusHeartbeat(this.keys.servers, this.keys.sparks, this.id, this.options.ttl);
       await this.recovery?.renew();
+      await this.recovery?.synchronise();
       // The registry vanished under us (a Redis restart we did not see, a flush, a lease that
       // ran out while this process was stalled): write it again.
       if (!exists && this.primus.connected > 0) await this.register();
@@ -533,7 +534,6 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
     if (this.closed || this.sub.status !== 'ready') return;
     try {
       await this.sub.subscribe(this.keys.broadcast, this.keys.inbox);
-      await this.recovery?.synchronise();
       this.subscribed = true;
     } catch (err) {
       this.failed(err as Error);
@@ -557,6 +557,8 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
   private setUp(up: boolean): void {
     if (up === this.up) return;
     this.up = up;
+    // Learn where the cluster's order stands before sessions can start here.
+    if (up) void this.recovery?.synchronise();
     if (up) {
       this.warned = false;
       this.lastError = undefined;

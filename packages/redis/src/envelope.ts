@@ -12,7 +12,9 @@ export type Header =
   /** With recovery: a message for one spark of the receiving server, after its position in the cluster's order. */
   | { t: 'd'; f: string; s: string; bin?: 1 }
   /** With recovery: server `f` took over the session of spark `s`; the receiver's spark is stale. */
-  | { t: 'm'; f: string; s: string };
+  | { t: 'm'; f: string; s: string }
+  /** With recovery: a mark server `f` sends itself, to learn where the cluster's order stands. */
+  | { t: 'p'; f: string };
 
 /** A decoded message between servers. */
 export interface Envelope {
@@ -48,6 +50,7 @@ export function unpack(message: Buffer): Envelope | undefined {
   if (!header || typeof header !== 'object' || typeof header.f !== 'string') return undefined;
   if (header.t === 'a') return { header, payload: undefined };
   if (header.t === 'm') return typeof header.s === 'string' ? { header, payload: undefined } : undefined;
+  if (header.t === 'p') return { header, payload: undefined };
   if (header.t !== 'b' && header.t !== 's' && header.t !== 'd') return undefined;
   if (header.t === 's' && (typeof header.s !== 'string' || typeof header.r !== 'number')) return undefined;
   if (header.t === 'd' && typeof header.s !== 'string') return undefined;

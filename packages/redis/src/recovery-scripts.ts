@@ -204,8 +204,19 @@ if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('PEXPIRE', KEYS[3], ARGV[4
 return out
 `;
 
+/**
+ * KEYS: clock. ARGV: channel, header. Publish a mark with the next id: whatever a subscriber of
+ * that connection receives after it has a later id.
+ */
+const mark = `${CLOCK}
+local id = tick(KEYS[1])
+redis.call('PUBLISH', ARGV[1], '#' .. id .. '\\n' .. ARGV[2] .. '\\n')
+return id
+`;
+
 /** The recovery scripts as commands on an ioredis client. */
 export interface RecoveryCommands {
+  primusRcMark(clock: string, channel: string, header: string): Promise<string>;
   primusRcBroadcast(
     clock: string,
     stream: string,
@@ -262,6 +273,7 @@ export interface RecoveryCommands {
 
 /** Define the recovery scripts on a client and return it typed with them. */
 export function defineRecoveryScripts<R extends Redis>(redis: R): R & RecoveryCommands {
+  redis.defineCommand('primusRcMark', { numberOfKeys: 1, lua: mark });
   redis.defineCommand('primusRcBroadcast', { numberOfKeys: 3, lua: broadcast });
   redis.defineCommand('primusRcDirect', { numberOfKeys: 3, lua: direct });
   redis.defineCommand('primusRcCreate', { numberOfKeys: 2, lua: create });

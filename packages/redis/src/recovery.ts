@@ -46,6 +46,16 @@ interface Caught {
   payload: RecoveryPayload;
 }
 
+/** A session being taken over (see `RedisRecoveryStore.catching`). */
+interface Catching {
+  /** Where the session's messages from Redis ended; undefined until Redis answered. */
+  from: string | undefined;
+  /** Messages after `from` that arrived before the spark was live. */
+  caught: Caught[];
+  /** Whether the spark receives here. */
+  live: boolean;
+}
+
 /**
  * One session in Redis. The payloads stay in this process too (a `MemoryRecoveryRecord`), so a
  * client that comes back to the same server resumes from memory; Redis holds what another server
@@ -205,8 +215,14 @@ export class RedisRecoveryRecord implements RecoveryRecord {
 export class RedisRecoveryStore implements RecoveryStore {
   /** The sessions this server holds, by spark id. */
   readonly records = new Map<string, RedisRecoveryRecord>();
-  /** Resumptions on their way, by spark id: what arrived live meanwhile. */
-  private readonly catching = new Map<string, { position: string | undefined; caught: Caught[] }>();
+  /**
+   * Sessions taken over from Redis whose spark does not yet receive as the others here do, by
+   * spark id. This server's subscription may run behind or ahead of the reply that took the
+   * session (two connections): `from` is where the session's messages from Redis ended. Until the
+   * subscription has delivered something later than `from`, broadcasts up to `from` are not the
+   * spark's to receive again, and what comes later is kept until the spark is live.
+   */
+  private readonly catching = new Map<string, Catching>();
 
   /** @internal Created by the cluster plugin. */
   constructor(readonly host: RecoveryHost) {}
@@ -218,16 +234,17 @@ export class RedisRecoveryStore implements RecoveryStore {
   }
 
   async resume(id: string, after: number, limits: RecoveryLimits): Promise<RecoveredSession | undefined> {
-    const catching = { position: undefined as string | undefined, caught: [] as Caught[] };
+    const catching: Catching = { from: undefined, caught: [], live: false };
     this.catching.set(id, catching);
     let resumed: Resumed | undefined;
     try {
       resumed = await this.host.resumeSession(id, after, limits.window + this.host.lease);
     } finally {
-      if (!resumed) this.catching.delete(id);
+      if (!resumed && this.catching.get(id) === catching) this.catching.delete(id);
     }
     if (!resumed) return undefined;
-    catching.position = resumed.position;
+    catching.from = resumed.position;
+    catching.caught = catching.caught.filter((message) => isAfter(message.id, resumed.position));
     const record = new RedisRecoveryRecord(this, id, limits);
     this.records.set(id, record);
     record.adopt(resumed, after);
@@ -239,37 +256,52 @@ export class RedisRecoveryStore implements RecoveryStore {
     };
   }
 
-  /**
-   * @internal The cluster delivers a message with an id; a resumption of `sparkId` (or, for a
-   * broadcast, any resumption) on its way keeps it for the spark. Returns true when it was kept
-   * instead of delivered: the spark is not live here yet.
-   */
-  catch(sparkId: string | undefined, id: string, payload: RecoveryPayload): void {
-    if (this.catching.size === 0) return;
-    if (sparkId !== undefined) {
-      this.catching.get(sparkId)?.caught.push({ id, payload });
-      return;
-    }
-    for (const catching of this.catching.values()) catching.caught.push({ id, payload });
+  /** @internal Whether any session is being taken over here. */
+  get catchingUp(): boolean {
+    return this.catching.size > 0;
   }
 
   /**
-   * @internal A resumed spark went live on this server: give it, in order, what arrived after
-   * its resumption was taken and before it could receive. `deliver` writes one message.
+   * @internal The subscription delivers a message with `id`: for a broadcast (`sparkId`
+   * undefined), the ids of the sparks that must not get it (they had it from Redis); for a
+   * message to one spark, whether that spark must not get it now. Keeps what the sparks that are
+   * not live yet will need.
+   */
+  sift(sparkId: string | undefined, id: string, payload: RecoveryPayload | undefined): Set<string> | boolean {
+    const skip = new Set<string>();
+    for (const [spark, catching] of this.catching) {
+      const later = catching.from === undefined || isAfter(id, catching.from);
+      const mine = sparkId === undefined || sparkId === spark;
+      if (mine && payload !== undefined) {
+        if (!catching.live) {
+          if (later) catching.caught.push({ id, payload });
+          skip.add(spark);
+        } else if (!later) skip.add(spark);
+      }
+      // Past `from`, everything up to it has arrived: the spark receives as the others do.
+      if (catching.live && catching.from !== undefined && later) this.catching.delete(spark);
+    }
+    return sparkId === undefined ? skip : skip.has(sparkId);
+  }
+
+  /**
+   * @internal A resumed spark went live on this server: give it, in order, what arrived after its
+   * session was taken and before it could receive. `deliver` writes one message.
    */
   settle(spark: Spark, deliver: (id: string, payload: RecoveryPayload) => void): void {
     const catching = this.catching.get(spark.id);
     if (!catching) return;
-    this.catching.delete(spark.id);
-    const from = catching.position;
-    if (from === undefined) return;
-    for (const message of catching.caught) if (isAfter(message.id, from)) deliver(message.id, message.payload);
+    catching.live = true;
+    const caught = catching.caught;
+    catching.caught = [];
+    for (const message of caught) deliver(message.id, message.payload);
+    if (caught.length > 0) this.catching.delete(spark.id);
   }
 
   /** @internal A new session's spark went live: start its session in Redis. */
   begin(spark: Spark): void {
     const record = this.records.get(spark.id);
-    if (!record || record.generation !== '' || this.catching.has(spark.id)) return;
+    if (!record || record.generation !== '') return;
     const position = this.host.position;
     if (position === undefined) record.unchain();
     else record.begin(position);
