@@ -319,8 +319,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
       manual: !!given.manual,
     }) as ResolvedClientOptions);
     const recovery = (this.recovery = new Recovery(resolved.reconnect));
-    const parsed = (this.url = parseUrl(url != null ? url : defaultUrl(), defaultUrl()));
-    if (parsed.protocol === 'ws+unix:') this._unixSocket(parsed);
+    this.url = parseUrl(url != null ? url : defaultUrl(), defaultUrl(), this);
     this.transport = resolved.transport;
     if (given.websockets !== undefined) this.AVOID_WEBSOCKETS = !given.websockets;
 
@@ -386,22 +385,6 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
   /** Whether `evt` is one of Primus's own events, which plugins must not emit for other purposes. */
   reserved(evt: string): boolean {
     return /^(incoming|outgoing)::/.test(evt) || reservedEvents.has(evt);
-  }
-
-  /** Check a `ws+unix:` URL against the transport, and complete it from the compiled pathname. */
-  private _unixSocket(url: ParsedUrl): void {
-    // happn-primus took the socket from a compiled pathname such as `/app.sock:/primus`
-    // (`Primus.createSocket({ pathname })`) and ignored the URL's path.
-    const compiled = this.pathname;
-    const colon = compiled.indexOf(':');
-    if (!url.socketPath && colon > 0) {
-      url.socketPath = compiled.slice(0, colon);
-      url.pathname = url.pathname || compiled.slice(colon + 1);
-    }
-    if (!url.socketPath) throw new TypeError(`Primus: the url ${JSON.stringify(url.href)} names no socket; write it as "ws+unix:///path/to.sock"`);
-    if (!this.client.unixSocket) {
-      throw new TypeError(`Primus: the ${this.client.name} transformer's client cannot connect to a Unix domain socket (${url.href}); the client README lists the transformers that can`);
-    }
   }
 
   /** Connect. Called automatically unless `manual`; call it again after `end()` to reconnect. */

@@ -2,6 +2,12 @@ import { json } from '@primus/parser-json';
 import { compile } from './client';
 import { websocketTransport } from './websocket';
 import { library } from './generated/library';
+import { clientUnixUrl } from './unix';
+import { unixUrls } from './url';
+
+// Node clients reach Unix domain sockets (`ws+unix:` URLs); primus.js, built from browser.ts, leaves
+// this out.
+unixUrls.parse = clientUnixUrl;
 
 export {
   compile,

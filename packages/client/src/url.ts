@@ -1,3 +1,5 @@
+import type { PrimusClient } from './client';
+
 /** A URL split the way the client needs it; `query` keeps its leading `?`. */
 export interface ParsedUrl {
   href: string;
@@ -19,9 +21,18 @@ export interface ParsedUrl {
   socketPath: string;
 }
 
+/**
+ * How `ws+unix:` URLs are parsed: the Node entry installs the parser (unix.ts); in primus.js it is
+ * left out, as no browser reaches a Unix domain socket.
+ */
+export const unixUrls: { parse?: (input: string, client: PrimusClient) => ParsedUrl } = {};
+
 /** Parse an absolute URL; a protocol-relative one takes `base`'s protocol. */
-export function parseUrl(input: string, base?: string): ParsedUrl {
-  if (/^ws\+unix:/i.test(input)) return parseUnixUrl(input);
+export function parseUrl(input: string, base?: string, client?: PrimusClient): ParsedUrl {
+  if (/^ws\+unix:/i.test(input)) {
+    if (unixUrls.parse) return unixUrls.parse(input, client!);
+    throw new TypeError(`Primus: cannot use ${JSON.stringify(input)}: Unix domain sockets are reached from Node clients only, not from browsers`);
+  }
   let url: URL;
   try {
     url = new URL(input, base);
@@ -31,28 +42,6 @@ export function parseUrl(input: string, base?: string): ParsedUrl {
   const { href, protocol, username, password, host, hostname, port, pathname, search, hash } = url;
   const auth = username ? (password ? `${username}:${password}` : username) : '';
   return { href, protocol, auth, host, hostname, port, pathname, query: search, hash, socketPath: '' };
-}
-
-/**
- * Parse a `ws+unix:` URL the way `ws` writes them, `ws+unix://[user:pass@]/path/to.sock[:/http/path][?query]`:
- * the path up to the first `:` is the socket, the rest the HTTP path. The WHATWG parser refuses
- * credentials without a host, so this one is by hand. Requests go to host `localhost`.
- */
-function parseUnixUrl(input: string): ParsedUrl {
-  const [, auth = '', host = '', path = '', query = '', hash = ''] = /^ws\+unix:(?:\/\/(?:([^@/?#]*)@)?([^/?#]*))?([^?#]*)(\?[^#]*)?(#.*)?$/i.exec(input)!;
-  const colon = path.indexOf(':');
-  const socket = colon === -1 ? path : path.slice(0, colon);
-  const pathname = colon === -1 ? '' : path.slice(colon + 1);
-  if ((host && host !== 'localhost') || (socket && socket.charAt(0) !== '/') || (pathname && pathname.charAt(0) !== '/')) {
-    throw new TypeError(`Primus: cannot parse the url ${JSON.stringify(input)}; write a Unix domain socket as "ws+unix:///path/to.sock" or "ws+unix:///path/to.sock:/http/path"`);
-  }
-  let socketPath = socket;
-  try {
-    socketPath = decodeURIComponent(socket);
-  } catch {
-    // A stray `%` is part of the file name.
-  }
-  return { href: input, protocol: 'ws+unix:', auth, host: 'localhost', hostname: 'localhost', port: '', pathname, query, hash, socketPath };
 }
 
 /** Parse a query string (with or without `?`) into an object. Later duplicates win. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { compile, type ClientTransport } from '@primus/client';
-import { parseUrl } from '../src/url';
+import { parseUnixUrl as parseUrl } from '../src/unix';
 import { json } from '@primus/parser-json';
 
 // `ws+unix:` URLs: parsed as `ws` writes them, completed from happn-primus's compiled-pathname
