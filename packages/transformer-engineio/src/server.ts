@@ -28,6 +28,17 @@ export class EngineIoConnectionSocket implements ConnectionSocket {
     this.socket.send(payload as string | Buffer);
   }
 
+  /** A broadcast: the same message, with the WebSocket frame `createServer().frame()` built once for every connection. */
+  sendFrame(frame: unknown, payload: string | Buffer | Uint8Array): void {
+    const { options, bytes } = frame as BroadcastFrame;
+    const state = this.socket.readyState;
+    if (state !== 'closing' && state !== 'closed') this.queued += bytes;
+    // engine.io writes the frame as it is over WebSocket, and encodes the payload as usual over
+    // long-polling (or with permessage-deflate, which is never framed here).
+    // engine.io's typings leave `wsPreEncodedFrame` out of its send options.
+    this.socket.send(payload as string, options as Parameters<Socket['send']>[1]);
+  }
+
   /**
    * What the client has not received yet, as far as engine.io shows it: the messages waiting in
    * `writeBuffer`, plus, over WebSocket, what `ws` still holds (its queue and the TCP socket's
@@ -43,6 +54,38 @@ export class EngineIoConnectionSocket implements ConnectionSocket {
     // Closes once the buffered packets are flushed: over long-polling, with the client's next poll.
     this.socket.close();
   }
+}
+
+/** What `frame()` builds for one broadcast: engine.io's send options carrying the frame, and the message's size. */
+interface BroadcastFrame {
+  readonly options: { wsPreEncodedFrame: Buffer[] };
+  readonly bytes: number;
+}
+
+/**
+ * The WebSocket frame engine.io would write for a text message (an Engine.IO `message` packet,
+ * `4` and the text, in one unmasked final text frame), built once for a broadcast. engine.io's
+ * WebSocket transport writes a packet's `wsPreEncodedFrame` as it is, as Socket.IO's broadcasts
+ * use it, instead of encoding and framing the packet for each connection.
+ */
+function broadcastFrame(text: string): BroadcastFrame {
+  const bytes = Buffer.byteLength(text);
+  const length = bytes + 1;
+  const header = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(header + length);
+  frame[0] = 0x81;
+  if (header === 2) frame[1] = length;
+  else if (header === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(length / 0x100000000), 2);
+    frame.writeUInt32BE(length >>> 0, 6);
+  }
+  frame[header] = 0x34; // '4', the message packet type
+  frame.write(text, header + 1, 'utf8');
+  return { options: { wsPreEncodedFrame: [frame] }, bytes };
 }
 
 /** An engine.io transport; the WebSocket one keeps its `ws` socket as `socket`. */
@@ -196,6 +239,8 @@ export function createServer(context: TransformerContext): TransformerServer {
   });
 
   return {
+    // Text broadcasts are framed once; engine.io does not use the frame with permessage-deflate.
+    frame: options.compression ? undefined : (payload) => (typeof payload === 'string' ? broadcastFrame(payload) : undefined),
     request(req, res) {
       remember(req);
       shareQuery(req);

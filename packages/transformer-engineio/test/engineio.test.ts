@@ -84,6 +84,28 @@ describe('long-polling and the upgrade', () => {
     expect(server.primus.spark(spark.id)).toBe(spark);
   }, TIMEOUT);
 
+  it('broadcasts every size intact to WebSocket and polling clients alike, with and without compression', async () => {
+    // Text sizes around the frame header's length encodings (7 bits, 16 bits, 64 bits), multi-byte.
+    const texts = ['short é €', 'x'.repeat(124) + '€', 'y'.repeat(300) + '😀', 'z'.repeat(70000) + 'ü'];
+    for (const compression of [false, true]) {
+      const server = await start({ compression });
+      const upgraded = [server.client(), server.client()];
+      const polling = server.client({ transport: { transports: ['polling'] } });
+      await Promise.all([...upgraded, polling].map((client) => once(client, 'open')));
+      for (const client of upgraded) {
+        const socket = engineSocket(client);
+        if (socket.transport.name !== 'websocket') await once(socket as never, 'upgrade');
+      }
+      const sparks = Object.values(server.primus.connections);
+      await waitFor(() => sparks.filter((spark) => serverSocket(spark).transport.name === 'websocket').length === 2, 5000, 'both upgrades');
+      for (const text of [...texts, { an: 'object', n: 1 }]) {
+        const received = [...upgraded, polling].map((client) => once(client, 'data'));
+        server.primus.write(text);
+        for (const [data] of await Promise.all(received)) expect(data).toEqual(text);
+      }
+    }
+  }, TIMEOUT);
+
   it('knows the id at once: primus.id() answers synchronously with the engine.io sid', async () => {
     const server = await start();
     const sparkP = nextSpark(server.primus);
