@@ -1,7 +1,8 @@
 import { EventEmitter } from 'eventemitter3';
 import { Recovery, type AttemptDone, type ReconnectAttempt, type ReconnectOptions } from './recovery';
 import { Timers } from './timers';
-import { addTransformer, emits, encode, PrimusError, receive, toError, transmit, type MessageTransformer, type Packet, type Side } from '@primus/protocol';
+import { ClientSession } from './session';
+import { addTransformer, emits, encode, isControl, PrimusError, receive, toError, transmit, type MessageTransformer, type Packet, type Side } from '@primus/protocol';
 import { typeError } from './errors';
 import type { ClientTransport, TransportConnection, TransportEvents, TransportHost, UriOptions } from './transport';
 import { parseQuery, parseUrl, stringifyQuery, yeast, type ParsedUrl } from './url';
@@ -31,6 +32,8 @@ export interface ClientConfig {
   ping?: number | false;
   /** Client halves of the server's plugins, by name. */
   plugins?: Record<string, ClientPlugin>;
+  /** Whether the server has connection-state recovery on: the client's `recovery` default. @default false */
+  recovery?: boolean;
 }
 
 /**
@@ -71,6 +74,12 @@ export interface ClientOptions {
   websockets?: boolean;
   /** Force browser network (online/offline) events on or off. @default on where the browser has them */
   network?: boolean;
+  /**
+   * Connection-state recovery (docs/recovery.md): after a reconnect within the server's window,
+   * nothing written either way is lost. Used only when the server has it on too.
+   * @default true for primus.js and primus.Socket of a server with recovery on, false otherwise
+   */
+  recovery?: boolean;
 }
 
 /** The options after defaults are applied. */
@@ -144,6 +153,10 @@ export interface ClientEvents {
   'incoming::pong': (time: number) => void;
   /** The server told its spark id. */
   'incoming::id': (id: string) => void;
+  /** Recovery: the reconnected connection resumed the session; nothing was lost either way. */
+  recovered: (id: string) => void;
+  /** Recovery: the session could not be resumed (`unknown`: expired or unknown to the server; `overflow`). Resynchronise. */
+  'recovery failed': (reason: 'unknown' | 'overflow') => void;
 }
 
 /**
@@ -247,6 +260,10 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
   declare readonly ark: Readonly<Record<string, ClientPlugin>>;
   /** The compiled default `ping`. */
   declare readonly defaultPing: number | false;
+  /** The compiled default of `recovery`. */
+  declare readonly defaultRecovery: boolean;
+  /** The recovery session, or null when `recovery` is off. */
+  session: ClientSession | null = null;
 
   /** The options with defaults applied. */
   options: ResolvedClientOptions;
@@ -322,6 +339,14 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     this.url = parseUrl(url != null ? url : defaultUrl(), defaultUrl(), this);
     this.transport = resolved.transport;
     if (given.websockets !== undefined) this.AVOID_WEBSOCKETS = !given.websockets;
+    if (given.recovery !== undefined && typeof given.recovery !== 'boolean') throw typeError('options.recovery', 'a boolean', typeof given.recovery);
+    if (given.recovery !== undefined ? given.recovery : this.defaultRecovery) {
+      this.session = new ClientSession({
+        resend: (payload) => this._send(payload),
+        control: (message) => this.readyState === OPEN && this._write(message),
+        emit: (event, value) => (event === 'recovered' ? this.emit(event, value) : this.emit(event, value as 'unknown' | 'overflow')),
+      });
+    }
 
     const browser = typeof window !== 'undefined' && typeof window.addEventListener === 'function';
     const hasOnline = typeof navigator !== 'undefined' && 'onLine' in navigator;
@@ -340,6 +365,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     recovery.on('reconnected', (attempt) => this.emit('reconnected', attempt));
     recovery.on('reconnect timeout', (err, attempt) => this.emit('reconnect timeout', err, attempt));
     recovery.on('reconnect failed', (err, attempt) => {
+      if (this.session) this.session.forget();
       this._closeTransport();
       // The failed attempt's socket was just closed and will not report its end, so settle here.
       this._setState(CLOSED);
@@ -418,9 +444,14 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     }
     const payload = encode<PrimusClient, string | ArrayBuffer | Uint8Array>(this, side, data);
     if (payload === undefined) return false;
-    this.emit('outgoing::data', payload);
-    if (this._connection) this._connection.send(payload);
+    if (this.session !== null && !isControl(data)) this.session.sent(payload);
+    this._send(payload);
     return true;
+  }
+
+  private _send(payload: unknown): void {
+    this.emit('outgoing::data', payload);
+    if (this._connection) this._connection.send(payload as string);
   }
 
   /** Close the connection for good (until `open()`); `data` is written first if given. */
@@ -428,6 +459,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     if (!(this instanceof PrimusClient)) throw contextError('end');
     if (this.readyState === CLOSED && !this.timers.active('connect') && !this.timers.active('open')) {
       if (this.recovery.reconnecting()) {
+        if (this.session) this.session.forget();
         this.recovery.reset();
         this._closeTransport();
         this.emit('end');
@@ -435,6 +467,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
       return this;
     }
     if (data !== undefined) this.write(data);
+    if (this.session) this.session.end();
     this.writable = this.readable = false;
     this._setState(CLOSED);
     this.timers.clearAll();
@@ -525,6 +558,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     query._primuscb = yeast();
     query.ping = this.options.ping;
     query.pong = this.options.pong;
+    if (this.session) query._primusrecovery = this.session.param();
     const querystring = stringifyQuery(query);
 
     const protocol = options.secure ? options.protocol.replace(':', 's:') : options.protocol;
@@ -548,6 +582,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
 
   private _sendPing(): void {
     const time = Date.now();
+    if (this.session) this.session.ackIfChanged();
     this._write(`primus::ping::${time}`);
     this.emit('outgoing::ping', time);
     this.timers.set('pong', () => this._onPongTimeout(), this.options.pong);
@@ -638,6 +673,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     this.latency = Date.now() - this._openedAt;
     this.timers.clear('ping', 'pong');
     this.heartbeat();
+    if (this.session) this.session.opened();
     if (this.buffer.length) {
       const buffer = this.buffer;
       this.buffer = [];
@@ -706,6 +742,7 @@ const side: Side<PrimusClient> = {
   },
   // The client knows pong, server and id; other types are ignored, as the protocol says.
   control(type, value) {
+    if (this.session) this.session.control(type, value);
     if (type === 'pong') {
       const time = +value;
       this.emit('incoming::pong', time);
@@ -718,6 +755,13 @@ const side: Side<PrimusClient> = {
     } else if (type === 'id') {
       this.emit('incoming::id', value);
     }
+  },
+  accept() {
+    // A frame the transport still reports after its end is not delivered (see deliver), so it
+    // must not count either: recovery sends it again.
+    if (this.readyState === CLOSED) return false;
+    if (this.session) this.session.data();
+    return true;
   },
   deliver(data, raw) {
     // A message whose incoming transformers finished after the client closed is dropped, as a
@@ -764,6 +808,7 @@ export function compile(config: ClientConfig): PrimusConstructor {
     authorization: !!config.authorization,
     ark: Object.freeze({ ...config.plugins }),
     defaultPing: config.ping === undefined ? 25000 : config.ping,
+    defaultRecovery: !!config.recovery,
   };
   for (const key of Object.keys(baked)) Object.defineProperty(Primus.prototype, key, { value: baked[key] });
   const callable = new Proxy(Primus, {

@@ -5,9 +5,19 @@ import { pluginParts } from './plugins';
 import type { Primus } from './primus';
 
 /** The settings compiled into clients. */
-function clientSettings(primus: Primus): { pathname: string; version: string; authorization: boolean; ping: number | false } {
+interface ClientSettings {
+  pathname: string;
+  version: string;
+  authorization: boolean;
+  ping: number | false;
+  recovery?: true;
+}
+
+function clientSettings(primus: Primus): ClientSettings {
   const timeout = primus.options.timeout;
-  return { pathname: primus.pathname, version: primus.version, authorization: !!primus.auth, ping: timeout ? Math.max(timeout - 10000, 0) : false };
+  const settings: ClientSettings = { pathname: primus.pathname, version: primus.version, authorization: !!primus.auth, ping: timeout ? Math.max(timeout - 10000, 0) : false };
+  // Left out when off, so a server without recovery builds the same primus.js as before.
+  return primus.options.recovery ? { ...settings, recovery: true } : settings;
 }
 
 /**

@@ -30,10 +30,13 @@ import {
   type PrimusRequest,
 } from './middleware';
 import { resolveOptions, type AuthorizationHandler, type PrimusOptions, type ResolvedOptions } from './options';
+import { Recoveries, type RecoveryFailure } from './recovery';
 import { assertParserFits, resolveParser, type LegacyParser, type Parser } from './parser';
 import { checkPlugin, pluginParts, pluginsOption, type Plugin } from './plugins';
 import { flushSoon } from './flush-queue';
+import { parse as parseQuerystring } from 'node:querystring';
 import { Spark } from './server-spark';
+import type { SparkBase } from './spark';
 import { StringPool } from './shared-strings';
 import { Shutdown, type DestroyOptions } from './shutdown';
 import { broadcast, encodeBroadcast, forgetSpark, registerSpark, sendToAll, visitSparks, visitSparksAsync } from './spark-registry';
@@ -51,6 +54,8 @@ export interface PrimusSpec {
   timeout: number | false;
   parser: string;
   transformer: string;
+  /** Present (true) when the server has connection-state recovery on. */
+  recovery?: true;
 }
 
 /**
@@ -78,8 +83,16 @@ export interface PrimusEvents {
   log: (level: string, ...args: unknown[]) => void;
   /** A spark missed a heartbeat; an unsolicited pong went out. */
   'heartbeat-skipped': (skipped: number, spark: Spark) => void;
-  /** A spark missed too many heartbeats and was ended (after its `disconnection`). */
+  /** A spark missed too many heartbeats and was ended (after its `disconnection`), or suspended (recovery). */
   flatline: (skipped: number, spark: Spark) => void;
+  /** Recovery: a spark lost its connection and waits `window` ms for its client; writes are kept. */
+  suspended: (spark: Spark, reason: 'client' | 'heartbeat' | 'error') => void;
+  /** Recovery: a client came back within the window and has its spark again (no `connection` on this server). */
+  recovered: (spark: Spark) => void;
+  /** Recovery: a client asked to resume a session that cannot be; `spark` is new, and `connection` follows. */
+  'recovery failed': (spark: Spark, reason: RecoveryFailure) => void;
+  /** Recovery: every outcome, for metrics: `recovered`, `unknown`, `overflow` or `expired` (a window passed). */
+  recovery: (outcome: 'recovered' | RecoveryFailure | 'expired', spark: Spark) => void;
 }
 
 /**
@@ -162,6 +175,8 @@ export class Primus extends EventEmitter<PrimusEventMap> {
   /** @internal The `trustedProxies` option compiled by proxy-addr, or undefined. */
   readonly trustProxy: TrustProxy | undefined;
 
+  /** @internal Connection-state recovery, or null when the `recovery` option is off. */
+  readonly recoveries: Recoveries | null;
   /** @internal The sparks' heartbeat deadlines. */
   readonly heartbeats = new HeartbeatTimers();
   /** @internal The transformer's server half. */
@@ -187,6 +202,7 @@ export class Primus extends EventEmitter<PrimusEventMap> {
     this.auth = this.options.authorization || null;
     this.trustedProxies = this.options.trustedProxies ? new Set(this.options.trustedProxies) : undefined;
     this.trustProxy = this.options.trustedProxies ? compileTrustedProxies(this.options.trustedProxies) : undefined;
+    this.recoveries = this.options.recovery ? new Recoveries(this as unknown as ConstructorParameters<typeof Recoveries>[0]) : null;
 
     const primus = this;
     this.Spark = class extends Spark {
@@ -224,7 +240,11 @@ export class Primus extends EventEmitter<PrimusEventMap> {
       drain: (drainOptions) => service.drain?.(drainOptions),
       emitClose: (closeOptions, done) => asyncEmit(this, 'close', [closeOptions], 2, done),
       unhook: () => this.routing.unhook(),
-      release: () => service.close?.(),
+      release: () => {
+        const stores = this.recoveries?.close();
+        const service_ = service.close?.();
+        return stores ? Promise.all([stores, service_]).then(() => undefined) : service_;
+      },
       reset: () => {
         this.removeAllListeners();
         this.transformers = { incoming: [], outgoing: [] };
@@ -281,6 +301,7 @@ export class Primus extends EventEmitter<PrimusEventMap> {
       timeout: this.options.timeout,
       parser: this.parser.name ? this.parser.name.toLowerCase() : 'custom',
       transformer: this.transformer.name ? this.transformer.name.toLowerCase() : 'custom',
+      ...(this.options.recovery ? { recovery: true } : {}),
     };
   }
 
@@ -325,6 +346,11 @@ export class Primus extends EventEmitter<PrimusEventMap> {
   private connect(info: ConnectionInfo, socket: ConnectionSocket): ConnectionSink {
     const query = info.query ?? (info.request as PrimusRequest | undefined)?.query ?? {};
     if (info.headers) this.sharedStrings.shareHeaders(info.headers, info.request);
+    if (this.recoveries) {
+      const params: Record<string, unknown> = typeof query === 'string' ? { ...parseQuerystring(query.replace(/^\?/, '')) } : { ...query };
+      const sink = this.recoveries.connect(params, socket, () => new this.Spark(info.headers, info.address, params, info.id, info.request) as SparkBase);
+      if (sink) return sink;
+    }
     const spark = new this.Spark(info.headers, info.address, query, info.id, info.request);
     spark.socket = socket;
     return this.transformer.textOnly ? new TextSparkSink(spark) : new SparkSink(spark);
@@ -332,7 +358,9 @@ export class Primus extends EventEmitter<PrimusEventMap> {
 
   /** @internal Register a spark and run the `connection` listeners. */
   announce(spark: Spark, done: (err?: Error) => void): void {
-    registerSpark(this, spark, this.shutdown.running || this.shutdown.finished, done);
+    const register = (): void => registerSpark(this, spark, this.shutdown.running || this.shutdown.finished, done);
+    if (spark.session !== null && this.recoveries) this.recoveries.announce(spark as SparkBase, register);
+    else register();
   }
 
   /** @internal Forget an ended spark. */

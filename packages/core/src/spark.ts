@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { IncomingMessage, type IncomingHttpHeaders } from 'node:http';
 import { parse as parseQuerystring } from 'node:querystring';
 import { Stream } from 'node:stream';
-import { control, emits, encode, receive, transmit, type MessageTransformer, type Packet, type Side } from '@primus/protocol';
+import { control, emits, encode, isControl, receive, transmit, type MessageTransformer, type Packet, type Side } from '@primus/protocol';
 import { compactListeners } from './compact-listeners';
 import { PrimusError } from './errors';
 import { forwarded, type Address, type RemoteLike, type TrustProxy } from './forwarded';
 import type { ConnectionSocket } from './contract';
 import type { HeartbeatEntry } from './heartbeat-timers';
 import { retainRequest, type RetainedRequest } from './retained-request';
+import type { SparkSession } from './recovery';
 
 /** Values of `spark.readyState`, the same numbers as the client's. */
 export const OPENING = 1;
@@ -47,6 +48,10 @@ export interface SparkEvents {
   data: (data: any, raw: unknown) => void;
   /** The connection ended, for whatever reason. */
   end: () => void;
+  /** Recovery: the connection was lost; the spark keeps what is written to it for its client, for the window. */
+  suspended: (reason: SparkEndReason) => void;
+  /** Recovery: the client is back on this spark; what it missed has been sent. */
+  recovered: () => void;
   /** A parser, transformer or transport error; the `log` event on the server gets it too. */
   error: (err: Error) => void;
   /** readyState changed. */
@@ -206,6 +211,9 @@ export class SparkBase extends Stream {
   /** @internal */
   hbList: HeartbeatEntry['hbList'] = null;
 
+  /** @internal The recovery session (docs/recovery.md), or null when the client did not announce recovery. */
+  session: SparkSession | null = null;
+
   /** @internal The direct peer as the transformer reported it. */
   protected remote: RemoteLike;
   /** @internal */
@@ -335,7 +343,15 @@ export class SparkBase extends Stream {
   _write(data: unknown): boolean {
     if (this.state === CLOSED) return false;
     const payload = encode<SparkBase, string | Buffer | Uint8Array>(this, side, data);
-    return payload === undefined ? false : this.sendEncoded(payload);
+    if (payload === undefined) return false;
+    // With recovery, data is numbered and recorded; control messages are not.
+    if (this.session !== null && isControl(data)) return this.sendNow(payload);
+    return this.sendEncoded(payload);
+  }
+
+  /** @internal Encode a control message for the wire. */
+  encodeControl(message: string): string | Buffer | Uint8Array {
+    return encode<SparkBase, string | Buffer | Uint8Array>(this, side, message)!;
   }
 
   /**
@@ -345,6 +361,12 @@ export class SparkBase extends Stream {
    */
   sendEncoded(payload: string | Buffer | Uint8Array, frame?: unknown): boolean {
     if (this.state === CLOSED) return false;
+    if (this.session !== null) return this.session.send(payload, frame) && !this.needDrain;
+    return this.sendNow(payload, frame);
+  }
+
+  /** @internal Put an encoded payload (or the transformer's `frame` of it) on the connection, as is. */
+  sendNow(payload: string | Buffer | Uint8Array, frame?: unknown): boolean {
     this.emit('outgoing::data', payload);
     const socket = this.socket;
     if (!socket) return true;
@@ -375,6 +397,7 @@ export class SparkBase extends Stream {
     this.readyState = CLOSED;
     this.writable = this.readable = false;
     this.primus.heartbeats.cancel(this);
+    if (this.session !== null) this.session.ended(!!options?.reconnect);
     this.emit('outgoing::end');
     const socket = this.socket;
     this.socket = null;
@@ -428,6 +451,10 @@ export class SparkBase extends Stream {
       return;
     }
     const skipped = this.skipped;
+    if (this.session !== null && this.suspend('heartbeat')) {
+      primus.emit('flatline', skipped, this);
+      return;
+    }
     this.endReason ??= 'heartbeat';
     this.end(undefined, { reconnect: true });
     primus.emit('flatline', skipped, this);
@@ -438,8 +465,13 @@ export class SparkBase extends Stream {
   /** @internal A message arrived from the client. */
   incomingData(raw: unknown): void {
     if (this.state === CLOSED) return;
+    if (this.session !== null && this.session.held !== null) {
+      // The store is still looking for the session this client presented.
+      this.session.held.push(raw);
+      return;
+    }
     this.emit('incoming::data', raw);
-    receive(this, side, this.primus.transformers.incoming, raw);
+    receive(this, this.session === null ? side : recoverySide, this.primus.transformers.incoming, raw);
   }
 
   /**
@@ -465,8 +497,9 @@ export class SparkBase extends Stream {
     if (this.state === CLOSED) return;
     this.emit('incoming::error', err);
     const error = err instanceof Error ? err : new PrimusError('PRIMUS_ERR_CONNECTION', String(err));
-    this.endReason ??= 'error';
     this.report(error);
+    if (this.session !== null && this.suspend('error')) return;
+    this.endReason ??= 'error';
     this.end();
   }
 
@@ -474,8 +507,39 @@ export class SparkBase extends Stream {
   incomingEnd(): void {
     if (this.state === CLOSED) return;
     this.emit('incoming::end');
+    if (this.session !== null && this.suspend('client')) return;
     this.endReason ??= 'client';
     this.end(undefined, { reconnect: true });
+  }
+
+  /**
+   * @internal The connection was lost but the spark has a recovery session: keep the spark for the
+   * window (writes are recorded), and say so with `suspended`. False when it cannot be kept.
+   */
+  private suspend(reason: SparkEndReason): boolean {
+    if (!this.session!.suspend()) return false;
+    this.primus.heartbeats.cancel(this);
+    this.suspendedFor = reason;
+    this.emit('suspended', reason);
+    this.primus.emit('suspended', this, reason);
+    return true;
+  }
+
+  /** @internal Why the spark is suspended; it becomes `endReason` if the window passes. */
+  suspendedFor: SparkEndReason | undefined = undefined;
+
+  /** @internal The client came back within the window on a new connection. */
+  resumed(): void {
+    this.suspendedFor = undefined;
+    this.skipped = 0;
+    this.needDrain = false;
+    this.session!.reopened();
+    this.heartbeat();
+  }
+
+  /** True while the client is away and the spark waits for it to come back (recovery). */
+  get suspended(): boolean {
+    return this.session !== null && this.session.suspended;
   }
 
   /** @internal Handle a control message. Unknown types are ignored, as the protocol says. */
@@ -483,10 +547,16 @@ export class SparkBase extends Stream {
     if (type === 'ping') {
       const time = +value;
       this.emit('incoming::ping', time);
+      if (this.session !== null) this.session.ackIfChanged();
       this.sendPong(time, true);
       this.heartbeat();
     } else if (type === 'id') {
       this._write(control('id', this.id));
+    } else if (type === 'ack' && this.session !== null) {
+      this.session.acknowledged(value);
+    } else if (type === 'recovery' && value === 'end' && this.session !== null) {
+      // The client ends on purpose: its connection's end is the spark's.
+      this.session.finished = true;
     } else {
       this.primus.emit('log', 'debug', `ignored an unknown control message "${message.slice(0, 64)}"`, this);
     }
@@ -548,6 +618,14 @@ const side: Side<SparkBase> = {
   },
   fail(error) {
     this.report(error);
+  },
+};
+
+/** A spark with a recovery session: data messages are counted, and resent duplicates dropped. */
+const recoverySide: Side<SparkBase> = {
+  ...side,
+  accept() {
+    return this.session!.accept();
   },
 };
 

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { Counts, REASONS, type SendOutcome, type Source } from './source';
+import { Counts, REASONS, RECOVERY_OUTCOMES, type SendOutcome, type Source } from './source';
 
 /** Every metric this package registers: name, type and labels (the README lists them too). */
 export const METRICS = {
@@ -18,6 +18,11 @@ export const METRICS = {
   primus_heartbeat_timeouts_total: { type: 'counter', help: 'Sparks ended for missing too many heartbeats.', labels: ['transformer'] },
   primus_backpressure_total: { type: 'counter', help: 'Times a spark.write() started returning false (the connection held more than highWaterMark bytes).', labels: ['transformer'] },
   primus_drains_total: { type: 'counter', help: 'Times a spark emitted drain after back-pressure.', labels: ['transformer'] },
+  primus_recoveries_total: {
+    type: 'counter',
+    help: 'Connection-state recovery outcomes: recovered, unknown (no such session), overflow (messages the client missed were dropped), expired (a window passed).',
+    labels: ['transformer', 'outcome'],
+  },
   primus_cluster_up: { type: 'gauge', help: '1 when this server is registered and subscribed in the @primus/redis cluster, else 0.', labels: ['transformer'] },
   primus_cluster_broadcasts_published_total: { type: 'counter', help: 'Broadcasts of this server that reached Redis.', labels: ['transformer'] },
   primus_cluster_broadcasts_received_total: { type: 'counter', help: 'Broadcasts of other servers delivered to this server.', labels: ['transformer'] },
@@ -27,7 +32,7 @@ export const METRICS = {
 /** The buckets of `primus_cluster_send_duration_seconds`, in seconds. */
 export const DEFAULT_SEND_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-type CountKey = Exclude<keyof Counts, 'disconnections' | 'add'>;
+type CountKey = Exclude<keyof Counts, 'disconnections' | 'recoveries' | 'add'>;
 
 const COUNTERS: Array<[name: keyof typeof METRICS, key: CountKey]> = [
   ['primus_connections_total', 'connections'],
@@ -115,6 +120,18 @@ export class Collector {
         this.reset();
         for (const [transformer, counts] of collector.totals(false)) {
           for (const reason of REASONS) this.inc({ transformer, reason }, counts.disconnections[reason]);
+        }
+      },
+    });
+    new Counter({
+      name: 'primus_recoveries_total',
+      help: METRICS.primus_recoveries_total.help,
+      labelNames: ['transformer', 'outcome'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [transformer, counts] of collector.totals(false)) {
+          for (const outcome of RECOVERY_OUTCOMES) this.inc({ transformer, outcome }, counts.recoveries[outcome]);
         }
       },
     });

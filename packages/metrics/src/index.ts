@@ -4,7 +4,7 @@ import { httpAuthGuard, type HttpAuth } from '@primus/core';
 import { Collector, DEFAULT_SEND_BUCKETS } from './collector';
 import { endpoint } from './endpoint';
 import { invalidOption } from './errors';
-import { Source, type ClusterLike } from './source';
+import { Source, type ClusterLike, type RecoveryOutcome } from './source';
 
 export { METRICS, DEFAULT_SEND_BUCKETS } from './collector';
 /** Who may read the metrics: HTTP basic credentials, or a function that decides per request. */
@@ -99,6 +99,9 @@ export function metrics(options: MetricsOptions = {}): Plugin {
       });
       primus.on('heartbeat-skipped', () => void source.counts.heartbeatSkips++);
       primus.on('flatline', () => void source.counts.heartbeatTimeouts++);
+      primus.on('recovery', (outcome: RecoveryOutcome) => {
+        if (outcome in source.counts.recoveries) source.counts.recoveries[outcome]++;
+      });
       primus.on('close', () => collector.retire(source));
 
       // @primus/redis may be added before or after this plugin; its cluster appears on the server

@@ -4,6 +4,12 @@ import { byteLength, isControl, type Decode, type Frame } from './payload';
 /** The reasons a spark ends, as the `reason` label says them. */
 export const REASONS: readonly SparkEndReason[] = ['client', 'server', 'heartbeat', 'error'];
 
+/** How a recovery can end, as the `outcome` label says them (the server's `recovery` event). */
+export const RECOVERY_OUTCOMES = ['recovered', 'unknown', 'overflow', 'expired'] as const;
+
+/** One of `RECOVERY_OUTCOMES`. */
+export type RecoveryOutcome = (typeof RECOVERY_OUTCOMES)[number];
+
 /** How `cluster.send()` can end, as the `outcome` label says them. */
 export type SendOutcome = 'delivered' | 'not-found' | 'failed';
 
@@ -28,6 +34,7 @@ export class Counts {
   drains = 0;
   published = 0;
   received = 0;
+  recoveries: Record<RecoveryOutcome, number> = { recovered: 0, unknown: 0, overflow: 0, expired: 0 };
 
   /** Add another set of counts to this one. */
   add(other: Counts): void {
@@ -43,6 +50,7 @@ export class Counts {
     this.drains += other.drains;
     this.published += other.published;
     this.received += other.received;
+    for (const outcome of RECOVERY_OUTCOMES) this.recoveries[outcome] += other.recoveries[outcome];
   }
 }
 

@@ -32,6 +32,11 @@ export interface Side<Ctx> {
   encode(this: Ctx, data: unknown): unknown;
   /** A control message (`primus::<type>::<value>`) arrived; types a side does not know are ignored. */
   control(this: Ctx, type: string, value: string, message: string): void;
+  /**
+   * Optional: a data message arrived, before the incoming transformers; false drops it. Recovery
+   * counts messages here and drops the ones a client sent again.
+   */
+  accept?(this: Ctx, data: unknown): boolean;
   /** A message for the application, after the incoming transformers: emit `data` (or hold it). */
   deliver(this: Ctx, data: unknown, raw: unknown): void;
   /** A message failed (parser or transformer); the connection stays open. */
@@ -59,6 +64,8 @@ export function receive<Ctx>(ctx: Ctx, side: Side<Ctx>, transformers: readonly M
   if (isControl(data)) {
     const parsed = parseControl(data);
     side.control.call(ctx, parsed[0], parsed[1], data);
+  } else if (side.accept !== undefined && !side.accept.call(ctx, data)) {
+    return;
   } else if (transformers.length === 0) {
     side.deliver.call(ctx, data, raw);
   } else {

@@ -10,7 +10,7 @@ import { describe, expect, it } from '@jest/globals';
 const rootDir = join(__dirname, '..', '..', '..');
 
 /** The suites every transformer runs, and the capability that excuses one. */
-const SUITES = ['transformerSuite', 'browserSuite', 'faultSuite', 'backPressureSuite', 'badInputSuite', 'authorizationSuite', 'soakSuite'];
+const SUITES = ['transformerSuite', 'browserSuite', 'faultSuite', 'recoverySuite', 'backPressureSuite', 'badInputSuite', 'authorizationSuite', 'soakSuite'];
 
 const transformers = ['packages', 'examples']
   .filter((parent) => existsSync(join(rootDir, parent)))

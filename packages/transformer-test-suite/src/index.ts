@@ -24,6 +24,7 @@ export { useServers } from './servers';
 export { describeValue, parserSuite, type ParserSample, type ParserSuiteOptions } from './parser-suite';
 export { probe, type Probe, type ProbedSocket } from './probe';
 export { startFaultProxy, type Direction, type FaultProxy, type Mode } from './fault-proxy';
+export { recoverySuite, recoveryRun, recoveryOutcome, type RecoveryRun, type RecoverySuiteOptions } from './recovery';
 export { faultSuite, type FaultCapabilities, type FaultSuiteOptions } from './faults';
 export { blackhole, serverRestart, Stack, throughProxy, waylaidPing, type BlackholeResult, type RestartResult, type WaylaidResult } from './scenarios';
 export { backPressureSuite, type BackPressureCapabilities, type BackPressureSuiteOptions, type BackPressureTransport } from './back-pressure';
