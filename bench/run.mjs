@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { renderChart } from './lib/chart.mjs';
 import { writeDocs } from './lib/docs.mjs';
 import { summarizeProfile } from './lib/profile.mjs';
-import { BASELINE, checkTargets, comparePairs, failures, METRICS_SERVER, PAIR_METRICS, pairRows, pairShortfalls, pluginCost, summarize, tableRows, TARGET_SERVER, textTable } from './lib/report.mjs';
+import { BASELINE, checkTargets, comparePairs, failures, METRICS_SERVER, PAIR_METRICS, pairRows, pairShortfalls, pluginCost, RECOVERY_SERVER, recoveryCost, summarize, tableRows, TARGET_SERVER, textTable } from './lib/report.mjs';
 import { METRICS, SCENARIOS, startServer } from './lib/scenarios.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -141,6 +141,22 @@ function serverList(transformers) {
         wire: 'json',
         path: '/primus',
         scenarios: ['echo'],
+        after: TARGET_SERVER,
+      })),
+    // The same server with connection-state recovery on, its clients announcing it and
+    // acknowledging every 256 messages: what recovery costs. Runs right after primus-ts/websockets.
+    ...transformers
+      .filter((t) => t.name === 'websockets')
+      .map((t) => ({
+        id: RECOVERY_SERVER,
+        label: '@primus/core (websockets, recovery)',
+        kind: 'primus-ts',
+        file: 'primus-ts',
+        args: ['--transformer', t.dir, '--recovery', 'true'],
+        transformerDir: t.dir,
+        wire: 'json-recovery',
+        path: '/primus',
+        scenarios: ['echo', 'broadcast', 'idle'],
         after: TARGET_SERVER,
       })),
     { id: 'primus8', label: 'Primus 8.0.9', kind: 'primus8', file: 'primus8', args: [], transformer: 'websockets', wire: 'json', path: '/primus' },
@@ -377,6 +393,11 @@ function publish(run, outDir, docs, writeLatest = true) {
   const cost = pluginCost(run.cells);
   if (cost) {
     console.log(`\n@primus/metrics: echoes per CPU-second with the plugin ÷ without, same round: ${cost.ratio.toFixed(3)}× (median of ${cost.ratios.map((r) => r.toFixed(3)).join(', ')}; target ≥ 0.97)`);
+  }
+  const recovery = recoveryCost(run.cells);
+  if (recovery) {
+    const show = (r) => (r ? `${r.ratio.toFixed(3)}× (median of ${r.ratios.map((x) => x.toFixed(3)).join(', ')})` : 'not measured');
+    console.log(`\nRecovery on ÷ off, same round (target ≥ 0.90): echoes per CPU-second ${show(recovery.echoPerCpuSec)}; broadcast deliveries per CPU-second ${show(recovery.deliveriesPerCpuSec)}; heap per idle connection ${show(recovery.heapPerConn)}`);
   }
   const failed = failures(run.cells);
   if (failed.length) console.log(`\nFailures (reported instead of numbers):\n  ${failed.join('\n  ')}`);

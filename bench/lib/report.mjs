@@ -8,6 +8,8 @@ export const BASELINE = 'ws';
 export const TARGET_SERVER = 'primus-ts/websockets';
 /** The websockets transformer with the @primus/metrics plugin: its cost is this server's echo figure over TARGET_SERVER's. */
 export const METRICS_SERVER = 'primus-ts/websockets-metrics';
+/** The target server with connection-state recovery on. */
+export const RECOVERY_SERVER = 'primus-ts/websockets-recovery';
 /** The websockets transformer with `keepRequest: false`: what the heap target can be held to (see docs/performance.md). */
 export const LEAN_SERVER = 'primus-ts/websockets-lean';
 
@@ -253,4 +255,22 @@ export function pluginCost(cells) {
     if (plain) ratios.push(c.metrics.echoPerCpuSec / plain.metrics.echoPerCpuSec);
   }
   return ratios.length ? { ratio: median(ratios), ratios } : undefined;
+}
+
+/**
+ * What connection-state recovery costs: RECOVERY_SERVER over TARGET_SERVER, round by round, for
+ * echoes and broadcast deliveries per CPU-second and heap per idle connection, with medians.
+ */
+export function recoveryCost(cells) {
+  const cost = {};
+  for (const [scenario, metric] of [['echo', 'echoPerCpuSec'], ['broadcast', 'deliveriesPerCpuSec'], ['idle', 'heapPerConn']]) {
+    const ratios = [];
+    for (const c of cells) {
+      if (c.server !== RECOVERY_SERVER || c.scenario !== scenario || !c.ok) continue;
+      const plain = cells.find((p) => p.server === TARGET_SERVER && p.scenario === scenario && p.round === c.round && p.ok);
+      if (plain) ratios.push(c.metrics[metric] / plain.metrics[metric]);
+    }
+    if (ratios.length) cost[metric] = { ratio: median(ratios), ratios };
+  }
+  return Object.keys(cost).length ? cost : undefined;
 }

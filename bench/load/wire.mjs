@@ -77,10 +77,18 @@ function watchClose(conn, ws, reject) {
   });
 }
 
-function openJson(base, path) {
+/** Acknowledge after this many messages, as the server's recovery answer asks by default. */
+const ACK_EVERY = 256;
+
+/**
+ * `recovery`: announce connection-state recovery and acknowledge what arrives, as a client with
+ * recovery does (docs/protocol.md section 9), so the server trims its buffers as in real use.
+ */
+function openJson(base, path, recovery = false) {
   return new Promise((resolve, reject) => {
-    const ws = rawSocket(base + path);
+    const ws = rawSocket(base + path + (recovery ? '&_primusrecovery=1' : ''));
     const conn = new JsonConnection(ws);
+    let received = 0;
     watchClose(conn, ws, reject);
     ws.on('open', () => resolve(conn));
     ws.on('message', (data) => {
@@ -90,6 +98,7 @@ function openJson(base, path) {
         if (text.startsWith('"primus::ping::')) ws.send(JSON.stringify('primus::pong::' + JSON.parse(text).slice(14)));
         return;
       }
+      if (recovery && ++received % ACK_EVERY === 0) ws.send(JSON.stringify('primus::ack::' + received));
       conn.onmessage(text);
     });
   });
@@ -226,6 +235,8 @@ export async function connector(target) {
       const path = target.path === '/primus' ? '/primus' + PRIMUS_QUERY : target.path;
       return () => openJson(base, path);
     }
+    case 'json-recovery':
+      return () => openJson(base, '/primus' + PRIMUS_QUERY, true);
     case 'eio':
       return () => openEio(base);
     case 'client': {

@@ -1,5 +1,6 @@
 // @primus/core with the transformer whose built package directory is given as --transformer;
-// `--metrics true` adds the @primus/metrics plugin, serving its endpoint as a scraped server would.
+// `--metrics true` adds the @primus/metrics plugin, serving its endpoint as a scraped server would;
+// `--recovery true` turns connection-state recovery on.
 import http from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,7 +17,7 @@ serve(async () => {
     const { metrics } = await import('@primus/metrics');
     plugin.metrics = metrics({ path: '/primus/metrics' });
   }
-  const primus = new Primus(server, { transformer: mod.default ?? mod, keepRequest: arg('keep-request', 'true') !== 'false', plugin });
+  const primus = new Primus(server, { transformer: mod.default ?? mod, keepRequest: arg('keep-request', 'true') !== 'false', plugin, recovery: arg('recovery', 'false') === 'true' });
   primus.on('connection', (spark) => {
     spark.on('data', (data) => spark.write(data));
   });

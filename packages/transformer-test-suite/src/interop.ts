@@ -245,6 +245,44 @@ export function interopSuite<O extends ServerOptions = ServerOptions>(options: I
         }, timeout);
       }
 
+      it('recovery on one side only: everything works as without it, and nothing of the extension reaches either application', async () => {
+        // Ours has recovery on (server or client); happn-primus ignores both the option and the announcement.
+        const target = await server({ recovery: true } as unknown as O);
+        const first = nextSpark(target);
+        const client = connect(target, { recovery: true, reconnect: { min: 20, max: 50 }, ...pinned() }, '', serverEnd);
+        const events = record(client, 'data', 'recovered', 'recovery failed');
+        await once(client, 'open');
+        const spark = await first;
+        const atServer: unknown[] = [];
+        spark.on('data', (data: unknown) => atServer.push(data));
+        // More than one acknowledgement's worth (256): a leaked acknowledgement would arrive as data.
+        const numbers = Array.from({ length: 300 }, (_, i) => i);
+        for (const n of numbers) {
+          client.write(n);
+          spark.write(n);
+        }
+        await waitFor(() => atServer.length >= numbers.length && events.data!.length >= numbers.length, 10000, 'every message');
+        expect(atServer).toEqual(numbers);
+        expect(events.data!.map(([data]) => data)).toEqual(numbers);
+
+        // A reconnect gives a new spark, as without recovery.
+        const second = nextSpark(target);
+        const reopened = once(client, 'open');
+        spark.end(undefined, { reconnect: true });
+        await reopened;
+        const next = await second;
+        expect(next).not.toBe(spark);
+        const after: unknown[] = [];
+        next.on('data', (data: unknown) => after.push(data));
+        next.write('after');
+        client.write('after');
+        await waitFor(() => after.length === 1 && events.data!.length === numbers.length + 1, 10000, 'the messages after the reconnect');
+        expect(after).toEqual(['after']);
+        expect(events.data!.at(-1)).toEqual(['after', expect.anything()]);
+        expect(events.recovered).toEqual([]);
+        expect(events['recovery failed']).toEqual([]);
+      }, timeout);
+
       it('ends the spark when the client ends', async () => {
         const target = await server();
         const sparkP = nextSpark(target);
