@@ -115,7 +115,8 @@ describe('recovery: the session', () => {
 
   it('the server acknowledges what it received and the client frees it; the client acknowledges and the spark frees it', async () => {
     const server = await start({ maxMessages: 1000 });
-    const { client, spark } = await connect(server, { ping: 50 });
+    // A ping just over the server's pongSkipTime (1000), so no pong is skipped and each ping acknowledges.
+    const { client, spark } = await connect(server, { ping: 1100 });
     const arrived = collect(spark, 'data', 600);
     for (let i = 0; i < 600; i++) client.write(i);
     await arrived;
