@@ -7,7 +7,10 @@ export default defineConfig({
   // Each entry self-contained: the contract's two small helpers are copied rather than split into
   // a shared chunk, so a transformer loads one file of the core.
   splitting: false,
-  dts: true,
+  // tsconfig.json is a composite project for `tsc -b`; the published declarations are built from
+  // the entry alone, and leave out what is marked @internal (which `tsc -b` keeps: the tests of the
+  // core and of the transformers use it).
+  dts: { compilerOptions: { composite: false, stripInternal: true } },
   clean: true,
   sourcemap: true,
   target: 'node20',
