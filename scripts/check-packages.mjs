@@ -6,8 +6,9 @@
 //     require and import, under node10, node16 and bundler resolution;
 //   - one copy of the core and the client: a package that uses @primus/core or @primus/client
 //     declares it as a peer dependency (only the core depends on the client), every peer range on
-//     them is the same across the family, and no built file carries their code (source maps list
-//     only the package's own sources).
+//     them is the same across the family, and no built file carries their code or that of
+//     @primus/protocol, whose error classes must stay one copy too (source maps list only the
+//     package's own sources).
 //
 //   node scripts/check-packages.mjs                 every published package (run `pnpm build` first)
 //   node scripts/check-packages.mjs core ws         only the packages whose directory or name matches
@@ -115,14 +116,14 @@ export function oneCopyProblems(unpacked, name) {
     const { sources = [] } = JSON.parse(readFileSync(path.join(unpacked, map), 'utf8'));
     const foreign = sources.filter((source) => {
       const normal = source.replace(/\\/g, '/');
-      return /(^|\/)(core|client)\/src\//.test(normal) && !normal.startsWith('../src/') || /node_modules\/@primus\/(core|client)\//.test(normal);
+      return /(^|\/)(core|client|protocol)\/src\//.test(normal) && !normal.startsWith('../src/') || /node_modules\/@primus\/(core|client|protocol)\//.test(normal);
     });
-    if (foreign.length > 0) problems.push(`${map} was built from ${foreign.join(', ')}: the core or the client is bundled in; mark it external`);
+    if (foreign.length > 0) problems.push(`${map} was built from ${foreign.join(', ')}: the core, the client or the protocol kernel is bundled in; mark it external`);
   }
   // Without source maps, esbuild's module comments (`// ../core/src/primus.ts`) give it away.
   for (const file of code.filter((file) => /\.(c|m)?js$/.test(file))) {
     const text = readFileSync(path.join(unpacked, file), 'utf8');
-    const marker = /^\/\/ (?:\.\.\/)+(?:packages\/)?(core|client)\/src\/\S+$|^\/\/ \S*node_modules\/@primus\/(core|client)\/\S+$/m.exec(text);
+    const marker = /^\/\/ (?:\.\.\/)+(?:packages\/)?(core|client|protocol)\/src\/\S+$|^\/\/ \S*node_modules\/@primus\/(core|client|protocol)\/\S+$/m.exec(text);
     if (marker) problems.push(`${file} contains a module of @primus/${marker[1] ?? marker[2]} (${marker[0].slice(3)}): mark it external`);
   }
   return { problems, peers: Object.fromEntries(FAMILY.map((family) => [family, json.peerDependencies?.[family]]).filter(([, range]) => range)) };
