@@ -9,7 +9,7 @@ export default Primus;
 export function createServer(fn?: ((spark: Spark) => void) | CreateServerOptions, options?: CreateServerOptions): Primus {
   return Primus.createServer(fn, options);
 }
-export type { BoundSpark, EventEmitterLike, PrimusCustomEvents, PrimusEventMap, PrimusEvents, PrimusSpec } from './primus';
+export type { BoundSpark, EventEmitterLike, LogLevel, PrimusCustomEvents, PrimusEventMap, PrimusEvents, PrimusSpec } from './primus';
 export { DEFAULT_OPTIONS, type AuthorizationHandler, type PrimusOptions, type ResolvedOptions } from './options';
 export type { Plugin } from './plugins';
 export type { RetainedRequest } from './retained-request';

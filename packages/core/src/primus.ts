@@ -79,8 +79,8 @@ export interface PrimusEvents {
   plugout: (name: string, plugin: Plugin) => void;
   /** `destroy()` is shutting down. Two parameters: `next(err?)` is passed; a promise is awaited. */
   close: (options: DestroyOptions, next: (err?: Error) => void) => void | Promise<unknown>;
-  /** Diagnostics: `'error'`, `'warn'`, `'info'`, `'debug'` or `'log'`, then what happened. */
-  log: (level: string, ...args: unknown[]) => void;
+  /** Diagnostics: the level, then what happened. */
+  log: (level: LogLevel, ...args: unknown[]) => void;
   /** A spark missed a heartbeat; an unsolicited pong went out. */
   'heartbeat-skipped': (skipped: number, spark: Spark) => void;
   /** A spark missed too many heartbeats and was ended (after its `disconnection`), or suspended (recovery). */
@@ -94,6 +94,9 @@ export interface PrimusEvents {
   /** Recovery: every outcome, for metrics: `recovered`, `unknown`, `overflow` or `expired` (a window passed). */
   recovery: (outcome: 'recovered' | RecoveryFailure | 'expired', spark: Spark) => void;
 }
+
+/** The levels of the `log` event, as the transformers' `Logger` names them. */
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug' | 'log';
 
 /**
  * Events of your own on the server, declared by merging into this interface (a plugin that
@@ -307,7 +310,7 @@ export class Primus extends EventEmitter<PrimusEventMap> {
 
   /** Logging through the `log` event, for transformers. */
   get logger(): Logger {
-    const log = (level: string) => (...args: unknown[]) => void this.emit('log', level, ...args);
+    const log = (level: LogLevel) => (...args: unknown[]) => void this.emit('log', level, ...args);
     return { error: log('error'), warn: log('warn'), info: log('info'), debug: log('debug'), log: log('log'), plain: log('log') };
   }
 

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { RecoveryPayload, Spark } from '@primus/core';
+import type { LogLevel, RecoveryPayload, Spark } from '@primus/core';
 import { pack, unpack, type Payload } from './envelope';
 import { ClusterError } from './errors';
 import { defineRecoveryScripts, type RecoveryCommands } from './recovery-scripts';
@@ -31,7 +31,7 @@ export interface RecoveryWiring {
   /** A broadcast of another server was delivered here. */
   received(): void;
   warn(operation: string, err: unknown): void;
-  log(level: string, ...args: unknown[]): void;
+  log(level: LogLevel, ...args: unknown[]): void;
 }
 
 const HASH = 0x23;

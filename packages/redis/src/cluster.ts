@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
-import { MemoryRecoveryStore, type Plugin, type RecoveryStore, type ResolvedRecovery, type Spark } from '@primus/core';
+import { MemoryRecoveryStore, type LogLevel, type Plugin, type RecoveryStore, type ResolvedRecovery, type Spark } from '@primus/core';
 import { ClusterRecovery } from './cluster-recovery';
 import { endpoint } from './endpoint';
 import { pack, unpack, type Header, type Payload } from './envelope';
@@ -592,7 +592,7 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
     this.log('warn', new ClusterError('PRIMUS_ERR_CLUSTER_UNAVAILABLE', `A ${operation} did not reach the other servers: Redis at ${this.where} is unreachable`, { cause: err }));
   }
 
-  private log(level: string, ...args: unknown[]): void {
+  private log(level: LogLevel, ...args: unknown[]): void {
     this.primus.emit('log', level, ...args);
   }
 

@@ -2,7 +2,7 @@
 // them. A line after `// @ts-expect-error <code>` must fail with that TypeScript error code;
 // test/types.test.ts checks it against the built declarations.
 import type { Server } from 'node:http';
-import { Primus, type DestroyOptions, type Parser, type Plugin, type ResolvedOptions, type Spark, type Transformer } from '@primus/core';
+import { Primus, type DestroyOptions, type LogLevel, type Parser, type Plugin, type ResolvedOptions, type Spark, type Transformer } from '@primus/core';
 
 declare const server: Server;
 const primus = new Primus(server);
@@ -38,6 +38,8 @@ primus.on('close', (options: DestroyOptions, next) => {
 });
 primus.on('close', async () => undefined);
 primus.on('log', (level: string, ...args: unknown[]) => [level, ...args]);
+primus.on('log', (level: LogLevel) => level === 'warn');
+primus.emit('log', 'info', 'started');
 primus.on('heartbeat-skipped', (skipped: number, spark: Spark) => skipped + spark.id.length);
 primus.on('flatline', (skipped: number, spark: Spark) => skipped + spark.id.length);
 primus.off('log');
@@ -54,6 +56,10 @@ primus.on('plugin', (name: number) => name);
 primus.on('connection', (spark, next) => next('refused'));
 // @ts-expect-error 2345 the wrong arguments for an event
 primus.emit('log', 42);
+// @ts-expect-error 2345 a log level that does not exist
+primus.emit('log', 'warning', 'slow');
+// @ts-expect-error 2367 a misspelt log level in a listener
+primus.on('log', (level) => level === 'eror');
 
 // Custom server events: typed once declared.
 primus.on('room:created', (room, members) => room.length + members);
