@@ -342,8 +342,8 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     if (given.recovery !== undefined && typeof given.recovery !== 'boolean') throw typeError('options.recovery', 'a boolean', typeof given.recovery);
     if (given.recovery !== undefined ? given.recovery : this.defaultRecovery) {
       this.session = new ClientSession({
-        resend: (payload) => this._send(payload),
-        control: (message) => this.readyState === OPEN && this._write(message),
+        _resend: (payload) => this._send(payload),
+        _control: (message) => this.readyState === OPEN && this._write(message),
         emit: (event, value) => (event === 'recovered' ? this.emit(event, value) : this.emit(event, value as 'unknown' | 'overflow')),
       });
     }
@@ -365,7 +365,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     recovery.on('reconnected', (attempt) => this.emit('reconnected', attempt));
     recovery.on('reconnect timeout', (err, attempt) => this.emit('reconnect timeout', err, attempt));
     recovery.on('reconnect failed', (err, attempt) => {
-      if (this.session) this.session.forget();
+      if (this.session) this.session._forget();
       this._closeTransport();
       // The failed attempt's socket was just closed and will not report its end, so settle here.
       this._setState(CLOSED);
@@ -444,7 +444,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     }
     const payload = encode<PrimusClient, string | ArrayBuffer | Uint8Array>(this, side, data);
     if (payload === undefined) return false;
-    if (this.session !== null && !isControl(data)) this.session.sent(payload);
+    if (this.session !== null && !isControl(data)) this.session._sent(payload);
     this._send(payload);
     return true;
   }
@@ -459,7 +459,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     if (!(this instanceof PrimusClient)) throw contextError('end');
     if (this.readyState === CLOSED && !this.timers.active('connect') && !this.timers.active('open')) {
       if (this.recovery.reconnecting()) {
-        if (this.session) this.session.forget();
+        if (this.session) this.session._forget();
         this.recovery.reset();
         this._closeTransport();
         this.emit('end');
@@ -467,7 +467,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
       return this;
     }
     if (data !== undefined) this.write(data);
-    if (this.session) this.session.end();
+    if (this.session) this.session._end();
     this.writable = this.readable = false;
     this._setState(CLOSED);
     this.timers.clearAll();
@@ -558,7 +558,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     query._primuscb = yeast();
     query.ping = this.options.ping;
     query.pong = this.options.pong;
-    if (this.session) query._primusrecovery = this.session.param();
+    if (this.session) query._primusrecovery = this.session._param();
     const querystring = stringifyQuery(query);
 
     const protocol = options.secure ? options.protocol.replace(':', 's:') : options.protocol;
@@ -582,7 +582,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
 
   private _sendPing(): void {
     const time = Date.now();
-    if (this.session) this.session.ackIfChanged();
+    if (this.session) this.session._ackIfChanged();
     this._write(`primus::ping::${time}`);
     this.emit('outgoing::ping', time);
     this.timers.set('pong', () => this._onPongTimeout(), this.options.pong);
@@ -673,7 +673,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     this.latency = Date.now() - this._openedAt;
     this.timers.clear('ping', 'pong');
     this.heartbeat();
-    if (this.session) this.session.opened();
+    if (this.session) this.session._opened();
     if (this.buffer.length) {
       const buffer = this.buffer;
       this.buffer = [];
@@ -742,7 +742,7 @@ const side: Side<PrimusClient> = {
   },
   // The client knows pong, server and id; other types are ignored, as the protocol says.
   control(type, value) {
-    if (this.session) this.session.control(type, value);
+    if (this.session) this.session._control(type, value);
     if (type === 'pong') {
       const time = +value;
       this.emit('incoming::pong', time);
@@ -760,7 +760,7 @@ const side: Side<PrimusClient> = {
     // A frame the transport still reports after its end is not delivered (see deliver), so it
     // must not count either: recovery sends it again.
     if (this.readyState === CLOSED) return false;
-    if (this.session) this.session.data();
+    if (this.session) this.session._data();
     return true;
   },
   deliver(data, raw) {

@@ -52,10 +52,11 @@ export interface RecoveryRecord {
   /** The client has received every message up to `seq`: the record may free them. */
   ack(seq: number): void | Promise<unknown>;
   /**
-   * The server has delivered `count` data messages from the client. Called for every message, so
-   * a store that outlives the process can tell a resumed client which ones to send again.
+   * Optional: the server has delivered `count` data messages from the client. Called for every
+   * message when present, so a store that outlives the process can tell a resumed client which
+   * ones to send again; a store that lives with its sparks leaves it out.
    */
-  received(count: number): void | Promise<unknown>;
+  received?(count: number): void | Promise<unknown>;
   /** The connection dropped: keep the session for `window` ms from now. */
   detach(): void | Promise<unknown>;
   /** The client came back (to the spark that still held the session). */
@@ -162,14 +163,15 @@ export class MemoryRecoveryRecord implements RecoveryRecord {
   /** Sequence number of `messages[head]`. */
   private first = 1;
   private head = 0;
-  private messages: RecoveryPayload[] = [];
+  /** Null while empty: an idle session holds no array. */
+  private messages: RecoveryPayload[] | null = null;
   private bytes = 0;
 
   constructor(private readonly limits: RecoveryLimits) {}
 
   /** Messages held, not yet acknowledged. */
   get size(): number {
-    return this.messages.length - this.head;
+    return this.messages === null ? 0 : this.messages.length - this.head;
   }
 
   /** Bytes held, not yet acknowledged. */
@@ -178,11 +180,17 @@ export class MemoryRecoveryRecord implements RecoveryRecord {
   }
 
   append(seq: number, payload: RecoveryPayload): void {
-    if (this.size === 0) this.first = seq;
-    this.messages.push(payload);
-    this.bytes += payloadSize(payload);
-    while (this.size > this.limits.maxMessages || (this.bytes > this.limits.maxBytes && this.size > 1)) this.shift();
-    this.compact();
+    let messages = this.messages;
+    if (messages === null) {
+      messages = this.messages = [];
+      this.first = seq;
+    }
+    messages.push(payload);
+    this.bytes += typeof payload === 'string' ? payload.length : payload.byteLength;
+    if (messages.length - this.head > this.limits.maxMessages || this.bytes > this.limits.maxBytes) {
+      while (this.size > this.limits.maxMessages || (this.bytes > this.limits.maxBytes && this.size > 1)) this.shift();
+      this.compact();
+    }
   }
 
   ack(seq: number): void {
@@ -190,38 +198,39 @@ export class MemoryRecoveryRecord implements RecoveryRecord {
     this.compact();
   }
 
-  received(): void {}
-
   detach(): void {}
 
   attach(): void {}
 
   replay(after: number): RecoveryPayload[] | undefined {
-    if (this.size === 0) return [];
+    if (this.messages === null || this.size === 0) return [];
     if (after + 1 < this.first) return undefined;
     return this.messages.slice(this.head + (after + 1 - this.first));
   }
 
   drop(): void {
-    this.messages = [];
+    this.messages = null;
     this.head = 0;
     this.bytes = 0;
   }
 
   private shift(): void {
-    const payload = this.messages[this.head]!;
-    this.messages[this.head++] = undefined as unknown as RecoveryPayload;
+    const messages = this.messages!;
+    const payload = messages[this.head]!;
+    messages[this.head++] = undefined as unknown as RecoveryPayload;
     this.bytes -= payloadSize(payload);
     this.first++;
   }
 
   /** Give back the array's dead head once it is most of the array. */
   private compact(): void {
-    if (this.head === this.messages.length) {
-      this.messages = [];
+    const messages = this.messages;
+    if (messages === null) return;
+    if (this.head === messages.length) {
+      this.messages = null;
       this.head = 0;
-    } else if (this.head > 64 && this.head * 2 > this.messages.length) {
-      this.messages = this.messages.slice(this.head);
+    } else if (this.head > 64 && this.head * 2 > messages.length) {
+      this.messages = messages.slice(this.head);
       this.head = 0;
     }
   }

@@ -1,6 +1,6 @@
 import type { ConnectionSink, ConnectionSocket } from './contract';
 import type { RecoveredSession, RecoveryPayload, RecoveryRecord, ResolvedRecovery } from './recovery-store';
-import { CLOSED, OPEN, OPENING, utf8Text, type SparkBase } from './spark';
+import { CLOSED, OPEN, OPENING, utf8Text, type SparkBase, type SparkEndReason } from './spark';
 
 /**
  * The server's half of connection-state recovery (docs/recovery.md, wire format in
@@ -117,6 +117,8 @@ export class SparkSession {
   pending: RecoveryRequest | null = null;
   /** Raw messages that arrived while `pending`. */
   held: unknown[] | null = null;
+  /** Why the connection was lost while suspended; the spark's `endReason` if the window passes. */
+  suspendedFor: SparkEndReason | undefined = undefined;
   /** The client said it ends on purpose (`primus::recovery::end`): the spark ends with the connection. */
   finished = false;
   /** How the current connection started: `new`, `ok` or a failure. */
@@ -140,8 +142,7 @@ export class SparkSession {
 
   /** A data message for the client: record it, and send it when connected. */
   send(payload: string | Buffer | Uint8Array, frame?: unknown): boolean {
-    const seq = ++this.sent;
-    const result = this.record.append(seq, payload);
+    const result = this.record.append(++this.sent, payload);
     if (result !== undefined) settle(this.host, result);
     if (this.sink === null || !this.answered) return true;
     return this.spark.sendNow(payload, frame);
@@ -157,8 +158,7 @@ export class SparkSession {
       return false;
     }
     const count = ++this.received;
-    const result = this.record.received(count);
-    if (result !== undefined) settle(this.host, result);
+    if (this.record.received !== undefined) settle(this.host, this.record.received(count));
     if (count - this.ackedReceived >= this.host.recovery.ackEvery) this.sendAck();
     return true;
   }
@@ -272,7 +272,7 @@ export class SparkSession {
   /** End the spark for good, dropping the session (the window passed, or its client cannot resume it). */
   abandon(): void {
     this.expiring = true;
-    this.spark.endReason ??= this.spark.suspendedFor ?? 'client';
+    this.spark.endReason ??= this.suspendedFor ?? 'client';
     this.spark.end(undefined, { reconnect: true });
   }
 

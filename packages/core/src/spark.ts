@@ -519,18 +519,15 @@ export class SparkBase extends Stream {
   private suspend(reason: SparkEndReason): boolean {
     if (!this.session!.suspend()) return false;
     this.primus.heartbeats.cancel(this);
-    this.suspendedFor = reason;
+    this.session!.suspendedFor = reason;
     this.emit('suspended', reason);
     this.primus.emit('suspended', this, reason);
     return true;
   }
 
-  /** @internal Why the spark is suspended; it becomes `endReason` if the window passes. */
-  suspendedFor: SparkEndReason | undefined = undefined;
-
   /** @internal The client came back within the window on a new connection. */
   resumed(): void {
-    this.suspendedFor = undefined;
+    this.session!.suspendedFor = undefined;
     this.skipped = 0;
     this.needDrain = false;
     this.session!.reopened();
