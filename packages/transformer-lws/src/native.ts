@@ -58,7 +58,12 @@ export interface NativeBinding {
    * Queue a message; `sameAsLast` says it is the string of the previous accepted text send.
    * Returns the bytes now queued for the connection, or one of `SEND` when nothing was queued.
    */
-  send(handle: NativeHandle, id: number, payload: string | Uint8Array, sameAsLast: boolean): number;
+  send(handle: NativeHandle, id: number, payload: string | Uint8Array, sameAsLast: boolean, hold?: boolean): number;
+  /**
+   * Write what `send(..., hold = true)` queued: whole messages waiting together leave in one
+   * write. `hold` leaves the queue for this call (the core's per-tick flush) instead of writing.
+   */
+  flush(handle: NativeHandle, id: number): void;
   /** Flush the queue, then close with `code`. */
   close(handle: NativeHandle, id: number, code: number): void;
   /** Drop the connection now, without a close handshake. */

@@ -168,15 +168,37 @@ function refuse(socket: Socket, status: number, message: string): void {
 
 /** The core's handle on one libwebsockets connection. */
 class LwsConnectionSocket implements ConnectionSocket {
+  /** Messages wait in the binding's queue for `flush()` (see `context.flushSoon`). */
+  private held = false;
+
   constructor(
     private readonly service: LwsService,
     private readonly id: number,
   ) {}
 
-  /** False once the queue is above the server's `highWaterMark`: a DRAIN event follows. */
+  /**
+   * Queued and held until the core's per-tick flush, which writes the messages of the tick in one
+   * system call. False once the queue is above the server's `highWaterMark`: a DRAIN event follows.
+   */
   send(payload: string | Buffer | Uint8Array): boolean {
-    const queued = this.service.send(this.id, payload);
+    const queued = this.service.send(this.id, payload, true);
+    if (queued >= 0 && !this.held) {
+      this.held = true;
+      this.service.flushSoon(this);
+    }
     return queued < 0 || queued <= this.service.writeMark;
+  }
+
+  /** A broadcast: written at once (behind anything held, the queue keeps the order). */
+  sendFrame(_frame: unknown, payload: string | Buffer | Uint8Array): boolean {
+    const queued = this.service.send(this.id, payload, false);
+    return queued < 0 || queued <= this.service.writeMark;
+  }
+
+  flush(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.service.flush(this.id);
   }
 
   /** Bytes queued for the client that libwebsockets has not yet handed to the kernel. */
@@ -185,6 +207,7 @@ class LwsConnectionSocket implements ConnectionSocket {
   }
 
   close(): void {
+    this.flush();
     // happn-primus's servers closed with 1000; a bare close would reach peers as 1005.
     this.service.closeConnection(this.id, 1000);
   }
@@ -332,14 +355,29 @@ export class LwsService implements TransformerServer {
     }
   }
 
-  /** Queue a payload for one connection; returns the bytes queued for it, or one of `SEND`. */
-  send(id: number, payload: string | Buffer | Uint8Array): number {
+  /** Queue a payload for one connection (`hold`: until `flush()`); returns the bytes queued for it, or one of `SEND`. */
+  send(id: number, payload: string | Buffer | Uint8Array, hold: boolean): number {
     const handle = this.handle;
     if (!handle) return SEND.DROPPED;
-    if (typeof payload !== 'string') return this.binding!.send(handle, id, payload, false);
-    const result = this.binding!.send(handle, id, payload, payload === this.lastText);
+    if (typeof payload !== 'string') return this.binding!.send(handle, id, payload, false, hold);
+    const result = this.binding!.send(handle, id, payload, payload === this.lastText, hold);
     if (result !== SEND.DROPPED) this.lastText = payload;
     return result;
+  }
+
+  /** Write what one connection holds. */
+  flush(id: number): void {
+    if (this.handle) this.binding!.flush(this.handle, id);
+  }
+
+  /** Ask the core for a flush of `socket` before this tick ends. */
+  flushSoon(socket: ConnectionSocket): void {
+    this.context.flushSoon(socket);
+  }
+
+  /** Broadcasts: the binding converts a string once for every connection (it remembers the last one). */
+  frame(payload: string | Buffer | Uint8Array): unknown {
+    return payload;
   }
 
   /** Bytes queued for one connection. */
