@@ -312,10 +312,14 @@ export interface RecoveryServer {
  * spark back, or starts a session, and asks the store for sessions this server does not hold.
  */
 export class Recoveries implements SessionHost {
-  readonly recovery: ResolvedRecovery;
+  constructor(private readonly server: RecoveryServer) {}
 
-  constructor(private readonly server: RecoveryServer) {
-    this.recovery = server.options.recovery as ResolvedRecovery;
+  /**
+   * The `recovery` option, read when it is used: a plugin may put its own store in place of the
+   * in-memory default from its `server()` hook (`@primus/redis` does), after this was made.
+   */
+  get recovery(): ResolvedRecovery {
+    return this.server.options.recovery as ResolvedRecovery;
   }
 
   log(level: string, ...args: unknown[]): void {
@@ -391,7 +395,11 @@ export class Recoveries implements SessionHost {
       const held = session.held ?? [];
       session.pending = null;
       session.held = null;
-      if (spark.readyState === CLOSED) return;
+      if (spark.readyState === CLOSED) {
+        // The client left again while the store answered: a shared store keeps the session for it.
+        if (found) settle(this, found.record.detach());
+        return;
+      }
       if (found && this.fits(request, found)) {
         settle(this, session.record.drop());
         spark.id = request.id!;
@@ -400,6 +408,8 @@ export class Recoveries implements SessionHost {
         register();
         this.recovered(spark);
       } else {
+        // A session that does not fit what the client presents is of no use to anyone.
+        if (found) settle(this, found.record.drop());
         session.status = 'unknown';
         session.answer();
         this.failed(spark, 'unknown');
