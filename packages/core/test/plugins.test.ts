@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { json } from '@primus/parser-json';
-import { Primus, Spark, type Packet, type Plugin } from '@primus/core';
+import { type Primus, Spark, type Packet, type Plugin } from '@primus/core';
 import { nextSpark, once } from '@primus/transformer-test-suite';
 import { cleanup, detached, detachedWs, evaluateLibrary, FakeWebSocket, start } from './helpers';
 

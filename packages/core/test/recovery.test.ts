@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import type { PrimusClient } from '@primus/client';
-import { MemoryRecoveryRecord, type Spark } from '@primus/core';
+import { type MemoryRecoveryRecord, type Spark } from '@primus/core';
 import { collect, memoryTransformer, nextSpark, once, startServer, waitFor, type TestServer } from '@primus/transformer-test-suite';
 
 // Connection-state recovery over the in-process transformer double: the window, overflow,

@@ -1,4 +1,4 @@
-import { PassThrough, Readable, Stream, Writable } from 'node:stream';
+import { type PassThrough, Readable, Stream, Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { CLOSED, DEFAULT_PING, DEFAULT_PONG, MAX_HEARTBEAT, MIN_HEARTBEAT, OPEN, Spark } from '@primus/core';
 import { cleanup, connectRaw, detached, flush, sent, start } from './helpers';

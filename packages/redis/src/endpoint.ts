@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Middleware, MiddlewareResponse, PrimusRequest } from '@primus/core';
-import { ClusterError } from './errors';
+import { type ClusterError } from './errors';
 
 /** What the endpoint needs from the cluster. */
 export interface EndpointTarget {

@@ -1,4 +1,4 @@
-import http from 'node:http';
+import type http from 'node:http';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { PrimusOptions, Spark } from '@primus/core';
 import { browserSuite, nextSpark, once, startServer, testPage, useBrowser, waitFor, type TestServer, type TestTab } from '@primus/transformer-test-suite';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from '@jest/globals';
 import { Primus } from '@primus/core';
-import { happnInterop, nextData, once, startSocketServer, type TestServer } from '@primus/transformer-test-suite';
+import { type happnInterop, nextData, once, startSocketServer, type TestServer } from '@primus/transformer-test-suite';
 import websockets from '../src';
 
 // happn-primus ships no types and is CommonJS only.
