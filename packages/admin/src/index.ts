@@ -3,18 +3,20 @@ import type { ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import {
   Primus,
+  PrimusError,
   httpAuthGuard,
+  optionChecker,
   type HttpAuth,
   type HttpAuthGuard as Guard,
   type HttpError,
   type Middleware,
+  type OptionChecker,
   type MiddlewareResponse,
   type Plugin,
   type PrimusRequest,
   type Spark,
   type Transformer,
 } from '@primus/core';
-import { invalidOption } from './errors';
 import { renderPage } from './page';
 import { Tokens } from './token';
 import { Tracker } from './tracker';
@@ -78,11 +80,7 @@ const FLUSH_MS = 250;
 const CLUSTER_MS = 2000;
 const SAMPLES = 120;
 
-function positiveInteger(option: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || (value as number) <= 0) throw invalidOption(option, 'a positive integer', value);
-  return value as number;
-}
+const check: OptionChecker = optionChecker('@primus/admin');
 
 function refuse(message: string, status = 401, authenticate?: string): HttpError {
   return Object.assign(new Error(message), { statusCode: status, authenticate });
@@ -99,27 +97,27 @@ function refuse(message: string, status = 401, authenticate?: string): HttpError
  * ```
  */
 export function admin(options: AdminOptions): Plugin {
-  if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object with at least { auth }', options);
-  const check = httpAuthGuard(options.auth, 'Primus admin', invalidOption);
+  if (typeof options !== 'object' || options === null) check.fail('options', 'an object with at least { auth }', options);
+  const guard = httpAuthGuard(options.auth, 'Primus admin', check.fail);
   if (options.path !== undefined && (typeof options.path !== 'string' || !/^\/[^?#\s]*$/.test(options.path) || options.path.endsWith('/'))) {
-    throw invalidOption('path', 'a path starting with "/", without a trailing "/"', options.path);
+    check.fail('path', 'a path starting with "/", without a trailing "/"', options.path);
   }
   if (options.transformer !== undefined && typeof options.transformer !== 'string' && (typeof options.transformer !== 'object' || options.transformer === null)) {
-    throw invalidOption('transformer', 'a transformer name or object', options.transformer);
+    check.fail('transformer', 'a transformer name or object', options.transformer);
   }
-  const interval = positiveInteger('interval', options.interval, 1000);
-  const maxSparks = positiveInteger('maxSparks', options.maxSparks, 500);
-  const history = positiveInteger('history', options.history, 50);
-  const tokenTtl = positiveInteger('tokenTtl', options.tokenTtl, 12 * 60 * 60 * 1000);
+  const interval = check.integer('interval', options.interval, { min: 1, unit: 'ms', default: 1000 });
+  const maxSparks = check.integer('maxSparks', options.maxSparks, { min: 1, default: 500 });
+  const history = check.integer('history', options.history, { min: 1, default: 50 });
+  const tokenTtl = check.integer('tokenTtl', options.tokenTtl, { min: 1, unit: 'ms', default: 12 * 60 * 60 * 1000 });
 
   return {
     server(primus: PluginServer) {
       const target = primus as PluginServer & { admin?: PrimusAdmin; cluster?: ClusterLike };
-      if (target.admin) throw new TypeError('@primus/admin: this server already has the admin plugin; add admin() once per server');
+      if (target.admin) throw new PrimusError('PRIMUS_ERR_PLUGIN', '@primus/admin: this server already has the admin plugin; add admin() once per server');
       const base = primus.pathname === '/' ? '' : primus.pathname;
       const path = options.path ?? `${base}/admin`;
       if (!path.startsWith(`${base}/`)) {
-        throw invalidOption('path', `a path under the server's pathname "${primus.pathname}", which is all Primus answers`, path);
+        check.fail('path', `a path under the server's pathname "${primus.pathname}", which is all Primus answers`, path);
       }
       const feedPath = `${path}/feed`;
       const tokens = new Tokens(tokenTtl);
@@ -201,7 +199,7 @@ export function admin(options: AdminOptions): Plugin {
       for (const timer of [flushTimer, sampleTimer, clusterTimer]) timer.unref();
       primus.on('initialised', () => void refreshCluster());
 
-      primus.before('admin', pageLayer(path, check, tokens, feedPath), primus.indexOfLayer('authorization'));
+      primus.before('admin', pageLayer(path, guard, tokens, feedPath), primus.indexOfLayer('authorization'));
       primus.on('close', (_options: unknown, next?: (err?: Error) => void) => {
         clearInterval(flushTimer);
         clearInterval(sampleTimer);

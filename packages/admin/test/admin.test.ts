@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { EventEmitter } from 'node:events';
 import { Primus } from '@primus/core';
 import { nextSpark, once, upgrade, waitFor } from '@primus/transformer-test-suite';
 import binary from '@primus/parser-binary';
@@ -196,6 +197,26 @@ describe('options', () => {
     expect(() => admin({ auth: CREDENTIALS, path: 'admin' })).toThrow(/option "path"/);
     expect(() => admin({ auth: CREDENTIALS, interval: 0 })).toThrow(/option "interval" must be a positive integer/);
     expect(() => admin({ auth: CREDENTIALS, maxSparks: 1.5 })).toThrow(/option "maxSparks"/);
+  });
+
+  it.each([
+    ['no options', undefined, /option "options" must be an object with at least \{ auth \}, got undefined/],
+    ['a username with a colon', { auth: { username: 'a:b', password: 'c' } }, /option "auth.username" must be a non-empty string without ":"/],
+    ['an interval in a string', { auth: CREDENTIALS, interval: '1s' }, /option "interval" must be a positive integer number of ms, got "1s"/],
+    ['a negative history', { auth: CREDENTIALS, history: -5 }, /option "history" must be a positive integer, got -5/],
+    ['a transformer that is a number', { auth: CREDENTIALS, transformer: 5 }, /option "transformer" must be a transformer name or object, got 5/],
+  ])('refuse %s at construction with PRIMUS_ERR_INVALID_OPTION', (_what, options, message) => {
+    const make = (): unknown => admin(options as never);
+    expect(make).toThrow(TypeError);
+    expect(make).toThrow(message);
+    expect(make).toThrow(expect.objectContaining({ code: 'PRIMUS_ERR_INVALID_OPTION', message: expect.stringMatching(/^@primus\/admin: option /) }));
+  });
+
+  it('refuse a second admin plugin on one server with PRIMUS_ERR_PLUGIN', () => {
+    const make = (): unknown =>
+      new Primus(new EventEmitter() as never, { transformer: 'websockets', plugin: { one: admin({ auth: CREDENTIALS }), two: admin({ auth: CREDENTIALS }) } });
+    expect(make).toThrow(/already has the admin plugin/);
+    expect(make).toThrow(expect.objectContaining({ name: 'PrimusError', code: 'PRIMUS_ERR_PLUGIN' }));
   });
 
   it('refuse a path outside the pathname at construction, leaving the HTTP server as it was', async () => {

@@ -2,8 +2,8 @@ import { EventEmitter } from 'eventemitter3';
 import { Recovery, type AttemptDone, type ReconnectAttempt, type ReconnectOptions } from './recovery';
 import { Timers } from './timers';
 import { ClientSession } from './session';
-import { addTransformer, emits, encode, isControl, PrimusError, receive, toError, transmit, type MessageTransformer, type Packet, type Side } from '@primus/protocol';
-import { typeError } from './errors';
+import { addTransformer, emits, encode, isControl, PrimusError, receive, transmit, type MessageTransformer, type Packet, type Side } from '@primus/protocol';
+import { connectionError, invalidValue } from './errors';
 import type { ClientTransport, TransportConnection, TransportEvents, TransportHost, UriOptions } from './transport';
 import { parseQuery, parseUrl, stringifyQuery, yeast, type ParsedUrl } from './url';
 
@@ -207,11 +207,11 @@ function normaliseStrategy(strategy: unknown, authorization: boolean): string {
   // Empty entries of a comma-separated string are skipped; an array's are not.
   const list =
     typeof strategy === 'string' ? strategy.split(',').filter((s) => s.trim()) : Array.isArray(strategy) ? strategy.map(String) : null;
-  if (!list) throw typeError('options.strategy', 'a string, an array or false', typeof strategy);
+  if (!list) throw invalidValue('options.strategy', 'a string, an array or false', strategy);
   const names = list.map((s) => s.trim().toLowerCase());
   for (const name of names) {
     if (!strategies.includes(name)) {
-      throw new TypeError(`Primus: options.strategy has an unknown strategy "${name}"; use disconnect, online or timeout`);
+      throw invalidValue('options.strategy', 'made of disconnect, online and timeout', name);
     }
   }
   return names.join(',');
@@ -222,13 +222,13 @@ function optionalNumber(options: ClientOptions, key: 'queueSize' | 'timeout' | '
   if (value === undefined) return fallback;
   if (value === false && allowFalse) return false;
   if (typeof value !== 'number' || !(value >= 0)) {
-    throw typeError('options.' + key, 'a non-negative number' + (allowFalse ? ' or false' : ''), String(value));
+    throw invalidValue('options.' + key, 'a non-negative number' + (allowFalse ? ' or false' : ''), value);
   }
   return value;
 }
 
-function contextError(method: string): Error {
-  return new Error(`Primus#${method}'s context should be called with a Primus instance`);
+function contextError(method: string): PrimusError {
+  return new PrimusError('PRIMUS_ERR_CONTEXT', `Primus#${method}'s context should be called with a Primus instance`);
 }
 
 /**
@@ -313,17 +313,17 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
       throw new PrimusError('PRIMUS_ERR_NOT_COMPILED', 'Primus: this client class has not been compiled; use primus.Socket, Primus.createSocket() or compile()');
     }
     if (options !== undefined && (typeof options !== 'object' || options === null)) {
-      throw typeError('options', 'an object', options === null ? 'null' : typeof options);
+      throw invalidValue('options', 'an object', options);
     }
     const given: ClientOptions = options || {};
-    if (url !== undefined && typeof url !== 'string') throw typeError('url', 'a string', typeof url);
+    if (url !== undefined && typeof url !== 'string') throw invalidValue('url', 'a string', url);
     const queueSize = optionalNumber(given, 'queueSize', Infinity, false) as number;
     const timeout = optionalNumber(given, 'timeout', 10000, true);
     const ping = optionalNumber(given, 'ping', this.defaultPing, true);
     const pong = optionalNumber(given, 'pong', 10000, false) as number;
     const transport = given.transport;
     if (transport !== undefined && (typeof transport !== 'object' || transport === null)) {
-      throw typeError('options.transport', 'an object', typeof transport);
+      throw invalidValue('options.transport', 'an object', transport);
     }
     const resolved = (this.options = Object.assign(given, {
       queueSize,
@@ -339,7 +339,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     this.url = parseUrl(url != null ? url : defaultUrl(), defaultUrl(), this);
     this.transport = resolved.transport;
     if (given.websockets !== undefined) this.AVOID_WEBSOCKETS = !given.websockets;
-    if (given.recovery !== undefined && typeof given.recovery !== 'boolean') throw typeError('options.recovery', 'a boolean', typeof given.recovery);
+    if (given.recovery !== undefined && typeof given.recovery !== 'boolean') throw invalidValue('options.recovery', 'a boolean', given.recovery);
     if (given.recovery !== undefined ? given.recovery : this.defaultRecovery) {
       this.session = new ClientSession({
         _resend: (payload) => this._send(payload),
@@ -689,7 +689,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
 
   private _onTransportError(raw: unknown): void {
     this.emit('incoming::error', raw);
-    const err = toError(raw);
+    const err = connectionError(raw);
     const connecting = this.timers.active('connect');
     if (this.recovery.reconnecting()) {
       this.recovery.reconnected(err);
@@ -793,10 +793,10 @@ export function compile(config: ClientConfig): PrimusConstructor {
   const transport = config && config.transport;
   const parser = config && config.parser;
   if (!config || typeof (transport && transport.connect) !== 'function') {
-    throw new TypeError('Primus: compile() needs a transport with a connect() method');
+    throw new PrimusError('PRIMUS_ERR_INVALID_TRANSFORMER', 'Primus: compile() needs a transport with a connect() method');
   }
   if (typeof (parser && parser.encode) !== 'function' || typeof parser.decode !== 'function') {
-    throw new TypeError('Primus: compile() needs a parser with encode() and decode()');
+    throw new PrimusError('PRIMUS_ERR_INVALID_PARSER', 'Primus: compile() needs a parser with encode() and decode()');
   }
   class Primus extends PrimusClient {}
   const baked: Record<string, unknown> = {

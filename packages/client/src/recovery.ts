@@ -1,6 +1,5 @@
 import { EventEmitter } from 'eventemitter3';
-import { parseDuration } from '@primus/protocol';
-import { typeError } from './errors';
+import { invalidValue, parseDuration, PrimusError } from './errors';
 import { Timers } from './timers';
 
 /** Reconnect back-off settings (`options.reconnect`). */
@@ -55,7 +54,7 @@ export const RECONNECT_DEFAULTS: Readonly<ReconnectOptions> = Object.freeze({
 /** Validate and complete `options.reconnect`; throws a TypeError naming the bad option. */
 export function reconnectOptions(input: Partial<Record<keyof ReconnectOptions, unknown>> = {}): ReconnectOptions {
   if (typeof input !== 'object' || input === null) {
-    throw typeError('options.reconnect', 'an object', typeof input);
+    throw invalidValue('options.reconnect', 'an object', input);
   }
   const result = { ...RECONNECT_DEFAULTS };
   for (const key of Object.keys(RECONNECT_DEFAULTS) as (keyof ReconnectOptions)[]) {
@@ -63,11 +62,11 @@ export function reconnectOptions(input: Partial<Record<keyof ReconnectOptions, u
     const value = parseDuration(input[key]);
     if (!(value >= 0)) {
       const name = key.includes(' ') ? `options.reconnect['${key}']` : `options.reconnect.${key}`;
-      throw typeError(name, 'a non-negative number or duration', String(input[key]));
+      throw invalidValue(name, 'a non-negative number or duration', input[key]);
     }
     result[key] = value;
   }
-  if (result.factor < 1) throw typeError('options.reconnect.factor', 'at least 1', String(result.factor));
+  if (result.factor < 1) throw invalidValue('options.reconnect.factor', 'at least 1', result.factor);
   return result;
 }
 
@@ -117,7 +116,7 @@ export class Recovery extends EventEmitter<RecoveryEvents> {
     this._pending = null;
 
     if (opts.attempt >= opts.retries) {
-      fn.call(this, new Error('Unable to recover'), opts);
+      fn.call(this, new PrimusError('PRIMUS_ERR_RECONNECT_FAILED', 'Unable to recover'), opts);
       return this;
     }
     opts.backoff = true;
@@ -181,7 +180,7 @@ export class Recovery extends EventEmitter<RecoveryEvents> {
     this._timers.set(
       'timeout',
       () => {
-        const timeout = new Error('Failed to reconnect in a timely manner');
+        const timeout = new PrimusError('PRIMUS_ERR_RECONNECT_TIMEOUT', 'Failed to reconnect in a timely manner');
         this.emit('reconnect timeout', timeout, opts);
         done(timeout);
       },

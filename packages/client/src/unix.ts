@@ -1,3 +1,4 @@
+import { optionError } from './errors';
 import type { ClientTransport } from './transport';
 import type { ParsedUrl } from './url';
 
@@ -15,7 +16,7 @@ export function parseUnixUrl(input: string): ParsedUrl {
   const socket = colon === -1 ? path : path.slice(0, colon);
   const pathname = colon === -1 ? '' : path.slice(colon + 1);
   if ((host && host !== 'localhost') || (socket && socket.charAt(0) !== '/') || (pathname && pathname.charAt(0) !== '/')) {
-    throw new TypeError(`Primus: cannot parse the url ${JSON.stringify(input)}; write a Unix domain socket as "ws+unix:///path/to.sock" or "ws+unix:///path/to.sock:/http/path"`);
+    throw optionError(`Primus: cannot parse the url ${JSON.stringify(input)}; write a Unix domain socket as "ws+unix:///path/to.sock" or "ws+unix:///path/to.sock:/http/path"`);
   }
   let socketPath = socket;
   try {
@@ -40,9 +41,9 @@ export function clientUnixUrl(input: string, client: { readonly pathname: string
     url.socketPath = compiled.slice(0, colon);
     url.pathname = url.pathname || compiled.slice(colon + 1);
   }
-  if (!url.socketPath) throw new TypeError(`Primus: the url ${JSON.stringify(url.href)} names no socket; write it as "ws+unix:///path/to.sock"`);
+  if (!url.socketPath) throw optionError(`Primus: the url ${JSON.stringify(url.href)} names no socket; write it as "ws+unix:///path/to.sock"`);
   if (!client.client.unixSocket) {
-    throw new TypeError(`Primus: the ${client.client.name} transformer's client cannot connect to a Unix domain socket (${url.href}); the client README lists the transformers that can`);
+    throw optionError(`Primus: the ${client.client.name} transformer's client cannot connect to a Unix domain socket (${url.href}); the client README lists the transformers that can`);
   }
   return url;
 }

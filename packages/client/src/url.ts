@@ -1,3 +1,4 @@
+import { optionError } from './errors';
 import type { PrimusClient } from './client';
 
 /** A URL split the way the client needs it; `query` keeps its leading `?`. */
@@ -31,13 +32,13 @@ export const unixUrls: { parse?: (input: string, client: PrimusClient) => Parsed
 export function parseUrl(input: string, base?: string, client?: PrimusClient): ParsedUrl {
   if (/^ws\+unix:/i.test(input)) {
     if (unixUrls.parse) return unixUrls.parse(input, client!);
-    throw new TypeError(`Primus: cannot use ${JSON.stringify(input)}: Unix domain sockets are reached from Node clients only, not from browsers`);
+    throw optionError(`Primus: cannot use ${JSON.stringify(input)}: Unix domain sockets are reached from Node clients only, not from browsers`);
   }
   let url: URL;
   try {
     url = new URL(input, base);
   } catch {
-    throw new TypeError(`Primus: cannot parse the url ${JSON.stringify(input)}; pass an absolute url such as "http://localhost:8080"`);
+    throw optionError(`Primus: cannot parse the url ${JSON.stringify(input)}; pass an absolute url such as "http://localhost:8080"`);
   }
   const { href, protocol, username, password, host, hostname, port, pathname, search, hash } = url;
   const auth = username ? (password ? `${username}:${password}` : username) : '';

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import type { ClientOptions, ClientPlugin, Packet, PrimusClient, ReconnectAttempt, TransformNext } from '@primus/client';
+import { PrimusError } from '@primus/client';
 import { memoryPrimus, record, type MemoryTransport } from './memory-transport';
 
 // A plugin's own option, declared the way the client README documents.
@@ -444,14 +445,31 @@ describe('the first connection', () => {
     expect(events).toEqual(['error', 'end']);
   });
 
-  it('turns error objects into Errors that keep their fields', () => {
+  it('reports an error object as PRIMUS_ERR_CONNECTION with its reason as the message and the object as the cause', () => {
     const { client, transport } = setup({ strategy: false });
     const errors: Error[] = [];
     client.on('error', (err: Error) => errors.push(err));
     jest.advanceTimersByTime(0);
-    transport.last.fail({ reason: 'refused', code: 4001 });
-    expect(errors[0]).toBeInstanceOf(Error);
-    expect(errors[0]).toMatchObject({ message: 'refused', code: 4001 });
+    const reported = { reason: 'refused', code: 4001 };
+    transport.last.fail(reported);
+    expect(errors[0]).toBeInstanceOf(PrimusError);
+    expect(errors[0]).toMatchObject({ message: 'refused', code: 'PRIMUS_ERR_CONNECTION', cause: reported });
+  });
+
+  it('passes a transport Error with a code of its own on as it is, and wraps one without', () => {
+    const { client, transport } = setup({ strategy: false, manual: true });
+    const errors: Error[] = [];
+    client.on('error', (err: Error) => errors.push(err));
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    client.open();
+    jest.advanceTimersByTime(0);
+    transport.last.fail(refused);
+    expect(errors[0]).toBe(refused);
+    client.open();
+    jest.advanceTimersByTime(0);
+    const plain = new Error('socket hang up');
+    transport.last.fail(plain);
+    expect(errors[1]).toMatchObject({ name: 'PrimusError', code: 'PRIMUS_ERR_CONNECTION', message: 'socket hang up', cause: plain });
   });
 
   it('ends when the first connection closes without an error', () => {
@@ -509,7 +527,9 @@ describe('transform()', () => {
   it('rejects an unknown type and a non-function', () => {
     const { client } = setup({ manual: true });
     expect(() => client.transform('cowsack' as never, () => {})).toThrow(/transformer/);
-    expect(() => client.transform('incoming', 'nope' as never)).toThrow(expect.objectContaining({ name: 'PrimusError', code: 'PRIMUS_ERR_TRANSFORM_TYPE' }));
+    expect(() => client.transform('cowsack' as never, () => {})).toThrow(expect.objectContaining({ code: 'PRIMUS_ERR_TRANSFORM_TYPE' }));
+    expect(() => client.transform('incoming', 'nope' as never)).toThrow(PrimusError);
+    expect(() => client.transform('incoming', 'nope' as never)).toThrow(expect.objectContaining({ code: 'PRIMUS_ERR_TRANSFORM_TYPE' }));
   });
 
   it('rewrites outgoing data synchronously, through a callback, or through a promise', () => {

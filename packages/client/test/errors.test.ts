@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { ParserError, Primus, PrimusClient, PrimusError } from '@primus/client';
+import { compile, ParserError, Primus, PrimusClient, PrimusError, websocketTransport } from '@primus/client';
+import { json } from '@primus/parser-json';
 
 // The errors the client throws or emits on its own, each with the code docs/errors.md lists.
 
@@ -50,6 +51,47 @@ describe('client errors carry codes', () => {
     } finally {
       if (saved !== undefined) global.WebSocket = saved;
     }
+  });
+
+  it('PRIMUS_ERR_CONTEXT: a method called without its client as `this`', () => {
+    const client = new Primus('http://127.0.0.1:9', { manual: true });
+    created.push(client);
+    const write = client.write;
+    let error: unknown;
+    try {
+      write.call({} as never, 'x');
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(PrimusError);
+    expect(error).toMatchObject({ code: 'PRIMUS_ERR_CONTEXT', message: "Primus#write's context should be called with a Primus instance" });
+  });
+
+  it('PRIMUS_ERR_INVALID_OPTION: an url the client cannot parse, and a ws+unix: url without a socket', () => {
+    for (const url of ['http://[not-ipv6', 'ws+unix://']) {
+      let error: unknown;
+      try {
+        created.push(new Primus(url, { manual: true }));
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error).toMatchObject({ code: 'PRIMUS_ERR_INVALID_OPTION' });
+    }
+  });
+
+  it('PRIMUS_ERR_INVALID_OPTION: bad client options name the option and the value', () => {
+    expect(() => new Primus('http://127.0.0.1:9', { manual: true, strategy: 'reboot' })).toThrow(
+      expect.objectContaining({ code: 'PRIMUS_ERR_INVALID_OPTION', message: 'Primus: options.strategy must be made of disconnect, online and timeout, got "reboot"' }),
+    );
+    expect(() => new Primus('http://127.0.0.1:9', { manual: true, timeout: -5 })).toThrow(
+      expect.objectContaining({ code: 'PRIMUS_ERR_INVALID_OPTION', message: 'Primus: options.timeout must be a non-negative number or false, got -5' }),
+    );
+  });
+
+  it('PRIMUS_ERR_INVALID_TRANSFORMER and PRIMUS_ERR_INVALID_PARSER: compile() without a transport or a parser', () => {
+    expect(() => compile({ transport: {} as never, parser: json })).toThrow(expect.objectContaining({ name: 'PrimusError', code: 'PRIMUS_ERR_INVALID_TRANSFORMER' }));
+    expect(() => compile({ transport: websocketTransport(), parser: {} as never })).toThrow(expect.objectContaining({ name: 'PrimusError', code: 'PRIMUS_ERR_INVALID_PARSER' }));
   });
 
   it('ParserError is a PrimusError with a parser code and a cause', () => {

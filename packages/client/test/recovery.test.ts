@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import type { AttemptDone, ReconnectAttempt } from '@primus/client';
+import { PrimusError, type AttemptDone, type ReconnectAttempt } from '@primus/client';
 import { parseDuration } from '@primus/protocol';
 import { Recovery } from '../src/recovery';
 
@@ -102,8 +102,8 @@ describe('Recovery back-off', () => {
     expect(attempts).toEqual([1, 2, 3]);
     expect(failed).toHaveBeenCalledTimes(1);
     const [err, opts] = failed.mock.calls[0]!;
-    expect(err).toBeInstanceOf(Error);
-    expect(err.message).toBe('Unable to recover');
+    expect(err).toBeInstanceOf(PrimusError);
+    expect(err).toMatchObject({ code: 'PRIMUS_ERR_RECONNECT_FAILED', message: 'Unable to recover' });
     expect(opts.attempt).toBe(3);
     expect(recovery.reconnecting()).toBe(false);
   });
@@ -141,7 +141,7 @@ describe('Recovery back-off', () => {
     expect(timedOut).not.toHaveBeenCalled();
     jest.advanceTimersByTime(1);
     expect(timedOut).toHaveBeenCalledTimes(1);
-    expect(timedOut.mock.calls[0]![0].message).toBe('Failed to reconnect in a timely manner');
+    expect(timedOut.mock.calls[0]![0]).toMatchObject({ name: 'PrimusError', code: 'PRIMUS_ERR_RECONNECT_TIMEOUT', message: 'Failed to reconnect in a timely manner' });
     expect(scheduled).toEqual([1, 2]);
 
     jest.advanceTimersByTime(200);

@@ -63,7 +63,18 @@ export { resolveTransformer, TRANSFORMER_PACKAGES, type SparkSocket } from './tr
 export { defineParser, resolveParser, type LegacyParser, type Parser, type RawData } from './parser';
 export type { HttpError, Layer, Middleware, MiddlewareFactory, MiddlewareResponse, PrimusRequest, AsyncMiddleware, SyncMiddleware } from './middleware';
 export { compileTrustedProxies, forwarded, peerAddress, type Address, type RemoteLike, type TrustProxy } from './forwarded';
-export { PrimusError, ParserError, type PrimusErrorCode } from './errors';
+export {
+  PrimusError,
+  ParserError,
+  invalidOption,
+  invalidValue,
+  optionChecker,
+  optionError,
+  type InvalidOptionError,
+  type NumberRule,
+  type OptionChecker,
+  type PrimusErrorCode,
+} from './errors';
 export type { CreateServerOptions } from './create-server';
 export { VERSION } from './version';
 export { compactListeners } from './compact-listeners';

@@ -1,6 +1,7 @@
 import { writeFile, writeFileSync } from 'node:fs';
 import { clientLibrary, compile, type ClientPlugin, type PrimusConstructor } from '@primus/client';
 import { functionExpression } from './parser';
+import { PrimusError } from './errors';
 import { pluginParts } from './plugins';
 import type { Primus } from './primus';
 
@@ -29,7 +30,7 @@ function clientSettings(primus: Primus): ClientSettings {
 export function buildLibrary(primus: Primus): string {
   const { transformer, parser, options } = primus;
   if (!parser.browser) {
-    throw new Error(`Primus: the parser "${parser.name}" has no browser half (its "browser" property), so primus.js cannot be built`);
+    throw new PrimusError('PRIMUS_ERR_INVALID_PARSER', `Primus: the parser "${parser.name}" has no browser half (its "browser" property), so primus.js cannot be built`);
   }
   const plugins: string[] = [];
   const libraries: string[] = [];

@@ -4,7 +4,7 @@ import { parse as parseQuerystring } from 'node:querystring';
 import { Stream } from 'node:stream';
 import { control, emits, encode, isControl, receive, transmit, type MessageTransformer, type Packet, type Side } from '@primus/protocol';
 import { compactListeners } from './compact-listeners';
-import { PrimusError } from './errors';
+import { connectionError, invalidValue, PrimusError } from './errors';
 import { forwarded, type Address, type RemoteLike, type TrustProxy } from './forwarded';
 import type { ConnectionSocket } from './contract';
 import type { HeartbeatEntry } from './heartbeat-timers';
@@ -276,7 +276,7 @@ export class SparkBase extends Stream {
   }
 
   set initialise(hook: (this: this) => void) {
-    if (typeof hook !== 'function') throw new TypeError('Primus: Spark.prototype.initialise must be set to a function');
+    if (typeof hook !== 'function') throw invalidValue('Spark.prototype.initialise', 'a function', hook);
     if (!Object.prototype.hasOwnProperty.call(this, '__initialise')) {
       Object.defineProperty(this, '__initialise', { value: [...this.hooks], writable: true, configurable: true });
     }
@@ -496,7 +496,7 @@ export class SparkBase extends Stream {
   incomingError(err: unknown): void {
     if (this.state === CLOSED) return;
     this.emit('incoming::error', err);
-    const error = err instanceof Error ? err : new PrimusError('PRIMUS_ERR_CONNECTION', String(err));
+    const error = connectionError(err);
     this.report(error);
     if (this.session !== null && this.suspend('error')) return;
     this.endReason ??= 'error';

@@ -1,9 +1,8 @@
 import type { Plugin, Spark } from '@primus/core';
 import { register as defaultRegistry, Registry } from 'prom-client';
-import { httpAuthGuard, type HttpAuth } from '@primus/core';
+import { httpAuthGuard, optionChecker, PrimusError, type HttpAuth, type OptionChecker } from '@primus/core';
 import { Collector, DEFAULT_SEND_BUCKETS } from './collector';
 import { endpoint } from './endpoint';
-import { invalidOption } from './errors';
 import { Source, type ClusterLike, type RecoveryOutcome } from './source';
 
 export { METRICS, DEFAULT_SEND_BUCKETS } from './collector';
@@ -51,6 +50,8 @@ function isRegistry(value: unknown): value is Registry {
   return value instanceof Registry || (typeof value === 'object' && value !== null && typeof (value as Registry).registerMetric === 'function' && typeof (value as Registry).metrics === 'function');
 }
 
+const check: OptionChecker = optionChecker('@primus/metrics');
+
 /**
  * Prometheus metrics for a Primus server: connections, disconnections by reason, messages and
  * bytes each way, heartbeats, back-pressure and, with `@primus/redis`, the cluster. Every metric
@@ -61,24 +62,24 @@ function isRegistry(value: unknown): value is Registry {
  * ```
  */
 export function metrics(options: MetricsOptions = {}): Plugin {
-  if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object', options);
+  if (typeof options !== 'object' || options === null) check.fail('options', 'an object', options);
   const registry = options.registry ?? defaultRegistry;
-  if (!isRegistry(registry)) throw invalidOption('registry', 'a prom-client Registry', registry);
+  if (!isRegistry(registry)) check.fail('registry', 'a prom-client Registry', registry);
   const path = options.path;
-  if (path !== undefined && (typeof path !== 'string' || !path.startsWith('/'))) throw invalidOption('path', 'a path starting with "/"', path);
-  if (options.auth !== undefined && path === undefined) throw invalidOption('auth', 'used together with "path" (it guards the path)', 'auth without path');
-  const check = options.auth === undefined ? undefined : httpAuthGuard(options.auth, 'Primus metrics', invalidOption);
+  if (path !== undefined && (typeof path !== 'string' || !path.startsWith('/'))) check.fail('path', 'a path starting with "/"', path);
+  if (options.auth !== undefined && path === undefined) check.fail('auth', 'used together with "path" (it guards the path)', 'auth without path');
+  const guard = options.auth === undefined ? undefined : httpAuthGuard(options.auth, 'Primus metrics', check.fail);
   const buckets = options.sendBuckets ?? DEFAULT_SEND_BUCKETS;
   if (!Array.isArray(buckets) || buckets.length === 0 || !buckets.every((b, i) => typeof b === 'number' && b > 0 && Number.isFinite(b) && (i === 0 || b > buckets[i - 1]!))) {
-    throw invalidOption('sendBuckets', 'increasing positive numbers of seconds', buckets);
+    check.fail('sendBuckets', 'increasing positive numbers of seconds', buckets);
   }
 
   return {
     server(primus: PluginServer) {
       const target = primus as PluginServer & { metrics?: PrimusMetrics; cluster?: unknown };
-      if (target.metrics) throw new TypeError('@primus/metrics: this server already has the metrics plugin; add metrics() once per server');
+      if (target.metrics) throw new PrimusError('PRIMUS_ERR_PLUGIN', '@primus/metrics: this server already has the metrics plugin; add metrics() once per server');
       if (path !== undefined && !path.startsWith(primus.pathname)) {
-        throw invalidOption('path', `a path under the server's pathname "${primus.pathname}", which is all Primus answers`, path);
+        check.fail('path', `a path under the server's pathname "${primus.pathname}", which is all Primus answers`, path);
       }
       const collector = Collector.for(registry, buckets);
       const transformer = primus.spec.transformer;
@@ -116,10 +117,10 @@ export function metrics(options: MetricsOptions = {}): Plugin {
       primus.on('initialised', findCluster);
 
       if (path !== undefined) {
-        const layer = endpoint(registry, path, check);
+        const layer = endpoint(registry, path, guard);
         // With its own check the endpoint answers before the server's authorization hook; without
         // one it comes after it, so the hook guards it like every other request.
-        if (check) primus.before('metrics', layer, primus.indexOfLayer('authorization'));
+        if (guard) primus.before('metrics', layer, primus.indexOfLayer('authorization'));
         else primus.before('metrics', layer);
       }
       target.metrics = { registry, path };

@@ -228,6 +228,18 @@ describe('options', () => {
     expect(() => metrics({ sendBuckets: [1, 0.5] })).toThrow(/option "sendBuckets"/);
   });
 
+  it.each([
+    ['options that are not an object', 'metrics', /option "options" must be an object, got "metrics"/],
+    ['a registry that is not one', { registry: { metrics: 1 } }, /option "registry" must be a prom-client Registry, got an object/],
+    ['a path that is a number', { path: 8080 }, /option "path" must be a path starting with "\/", got 8080/],
+    ['empty send buckets', { sendBuckets: [] }, /option "sendBuckets" must be increasing positive numbers of seconds, got an array/],
+  ])('refuse %s at construction with PRIMUS_ERR_INVALID_OPTION', (_what, options, message) => {
+    const make = (): unknown => metrics(options as never);
+    expect(make).toThrow(TypeError);
+    expect(make).toThrow(message);
+    expect(make).toThrow(expect.objectContaining({ code: 'PRIMUS_ERR_INVALID_OPTION', message: expect.stringMatching(/^@primus\/metrics: option /) }));
+  });
+
   it('refuse a path outside the pathname when the server is built, leaving the HTTP server as it was', async () => {
     const http = await import('node:http');
     const server = http.createServer();
@@ -240,9 +252,9 @@ describe('options', () => {
 
   it('refuse a second metrics plugin on one server', () => {
     const registry = new Registry();
-    expect(() => new Primus(new EventEmitter() as never, { transformer: 'websockets', plugin: { one: metrics({ registry }), two: metrics({ registry }) } })).toThrow(
-      /already has the metrics plugin/,
-    );
+    const make = (): unknown => new Primus(new EventEmitter() as never, { transformer: 'websockets', plugin: { one: metrics({ registry }), two: metrics({ registry }) } });
+    expect(make).toThrow(/already has the metrics plugin/);
+    expect(make).toThrow(expect.objectContaining({ name: 'PrimusError', code: 'PRIMUS_ERR_PLUGIN' }));
   });
 });
 

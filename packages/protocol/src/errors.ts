@@ -18,12 +18,23 @@ export type PrimusErrorCode =
   | 'PRIMUS_ERR_CONNECTION'
   | 'PRIMUS_ERR_NOT_COMPILED'
   | 'PRIMUS_ERR_CLIENT_DESTROYED'
-  | 'PRIMUS_ERR_NO_WEBSOCKET';
+  | 'PRIMUS_ERR_NO_WEBSOCKET'
+  | 'PRIMUS_ERR_CONTEXT'
+  | 'PRIMUS_ERR_RECONNECT_TIMEOUT'
+  | 'PRIMUS_ERR_RECONNECT_FAILED'
+  | 'PRIMUS_ERR_CLUSTER_UNAVAILABLE'
+  | 'PRIMUS_ERR_CLUSTER_TIMEOUT'
+  | 'PRIMUS_ERR_CLUSTER_CLOSED'
+  | 'PRIMUS_ERR_CLUSTER_ENCODE'
+  | 'LWS_ERR_MESSAGE_TOO_BIG'
+  | 'LWS_ERR_BUFFER_FULL'
+  | 'LWS_ERR_OUT_OF_MEMORY'
+  | 'LWS_ERR_BINDING';
 
 /**
  * An error raised by Primus, with a stable string `code` and, where another error caused it,
- * ES2022 `cause`. One class for the server and the client: `@primus/core` and `@primus/client` both re-export
- * it from here, so `instanceof` holds for errors from either side.
+ * ES2022 `cause`. One class for the server and the client: `@primus/core` and `@primus/client` both
+ * re-export it from here, so `instanceof` holds for errors from either side.
  */
 export class PrimusError extends Error {
   /** A stable identifier; see docs/errors.md. */
@@ -44,10 +55,13 @@ export class ParserError extends PrimusError {
   }
 }
 
-/** A bad option: a TypeError that names the option, with code `PRIMUS_ERR_INVALID_OPTION`. */
-export function invalidOption(option: string, expected: string, got: unknown): TypeError {
-  const shown = typeof got === 'string' ? JSON.stringify(got) : got === null ? 'null' : typeof got === 'object' ? 'an object' : String(got);
-  const err = new TypeError(`Primus: option "${option}" must be ${expected}, got ${shown}`) as TypeError & { code: PrimusErrorCode };
-  err.code = 'PRIMUS_ERR_INVALID_OPTION';
-  return err;
+/**
+ * A transport failure as both sides report it: an `Error` with a string `code` of its own (`ws`'s
+ * `WS_ERR_*`, Node's `ECONNREFUSED`) as it is; anything else as `PRIMUS_ERR_CONNECTION`, with the
+ * reported value as the `cause`.
+ */
+export function connectionError(reported: unknown): Error {
+  if (reported instanceof Error && typeof (reported as { code?: unknown }).code === 'string') return reported;
+  const { message, reason } = Object(reported) as { message?: unknown; reason?: unknown };
+  return new PrimusError('PRIMUS_ERR_CONNECTION', String(message || reason || reported), { cause: reported });
 }

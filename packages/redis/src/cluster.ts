@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Redis, type RedisOptions } from 'ioredis';
-import { MemoryRecoveryStore, type LogLevel, type Plugin, type RecoveryStore, type ResolvedRecovery, type Spark } from '@primus/core';
+import { invalidValue, MemoryRecoveryStore, type LogLevel, type Plugin, type RecoveryStore, type ResolvedRecovery, type Spark } from '@primus/core';
 import { ClusterRecovery } from './cluster-recovery';
 import { endpoint } from './endpoint';
 import { pack, unpack, type Header, type Payload } from './envelope';
-import { ClusterError, invalidOption } from './errors';
-import type { ResolvedClusterOptions } from './options';
+import { ClusterError } from './errors';
+import { check, type ResolvedClusterOptions } from './options';
 import { defineScripts, type ClusterCommands } from './scripts';
 
 /** The Primus server a plugin is given. */
@@ -132,7 +132,7 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
     if (options.endpoint) {
       const path = options.endpoint.path ?? `${primus.pathname === '/' ? '' : primus.pathname}/cluster`;
       if (!path.startsWith(primus.pathname)) {
-        throw invalidOption('endpoint.path', `a path under the server's pathname "${primus.pathname}", which is all Primus answers`, path);
+        check.fail('endpoint.path', `a path under the server's pathname "${primus.pathname}", which is all Primus answers`, path);
       }
       // The layer goes before the authorization layer: services authenticate with the shared
       // secret, not as clients.
@@ -284,7 +284,7 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
    */
   async send(sparkId: string, data: unknown): Promise<boolean> {
     this.assertOpen('send');
-    if (typeof sparkId !== 'string') throw new TypeError(`@primus/redis: cluster.send() needs a spark id (a string), got ${typeof sparkId}`);
+    if (typeof sparkId !== 'string') throw invalidValue("cluster.send()'s spark id", 'a string', sparkId, '@primus/redis');
     const started = performance.now();
     const local = this.primus.connections[sparkId];
     if (this.recovery && !local && this.up) {

@@ -1,4 +1,4 @@
-import type { Plugin } from '@primus/core';
+import { PrimusError, type Plugin } from '@primus/core';
 import { RedisCluster, type PrimusServer } from './cluster';
 import { resolveOptions, type RedisClusterOptions } from './options';
 
@@ -34,7 +34,7 @@ export function redisCluster(options?: RedisClusterOptions): Plugin {
     server(primus) {
       const target = primus as PrimusServer & { cluster?: RedisCluster };
       if (target.cluster instanceof RedisCluster) {
-        throw new TypeError('@primus/redis: this server already has a cluster plugin; add redisCluster() once per server');
+        throw new PrimusError('PRIMUS_ERR_PLUGIN', '@primus/redis: this server already has a cluster plugin; add redisCluster() once per server');
       }
       target.cluster = new RedisCluster(primus, resolved);
     },

@@ -1,5 +1,5 @@
 import type { RedisOptions } from 'ioredis';
-import { invalidOption } from './errors';
+import { optionChecker, type OptionChecker } from '@primus/core';
 
 /** The HTTP endpoint that lets services in other languages broadcast and send. */
 export interface EndpointOptions {
@@ -50,44 +50,39 @@ export interface ResolvedClusterOptions {
 
 const DEFAULTS = { prefix: 'primus', ttl: 10_000, heartbeat: 3000, timeout: 3000 } as const;
 
+/** The option checks of @primus/redis: a bad value throws a TypeError naming the option. */
+export const check: OptionChecker = optionChecker('@primus/redis');
+
 /** Check the options and apply the defaults; a bad value throws a TypeError naming the option. */
 export function resolveOptions(input: RedisClusterOptions | undefined): ResolvedClusterOptions {
-  if (input === undefined) input = {};
-  if (typeof input !== 'object' || input === null) throw invalidOption('options', 'an object', input);
+  const given = check.options(input);
+  if (given.url !== undefined && !(typeof given.url === 'string' && /^rediss?:\/\//.test(given.url))) {
+    check.fail('url', 'a redis:// or rediss:// URL', given.url);
+  }
+  const redis = given.redis ?? {};
+  if (typeof redis !== 'object' || redis === null) check.fail('redis', 'an object of ioredis options', redis);
   const options: ResolvedClusterOptions = {
-    url: input.url,
-    redis: input.redis ?? {},
-    id: input.id,
-    prefix: input.prefix ?? DEFAULTS.prefix,
-    ttl: input.ttl ?? DEFAULTS.ttl,
-    heartbeat: input.heartbeat ?? DEFAULTS.heartbeat,
-    timeout: input.timeout ?? DEFAULTS.timeout,
-    endpoint: input.endpoint,
-    recovery: input.recovery ?? true,
+    url: given.url,
+    redis,
+    id: given.id === undefined ? undefined : check.string('id', given.id, { nonEmpty: true }),
+    prefix: check.string('prefix', given.prefix, { nonEmpty: true, default: DEFAULTS.prefix }),
+    ttl: check.integer('ttl', given.ttl, { min: 1, unit: 'ms', default: DEFAULTS.ttl }),
+    heartbeat: check.integer('heartbeat', given.heartbeat, { min: 1, unit: 'ms', default: DEFAULTS.heartbeat }),
+    timeout: check.integer('timeout', given.timeout, { min: 1, unit: 'ms', default: DEFAULTS.timeout }),
+    endpoint: given.endpoint,
+    recovery: check.boolean('recovery', given.recovery, { default: true }),
   };
-  if (options.url !== undefined && (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url))) {
-    throw invalidOption('url', 'a redis:// or rediss:// URL', options.url);
-  }
-  if (typeof options.redis !== 'object' || options.redis === null) throw invalidOption('redis', 'an object of ioredis options', options.redis);
-  if (options.id !== undefined && (typeof options.id !== 'string' || options.id === '')) {
-    throw invalidOption('id', 'a non-empty string', options.id);
-  }
-  if (typeof options.prefix !== 'string' || options.prefix === '') throw invalidOption('prefix', 'a non-empty string', options.prefix);
-  for (const key of ['ttl', 'heartbeat', 'timeout'] as const) {
-    if (!Number.isInteger(options[key]) || options[key] <= 0) throw invalidOption(key, 'a positive integer number of ms', options[key]);
-  }
   if (options.heartbeat >= options.ttl) {
-    throw invalidOption('heartbeat', `less than ttl (${options.ttl} ms), or entries expire between heartbeats`, options.heartbeat);
+    check.fail('heartbeat', `less than ttl (${options.ttl} ms), or entries expire between heartbeats`, options.heartbeat);
   }
-  if (typeof options.recovery !== 'boolean') throw invalidOption('recovery', 'true or false', options.recovery);
   const endpoint = options.endpoint;
   if (endpoint !== undefined) {
-    if (typeof endpoint !== 'object' || endpoint === null) throw invalidOption('endpoint', 'an object { secret, path? }', endpoint);
+    if (typeof endpoint !== 'object' || endpoint === null) check.fail('endpoint', 'an object { secret, path? }', endpoint);
     if (typeof endpoint.secret !== 'string' || endpoint.secret.length < 16) {
-      throw invalidOption('endpoint.secret', 'a string of at least 16 characters', typeof endpoint.secret === 'string' ? `${endpoint.secret.length} characters` : endpoint.secret);
+      check.fail('endpoint.secret', 'a string of at least 16 characters', typeof endpoint.secret === 'string' ? `${endpoint.secret.length} characters` : endpoint.secret);
     }
     if (endpoint.path !== undefined && (typeof endpoint.path !== 'string' || !endpoint.path.startsWith('/'))) {
-      throw invalidOption('endpoint.path', 'a path starting with "/"', endpoint.path);
+      check.fail('endpoint.path', 'a path starting with "/"', endpoint.path);
     }
   }
   return options;

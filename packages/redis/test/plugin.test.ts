@@ -71,11 +71,15 @@ describe('options', () => {
     ['a heartbeat no shorter than the ttl', { ttl: 1000, heartbeat: 1000 }, /option "heartbeat" must be less than ttl \(1000 ms\)/],
     ['a short endpoint secret', { endpoint: { secret: 'short' } }, /option "endpoint.secret" must be a string of at least 16 characters, got "5 characters"/],
     ['an endpoint path without a slash', { endpoint: { secret: SECRET, path: 'cluster' } }, /option "endpoint.path" must be a path starting with "\/"/],
+    ['options that are a url string', 'redis://localhost' as never, /option "options" must be an object, got "redis:\/\/localhost"/],
+    ['a ttl in a string', { ttl: '10s' as never }, /option "ttl" must be a positive integer number of ms, got "10s"/],
+    ['a prefix that is a number', { prefix: 7 as never }, /option "prefix" must be a non-empty string, got 7/],
+    ['redis options that are a string', { redis: 'localhost' as never }, /option "redis" must be an object of ioredis options, got "localhost"/],
   ])('refuses %s with a TypeError that names the option', (_what, options, message) => {
     const make = (): unknown => redisCluster(options);
     expect(make).toThrow(TypeError);
     expect(make).toThrow(message);
-    expect(make).toThrow(expect.objectContaining({ code: 'PRIMUS_ERR_INVALID_OPTION' }));
+    expect(make).toThrow(expect.objectContaining({ code: 'PRIMUS_ERR_INVALID_OPTION', message: expect.stringMatching(/^@primus\/redis: option /) }));
   });
 
   it('refuses an endpoint path outside the pathname, leaving the HTTP server as it was and Redis untouched', async () => {
@@ -92,6 +96,7 @@ describe('options', () => {
     const redis = await startRedis();
     const a = await node({ url: redis.url });
     expect(() => a.primus.use('again', redisCluster({ url: redis.url }))).toThrow(/already has a cluster plugin/);
+    expect(() => a.primus.use('again', redisCluster({ url: redis.url }))).toThrow(expect.objectContaining({ name: 'PrimusError', code: 'PRIMUS_ERR_PLUGIN' }));
   });
 });
 

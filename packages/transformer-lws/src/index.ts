@@ -1,37 +1,28 @@
-import { defineTransformer, type Transformer, type TransformerContext } from '@primus/core/contract';
+import { defineTransformer, optionChecker, type OptionChecker, type Transformer, type TransformerContext } from '@primus/core/contract';
 import { browser, client } from './client';
 import { createServer, DEFAULTS, type LwsOptions, type LwsService } from './server';
 
-export { LwsError, LwsService, DEFAULTS, type LwsErrorCode, type LwsOptions } from './server';
+export { LwsError, type LwsErrorCode } from './errors';
+export { LwsService, DEFAULTS, type LwsOptions } from './server';
 
 /** The lws transformer's type: `server()` returns an `LwsService`. */
 export interface LwsTransformer extends Transformer {
   server(context: TransformerContext): LwsService;
 }
 
-function checkInteger(options: LwsOptions, name: keyof LwsOptions, min: number, max: number): void {
-  const value = options[name];
-  if (value === undefined) return;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    const err = new TypeError(`Primus lws transformer: option "${name}" must be an integer from ${min} to ${max}, got ${String(value)}`) as TypeError & { code: string };
-    err.code = 'PRIMUS_ERR_INVALID_OPTION';
-    throw err;
-  }
-}
+const check: OptionChecker = optionChecker('@primus/transformer-lws');
 
 /**
  * An lws transformer with its own options (the default export uses the defaults):
  * `new Primus(server, { transformer: createLwsTransformer({ highWaterMark: 4 << 20 }) })`.
  */
 export function createLwsTransformer(options: LwsOptions = {}): LwsTransformer {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`Primus lws transformer: options must be an object, got ${options === null ? 'null' : typeof options}`);
-  }
-  checkInteger(options, 'highWaterMark', 1, 2 ** 40);
-  checkInteger(options, 'maxBufferedAmount', 1, 2 ** 40);
-  checkInteger(options, 'closeTimeout', 0, 2 ** 31 - 1);
-  const resolved: Required<LwsOptions> = { ...DEFAULTS };
-  for (const key of Object.keys(DEFAULTS) as (keyof LwsOptions)[]) if (options[key] !== undefined) resolved[key] = options[key]!;
+  const given = check.options(options);
+  const resolved: Required<LwsOptions> = {
+    highWaterMark: check.integer('highWaterMark', given.highWaterMark, { min: 1, max: 2 ** 40, unit: 'bytes', default: DEFAULTS.highWaterMark }),
+    maxBufferedAmount: check.integer('maxBufferedAmount', given.maxBufferedAmount, { min: 1, max: 2 ** 40, unit: 'bytes', default: DEFAULTS.maxBufferedAmount }),
+    closeTimeout: check.integer('closeTimeout', given.closeTimeout, { min: 0, max: 2 ** 31 - 1, unit: 'ms', default: DEFAULTS.closeTimeout }),
+  };
   return defineTransformer({
     name: 'lws',
     server: (context: TransformerContext) => createServer(context, resolved),

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { LwsError } from './errors';
 
 /** An opaque handle on one libwebsockets context (one per Primus server). */
 export type NativeHandle = { readonly __brand: 'PrimusLwsHandle' };
@@ -99,9 +100,7 @@ export function loadBinding(): NativeBinding {
     const result = spawnSync(process.execPath, [script], { cwd: PACKAGE_ROOT, env: process.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     if (result.status !== 0 || !existsSync(file)) {
       const reason = (result.stderr || result.stdout || String(result.error ?? '')).trim().split('\n')[0];
-      const err = new Error(reason || `@primus/transformer-lws: the native binding is missing; run "node ${script}"`) as Error & { code: string };
-      err.code = 'LWS_ERR_BINDING';
-      throw err;
+      throw new LwsError('LWS_ERR_BINDING', reason || `@primus/transformer-lws: the native binding is missing; run "node ${script}"`);
     }
   }
   binding = createRequire(join(PACKAGE_ROOT, 'package.json'))(file) as NativeBinding;

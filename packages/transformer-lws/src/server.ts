@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { maxHeaderSize, STATUS_CODES, type IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { ConnectionSink, ConnectionSocket, PrimusRequest, TransformerContext, TransformerServer } from '@primus/core/contract';
+import { PrimusError, type ConnectionSink, type ConnectionSocket, type PrimusRequest, type TransformerContext, type TransformerServer } from '@primus/core/contract';
+import { LwsError, type LwsErrorCode } from './errors';
 import { ADOPT, EVENT, SEND, loadBinding, type NativeBinding, type NativeHandle } from './native';
 
 /** Options of the lws transformer; see `createLwsTransformer()`. */
@@ -26,26 +27,6 @@ export interface LwsOptions {
    * @default 2000
    */
   closeTimeout?: number;
-}
-
-/** Error codes the lws transformer reports on a spark. */
-export type LwsErrorCode = 'LWS_ERR_MESSAGE_TOO_BIG' | 'LWS_ERR_BUFFER_FULL' | 'LWS_ERR_OUT_OF_MEMORY';
-
-const MESSAGES: Record<LwsErrorCode, string> = {
-  LWS_ERR_MESSAGE_TOO_BIG: 'A message larger than maxLength arrived; the connection was closed with 1009',
-  LWS_ERR_BUFFER_FULL: 'The client stopped reading and its send queue exceeded maxBufferedAmount; the connection was dropped',
-  LWS_ERR_OUT_OF_MEMORY: 'The server ran out of memory for this connection; it was closed',
-};
-
-/** An error the lws transformer reports on a spark; `code` says which. */
-export class LwsError extends Error {
-  override name = 'LwsError';
-  readonly code: LwsErrorCode;
-
-  constructor(code: LwsErrorCode) {
-    super(MESSAGES[code] ?? code);
-    this.code = code;
-  }
 }
 
 /** Defaults of `LwsOptions`. */
@@ -232,7 +213,8 @@ export class LwsService implements TransformerServer {
   ) {
     const server = context.server;
     if (server?.secure) {
-      throw new TypeError(
+      throw new PrimusError(
+        'PRIMUS_ERR_INVALID_SERVER',
         'Primus: the lws transformer needs a plain http.Server: libwebsockets takes over the TCP socket, which an HTTPS server has wrapped in TLS. Terminate TLS in front of Node, or use the websockets transformer.',
       );
     }

@@ -6,7 +6,7 @@ import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { WebSocket } from 'ws';
-import { Primus, type Spark } from '@primus/core';
+import { Primus, PrimusError, type Spark } from '@primus/core';
 import { collect, nextSpark, once, waitFor } from '@primus/transformer-test-suite';
 import lws, { createLwsTransformer } from '../src';
 import { bindingPath, loadBinding } from '../src/native';
@@ -42,8 +42,8 @@ describe('loading and options', () => {
 
   it('refuses an HTTPS server, whose sockets it could not take over', () => {
     const server = https.createServer();
-    expect(() => new Primus(server, { transformer: lws })).toThrow(TypeError);
-    expect(() => new Primus(server, { transformer: lws })).toThrow(/plain http\.Server/);
+    expect(() => new Primus(server, { transformer: lws })).toThrow(PrimusError);
+    expect(() => new Primus(server, { transformer: lws })).toThrow(expect.objectContaining({ code: 'PRIMUS_ERR_INVALID_SERVER', message: expect.stringMatching(/plain http\.Server/) }));
   });
 
   it('rejects bad options with a TypeError that names the option', () => {
@@ -51,6 +51,17 @@ describe('loading and options', () => {
     expect(() => createLwsTransformer({ maxBufferedAmount: 1.5 })).toThrow(TypeError);
     expect(() => createLwsTransformer({ closeTimeout: -1 })).toThrow(/"closeTimeout"/);
     expect(() => createLwsTransformer(null as never)).toThrow(TypeError);
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ highWaterMark: '1mb' }, /option "highWaterMark" must be an integer number of bytes from 1 to \d+, got "1mb"/],
+      [{ maxBufferedAmount: 2 ** 41 }, /option "maxBufferedAmount" must be an integer number of bytes from 1 to/],
+      [{ closeTimeout: Number.NaN }, /option "closeTimeout" must be an integer number of ms from 0 to \d+, got NaN/],
+      [[] as never, /option "options" must be an object, got an array/],
+    ];
+    for (const [options, message] of bad) {
+      const make = (): unknown => createLwsTransformer(options);
+      expect(make).toThrow(message);
+      expect(make).toThrow(expect.objectContaining({ name: 'TypeError', code: 'PRIMUS_ERR_INVALID_OPTION', message: expect.stringMatching(/^@primus\/transformer-lws: /) }));
+    }
     expect(createLwsTransformer({ highWaterMark: 1 << 20 }).name).toBe('lws');
   });
 });
