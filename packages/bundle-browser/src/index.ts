@@ -5,9 +5,10 @@ import { gzipSync } from 'node:zlib';
 
 /**
  * `_` properties that keep their names under `manglePrivate`: `primus._write()` is part of the
- * client API, and `_primuscb` is the cache buster in the connect URL's query.
+ * client API, and `_primuscb` (the cache buster) and `_primusrecovery` (the recovery session) are
+ * parameters of the connect URL's query.
  */
-export const RESERVED_PROPS = /^(_write|_primuscb)$/;
+export const RESERVED_PROPS = /^(_write|_primuscb|_primusrecovery)$/;
 
 /** What to bundle. */
 export interface BundleBrowserOptions {

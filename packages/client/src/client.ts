@@ -1,7 +1,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { Recovery, type AttemptDone, type ReconnectAttempt, type ReconnectOptions } from './recovery';
 import { Timers } from './timers';
-import { ClientSession } from './session';
+import type { ClientSession } from './session';
 import { addTransformer, emits, encode, isControl, PrimusError, receive, transmit, type MessageTransformer, type Packet, type Side } from '@primus/protocol';
 import { connectionError, invalidValue } from './errors';
 import type { ClientTransport, TransportConnection, TransportEvents, TransportHost, UriOptions } from './transport';
@@ -341,7 +341,9 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     if (given.websockets !== undefined) this.AVOID_WEBSOCKETS = !given.websockets;
     if (given.recovery !== undefined && typeof given.recovery !== 'boolean') throw invalidValue('options.recovery', 'a boolean', given.recovery);
     if (given.recovery !== undefined ? given.recovery : this.defaultRecovery) {
-      this.session = new ClientSession({
+      const Session = sessions.Session;
+      if (!Session) throw invalidValue('options.recovery', 'false: this browser library comes from a server without recovery', true);
+      this.session = new Session({
         _resend: (payload) => this._send(payload),
         _control: (message) => this.readyState === OPEN && this._write(message),
         emit: (event, value) => (event === 'recovered' ? this.emit(event, value) : this.emit(event, value as 'unknown' | 'overflow')),
@@ -731,6 +733,12 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     this.emit('end');
   }
 }
+
+/**
+ * The recovery session class. The Node entry installs it, and so does the primus.js of a server
+ * with recovery on (browser-recovery.ts); the primus.js of a server without recovery leaves it out.
+ */
+export const sessions: { Session?: typeof ClientSession } = {};
 
 /** The client as the protocol kernel sees it. */
 const side: Side<PrimusClient> = {

@@ -2,12 +2,17 @@ import { json } from '@primus/parser-json';
 import { compile } from './client';
 import { websocketTransport } from './websocket';
 import { library } from './generated/library';
+import { libraryRecovery } from './generated/library-recovery';
+import { sessions } from './client';
+import { ClientSession } from './session';
 import { clientUnixUrl } from './unix';
 import { unixUrls } from './url';
 
 // Node clients reach Unix domain sockets (`ws+unix:` URLs); primus.js, built from browser.ts, leaves
 // this out.
 unixUrls.parse = clientUnixUrl;
+// Node clients can always resume a session; in primus.js only a server with recovery on ships it.
+sessions.Session = ClientSession;
 
 export {
   compile,
@@ -41,6 +46,9 @@ export { websocketTransport, type WebSocketFactory } from './websocket';
  * exports). `@primus/core` wraps it, with a transport, parser and plugins, into `primus.js`.
  */
 export const clientLibrary: string = library;
+
+/** `clientLibrary` with connection-state recovery's client session, for servers with `recovery` on. */
+export const clientLibraryRecovery: string = libraryRecovery;
 
 /**
  * A ready client for bundlers: plain WebSocket transport, JSON, pathname `/primus`. Use it against

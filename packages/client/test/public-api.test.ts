@@ -13,7 +13,7 @@ import ts from 'typescript';
 const dist = path.join(__dirname, '..', 'dist');
 
 /** Values an application can import. */
-const VALUES = ['CLOSED', 'OPEN', 'OPENING', 'ParserError', 'Primus', 'PrimusClient', 'PrimusError', 'clientLibrary', 'compile', 'default', 'websocketTransport'];
+const VALUES = ['CLOSED', 'OPEN', 'OPENING', 'ParserError', 'Primus', 'PrimusClient', 'PrimusError', 'clientLibrary', 'clientLibraryRecovery', 'compile', 'default', 'websocketTransport'];
 
 /** Types only. */
 const TYPES = [

@@ -1,5 +1,5 @@
 import { writeFile, writeFileSync } from 'node:fs';
-import { clientLibrary, compile, type ClientPlugin, type PrimusConstructor } from '@primus/client';
+import { clientLibrary, clientLibraryRecovery, compile, type ClientPlugin, type PrimusConstructor } from '@primus/client';
 import { functionExpression } from './parser';
 import { PrimusError } from './errors';
 import { pluginParts } from './plugins';
@@ -62,7 +62,8 @@ export function buildLibrary(primus: Primus): string {
     "})(typeof globalThis !== 'undefined' ? globalThis : typeof self !== 'undefined' ? self : this, " +
       JSON.stringify(options.global) +
       ', function () {',
-    `  var lib = ${clientLibrary};`,
+    // The recovery session ships only to the pages of a server that has recovery on.
+    `  var lib = ${options.recovery ? clientLibraryRecovery : clientLibrary};`,
     `  var transport = (${transformer.browser()});`,
     `  return lib.compile({\n    ${config.join(',\n    ')}\n  });`,
     '}, [' + libraries.join(',\n') + ']);',

@@ -1,0 +1,65 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { cleanup, detachedWs, evaluateLibrary } from './helpers';
+
+// What primus.js leaves out for the browsers that download it. Browsers cannot reach a Unix
+// domain socket, so the `ws+unix:` URL parser that Node clients use stays out; a page given such a
+// URL gets a sentence that says why. The connection-state recovery session ships only to the pages
+// of a server that has recovery on.
+
+afterEach(cleanup);
+
+describe('ws+unix: URLs in primus.js', () => {
+  it('are refused in a page with a clear error, while http URLs still parse', () => {
+    const primus = detachedWs();
+    const source = primus.library();
+    const { Primus } = evaluateLibrary(source);
+    expect(() => new Primus('ws+unix:///var/run/app.sock', { manual: true })).toThrow(
+      'Primus: cannot use "ws+unix:///var/run/app.sock": Unix domain sockets are reached from Node clients only, not from browsers',
+    );
+    const client = new Primus('http://example.com:8080/?token=1', { manual: true });
+    expect(client.url).toMatchObject({ hostname: 'example.com', port: '8080', query: '?token=1' });
+    client.destroy();
+  });
+
+  it('leave the Unix socket parser and its messages out of the bundle', () => {
+    const source = detachedWs().library();
+    expect(source).not.toContain('write a Unix domain socket as');
+    expect(source).not.toContain('names no socket');
+    expect(source).not.toContain('cannot connect to a Unix domain socket');
+  });
+
+  it('still work in Node clients built by the server', () => {
+    const primus = detachedWs();
+    const client = new primus.Socket('ws+unix:///var/run/app.sock', { manual: true });
+    expect(client.url.socketPath).toBe('/var/run/app.sock');
+    client.destroy();
+  });
+});
+
+describe('the recovery session in primus.js', () => {
+  it('is left out for a server without recovery, and asking for it in a page says why', () => {
+    const source = detachedWs().library();
+    const { Primus } = evaluateLibrary(source);
+    expect(source.length).toBeLessThan(detachedWs({ recovery: true }).library().length - 1000);
+    expect(() => new Primus('http://example.com', { manual: true, recovery: true })).toThrow(
+      'Primus: options.recovery must be false: this browser library comes from a server without recovery, got true',
+    );
+    const client = new Primus('http://example.com', { manual: true });
+    expect(client.session).toBeNull();
+    client.destroy();
+  });
+
+  it('ships to the pages of a server with recovery on, on by default there', () => {
+    const { Primus } = evaluateLibrary(detachedWs({ recovery: true }).library());
+    const client = new Primus('http://example.com', { manual: true });
+    expect(client.session).not.toBeNull();
+    expect(new URL(client.uri({ protocol: 'http:', query: true })).searchParams.has('_primusrecovery')).toBe(true);
+    client.destroy();
+  });
+
+  it('is always there for Node clients', () => {
+    const client = new (detachedWs().Socket)('http://example.com', { manual: true, recovery: true });
+    expect(client.session).not.toBeNull();
+    client.destroy();
+  });
+});
