@@ -1,5 +1,5 @@
 // The browser half's entry, bundled by `primus-bundle-browser` (the build script) into
-// src/generated/browser.ts. WebSocket-Node has no browser client of its own: the browser's
+// generated/browser.ts. WebSocket-Node has no browser client of its own: the browser's
 // WebSocket speaks the same protocol, through the helper primus.js already carries.
 import type { ClientTransport, websocketTransport } from '@primus/client';
 

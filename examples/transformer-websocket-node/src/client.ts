@@ -2,7 +2,7 @@ import websocket from 'websocket';
 import type { IClientConfig } from 'websocket';
 import type { ClientRequestArgs } from 'node:http';
 import { websocketTransport, type ClientTransport } from '@primus/client';
-import { source } from './generated/browser';
+import { source } from '../generated/browser';
 
 const { w3cwebsocket: W3CWebSocket } = websocket;
 

@@ -1,8 +1,8 @@
 import { json } from '@primus/parser-json';
 import { compile } from './client';
 import { websocketTransport } from './websocket';
-import { library } from './generated/library';
-import { libraryRecovery } from './generated/library-recovery';
+import { library } from '../generated/library';
+import { libraryRecovery } from '../generated/library-recovery';
 import { sessions } from './client';
 import { ClientSession } from './session';
 import { clientUnixUrl } from './unix';

@@ -1,5 +1,5 @@
 import { decode as decodeBytes, encode, name, type RawMessage } from './codec';
-import { source } from './generated/browser';
+import { source } from '../generated/browser';
 
 export type { RawMessage };
 

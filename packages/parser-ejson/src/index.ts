@@ -1,6 +1,6 @@
 import EJSON from 'ejson';
 import { decode, encode, name, type RawMessage } from './codec';
-import { source } from './generated/browser';
+import { source } from '../generated/browser';
 
 export type { RawMessage };
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import url from 'node:url';
 import type { ClientTransport, TransportHost, UriOptions } from '@primus/client';
-import { source } from './generated/browser';
+import { source } from '../generated/browser';
 import { NodeXMLHttpRequest, loadImage, withImageHeaders } from './node-xhr';
 import { browserchannelTransport, type BCSocketConstructor, type BCSocketLike } from './transport';
 

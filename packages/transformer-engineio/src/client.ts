@@ -1,7 +1,7 @@
 import { Agent, type AgentOptions } from 'node:http';
 import { Socket, type SocketOptions } from 'engine.io-client';
 import type { ClientTransport, TransportHost } from '@primus/client';
-import { source } from './generated/browser';
+import { source } from '../generated/browser';
 import { engineioTransport, type EngineSocketClass } from './transport';
 
 /** `user:pass` as written in a URL, percent-decoded. */

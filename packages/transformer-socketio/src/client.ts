@@ -1,7 +1,7 @@
 import io from 'primus-socket.io-client';
 import type { ClientTransport } from '@primus/client';
-import { source } from './generated/browser';
-import { ioClientSource } from './generated/io-client';
+import { source } from '../generated/browser';
+import { ioClientSource } from '../generated/io-client';
 import { socketioTransport, type IoClient } from './transport';
 
 /**

@@ -1,6 +1,6 @@
 import SockJS from 'sockjs-client';
 import type { ClientTransport } from '@primus/client';
-import { source } from './generated/browser';
+import { source } from '../generated/browser';
 import { sockjsTransport, type SockJSConstructor } from './transport';
 
 /**

@@ -1,5 +1,5 @@
 // The browser half's entry. `primus-bundle-browser` (the build script) bundles it, with everything
-// it imports, into one expression stored in src/generated/browser.ts; `browser()` hands that to
+// it imports, into one expression stored in generated/browser.ts; `browser()` hands that to
 // primus.js. A framework with its own browser client imports that client here. `ws` has none:
 // the browser's WebSocket is enough, through the helper primus.js already carries.
 import type { ClientTransport, websocketTransport } from '@primus/client';

@@ -1,6 +1,6 @@
 import { WebSocket } from 'ws';
 import { websocketTransport, type ClientTransport } from '@primus/client';
-import { source } from './generated/browser';
+import { source } from '../generated/browser';
 
 // The client half for Node. A framework that is plain WebSocket underneath only needs a socket
 // factory; others implement `ClientTransport.connect(host, events)` themselves: build the URL
