@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import type { PrimusClient } from '@primus/client';
 import { type MemoryRecoveryRecord, type Spark } from '@primus/core';
 import { collect, memoryTransformer, nextSpark, once, startServer, waitFor, type TestServer } from '@primus/transformer-test-suite';
+import { detachedWs, evaluateLibrary } from './helpers';
 
 // Connection-state recovery over the in-process transformer double: the window, overflow,
 // acknowledgements and the memory a spark holds. The transformer-level runs (10,000 messages each
@@ -51,6 +52,20 @@ describe('recovery: the session', () => {
     expect(plain.session).toBeNull();
     expect(plainSpark.session).toBeNull();
     expect(off.client({ recovery: true }).session).not.toBeNull();
+  });
+
+  it('primus.js of a server with recovery turns it on in its clients (the option can turn it off); of one without, not; /primus/spec says so', async () => {
+    const on = detachedWs({ recovery: true });
+    const Browser = evaluateLibrary(on.library()).Primus;
+    const client = new Browser('http://127.0.0.1:1', { manual: true });
+    expect(client.session).not.toBeNull();
+    expect(new Browser('http://127.0.0.1:1', { manual: true, recovery: false }).session).toBeNull();
+    expect(on.spec.recovery).toBe(true);
+    const off = detachedWs();
+    const Plain = evaluateLibrary(off.library()).Primus;
+    expect(new Plain('http://127.0.0.1:1', { manual: true }).session).toBeNull();
+    expect(off.spec).not.toHaveProperty('recovery');
+    expect(off.library()).not.toContain('recovery: true');
   });
 
   it('a client that reconnects gets the same spark, its properties and what it missed, with recovered on both sides and no second connection', async () => {
