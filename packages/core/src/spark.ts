@@ -529,9 +529,13 @@ export class SparkBase extends Stream {
   resumed(): void {
     this.session!.suspendedFor = undefined;
     this.skipped = 0;
-    this.needDrain = false;
     this.session!.reopened();
     this.heartbeat();
+    // A writer that waits for `drain` after back-pressure on the lost connection: the new one is empty.
+    if (this.needDrain) {
+      this.needDrain = false;
+      this.emit('drain');
+    }
   }
 
   /** True while the client is away and the spark waits for it to come back (recovery). */
