@@ -4,7 +4,7 @@ import { parse as parseQuerystring } from 'node:querystring';
 import { Stream } from 'node:stream';
 import { control, emits, encode, isControl, receive, transmit, type MessageTransformer, type Packet, type Side } from '@primus/protocol';
 import { compactListeners } from './compact-listeners';
-import { connectionError, invalidValue, PrimusError } from './errors';
+import { connectionError, invalidValue } from './errors';
 import { forwarded, type Address, type RemoteLike, type TrustProxy } from './forwarded';
 import type { ConnectionSocket } from './contract';
 import type { HeartbeatEntry } from './heartbeat-timers';
@@ -242,8 +242,7 @@ export class SparkBase extends Stream {
     this.remote = address ?? {};
     this.id = id ?? randomUUID();
     this.request = request;
-    const parsed: Record<string, unknown> =
-      typeof query === 'string' ? { ...parseQuerystring(query.charAt(0) === '?' ? query.slice(1) : query) } : { ...query };
+    const parsed: Record<string, unknown> = typeof query === 'string' ? { ...parseQuerystring(query.charAt(0) === '?' ? query.slice(1) : query) } : { ...query };
     this.query = parsed as SparkQuery;
 
     if (parsed.ping === 'false' || parsed.ping === false) {
@@ -312,15 +311,7 @@ export class SparkBase extends Stream {
 
   /** Whether `evt` is used by Primus itself. */
   reserved(evt: string): boolean {
-    return (
-      evt.startsWith('incoming::') ||
-      evt.startsWith('outgoing::') ||
-      evt === 'readyStateChange' ||
-      evt === 'heartbeat' ||
-      evt === 'error' ||
-      evt === 'data' ||
-      evt === 'end'
-    );
+    return evt.startsWith('incoming::') || evt.startsWith('outgoing::') || evt === 'readyStateChange' || evt === 'heartbeat' || evt === 'error' || evt === 'data' || evt === 'end';
   }
 
   /** A function that emits `event` on this spark with its arguments (optionally parsed). */
