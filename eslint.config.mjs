@@ -52,11 +52,7 @@ export default tseslint.config(
     },
   },
   {
-    files: [
-      'packages/transformer-*/src/**/*.ts',
-      'examples/transformer-*/src/**/*.ts',
-      'templates/*/src/**/*.ts',
-    ],
+    files: ['packages/transformer-*/src/**/*.ts', 'examples/transformer-*/src/**/*.ts', 'templates/*/src/**/*.ts'],
     ignores: ['packages/transformer-test-suite/**'],
     rules: { '@typescript-eslint/no-restricted-imports': ['error', transformerBoundary] },
   },

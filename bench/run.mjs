@@ -11,7 +11,23 @@ import { parseArgs } from 'node:util';
 import { renderChart } from './lib/chart.mjs';
 import { writeDocs } from './lib/docs.mjs';
 import { summarizeProfile } from './lib/profile.mjs';
-import { BASELINE, checkTargets, comparePairs, failures, METRICS_SERVER, PAIR_METRICS, pairRows, pairShortfalls, pluginCost, RECOVERY_SERVER, recoveryCost, summarize, tableRows, TARGET_SERVER, textTable } from './lib/report.mjs';
+import {
+  BASELINE,
+  checkTargets,
+  comparePairs,
+  failures,
+  METRICS_SERVER,
+  PAIR_METRICS,
+  pairRows,
+  pairShortfalls,
+  pluginCost,
+  RECOVERY_SERVER,
+  recoveryCost,
+  summarize,
+  tableRows,
+  TARGET_SERVER,
+  textTable,
+} from './lib/report.mjs';
 import { METRICS, SCENARIOS, startServer } from './lib/scenarios.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -193,9 +209,7 @@ function serverList(transformers) {
  */
 function runOrder(servers) {
   const partnerOf = (s) =>
-    s.kind === 'primus-ts'
-      ? servers.find((p) => (p.kind === 'primus8' && p.transformer === s.transformer && p.transformer !== 'websockets') || p.after === s.id)
-      : undefined;
+    s.kind === 'primus-ts' ? servers.find((p) => (p.kind === 'primus8' && p.transformer === s.transformer && p.transformer !== 'websockets') || p.after === s.id) : undefined;
   const partners = new Set(servers.map(partnerOf).filter(Boolean));
   const order = [];
   for (const server of servers) {
@@ -327,7 +341,9 @@ async function main() {
   const startedAt = new Date().toISOString();
   const env = environment(values.note);
   const loadBefore = os.loadavg();
-  console.log(`${values.quick ? 'Quick' : 'Full'} run: ${servers.map((s) => s.id).join(', ')}; ${cfg.rounds} round(s); ${env.cpus} CPUs; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `${values.quick ? 'Quick' : 'Full'} run: ${servers.map((s) => s.id).join(', ')}; ${cfg.rounds} round(s); ${env.cpus} CPUs; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
+  );
 
   const cells = [];
   const wall = Date.now();
@@ -392,12 +408,16 @@ function publish(run, outDir, docs, writeLatest = true) {
   }
   const cost = pluginCost(run.cells);
   if (cost) {
-    console.log(`\n@primus/metrics: echoes per CPU-second with the plugin ÷ without, same round: ${cost.ratio.toFixed(3)}× (median of ${cost.ratios.map((r) => r.toFixed(3)).join(', ')}; target ≥ 0.97)`);
+    console.log(
+      `\n@primus/metrics: echoes per CPU-second with the plugin ÷ without, same round: ${cost.ratio.toFixed(3)}× (median of ${cost.ratios.map((r) => r.toFixed(3)).join(', ')}; target ≥ 0.97)`,
+    );
   }
   const recovery = recoveryCost(run.cells);
   if (recovery) {
     const show = (r) => (r ? `${r.ratio.toFixed(3)}× (median of ${r.ratios.map((x) => x.toFixed(3)).join(', ')})` : 'not measured');
-    console.log(`\nRecovery on ÷ off, same round (target ≥ 0.90): echoes per CPU-second ${show(recovery.echoPerCpuSec)}; broadcast deliveries per CPU-second ${show(recovery.deliveriesPerCpuSec)}; heap per idle connection ${show(recovery.heapPerConn)}`);
+    console.log(
+      `\nRecovery on ÷ off, same round (target ≥ 0.90): echoes per CPU-second ${show(recovery.echoPerCpuSec)}; broadcast deliveries per CPU-second ${show(recovery.deliveriesPerCpuSec)}; heap per idle connection ${show(recovery.heapPerConn)}`,
+    );
   }
   const failed = failures(run.cells);
   if (failed.length) console.log(`\nFailures (reported instead of numbers):\n  ${failed.join('\n  ')}`);
@@ -431,7 +451,10 @@ function report(file, docs) {
   const run = JSON.parse(readFileSync(file, 'utf8'));
   const dir = dirname(resolve(file));
   // Re-rendering an older run must not replace latest.* with it.
-  const newest = readdirSync(dir).filter((f) => /^\d{4}-.*\.json$/.test(f)).sort().pop();
+  const newest = readdirSync(dir)
+    .filter((f) => /^\d{4}-.*\.json$/.test(f))
+    .sort()
+    .pop();
   const stamp = run.startedAt.replace(/[:.]/g, '-').replace(/-\d+Z$/, 'Z');
   publish(run, dir, docs, `${stamp}.json` === newest);
 }

@@ -33,7 +33,11 @@ function place(json, field, value) {
     json[field] = value;
     return;
   }
-  const before = order.slice(0, order.indexOf(field)).filter((f) => f in json).pop() ?? 'license';
+  const before =
+    order
+      .slice(0, order.indexOf(field))
+      .filter((f) => f in json)
+      .pop() ?? 'license';
   const entries = Object.entries(json);
   for (const key of Object.keys(json)) delete json[key];
   for (const [key, v] of entries) {

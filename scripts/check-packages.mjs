@@ -116,7 +116,7 @@ export function oneCopyProblems(unpacked, name) {
     const { sources = [] } = JSON.parse(readFileSync(path.join(unpacked, map), 'utf8'));
     const foreign = sources.filter((source) => {
       const normal = source.replace(/\\/g, '/');
-      return /(^|\/)(core|client|protocol)\/src\//.test(normal) && !normal.startsWith('../src/') || /node_modules\/@primus\/(core|client|protocol)\//.test(normal);
+      return (/(^|\/)(core|client|protocol)\/src\//.test(normal) && !normal.startsWith('../src/')) || /node_modules\/@primus\/(core|client|protocol)\//.test(normal);
     });
     if (foreign.length > 0) problems.push(`${map} was built from ${foreign.join(', ')}: the core, the client or the protocol kernel is bundled in; mark it external`);
   }
@@ -169,9 +169,11 @@ async function main() {
     // pnpm starts slowly: pack two at a time.
     const tarballs = new Map();
     const queue = [...packages];
-    await Promise.all([0, 1].map(async () => {
-      for (let pkg = queue.shift(); pkg; pkg = queue.shift()) tarballs.set(pkg, await pack(pkg, dest));
-    }));
+    await Promise.all(
+      [0, 1].map(async () => {
+        for (let pkg = queue.shift(); pkg; pkg = queue.shift()) tarballs.set(pkg, await pack(pkg, dest));
+      }),
+    );
     for (const pkg of packages) {
       const tarball = tarballs.get(pkg);
       const unpacked = path.join(work, pkg.short);

@@ -80,9 +80,7 @@ function checkProject(configFile, expectedDirs, why, allowedDirs = []) {
     const kept = actual.filter((dir) => allowed.includes(dir) && !expected.includes(dir));
     const list = [...expected, ...kept].map((dir) => `    { "path": "${relative(here, dir) || '.'}" }`).join(',\n');
     const block = list === '' ? '"references": []' : `"references": [\n${list}\n  ]`;
-    const next = /"references"\s*:\s*\[[^\]]*\]/.test(text)
-      ? text.replace(/"references"\s*:\s*\[[^\]]*\]/, block)
-      : text.replace(/\n}\s*$/, `,\n  ${block}\n}\n`);
+    const next = /"references"\s*:\s*\[[^\]]*\]/.test(text) ? text.replace(/"references"\s*:\s*\[[^\]]*\]/, block) : text.replace(/\n}\s*$/, `,\n  ${block}\n}\n`);
     writeFileSync(configFile, next);
     console.log(`${rel}: references rewritten`);
     return;

@@ -38,9 +38,7 @@ export function workspacePackages(dir = root) {
       for (const name of readdirSync(parent).sort()) dirs.push(path.join(parent, name));
     } else dirs.push(path.join(dir, glob));
   }
-  return dirs
-    .filter((d) => existsSync(path.join(d, 'package.json')))
-    .map((d) => ({ dir: d, json: JSON.parse(readFileSync(path.join(d, 'package.json'), 'utf8')) }));
+  return dirs.filter((d) => existsSync(path.join(d, 'package.json'))).map((d) => ({ dir: d, json: JSON.parse(readFileSync(path.join(d, 'package.json'), 'utf8')) }));
 }
 
 /** Ask changesets for the release plan (`changeset status --output`). */
@@ -136,7 +134,10 @@ function main() {
   }
   if (!next) console.log('Release plan: no release planned (no changesets).');
   else {
-    const names = plan.releases.filter((r) => r.type !== 'none').map((r) => r.name).sort();
+    const names = plan.releases
+      .filter((r) => r.type !== 'none')
+      .map((r) => r.name)
+      .sort();
     console.log(`Release plan: ${names.length} packages at ${next}: ${names.join(', ')}.`);
   }
 }

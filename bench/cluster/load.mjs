@@ -157,7 +157,10 @@ try {
     if (inFlight.size >= p.window) await Promise.race(inFlight);
     const done = broadcast();
     inFlight.add(done);
-    done.then(() => inFlight.delete(done), () => {});
+    done.then(
+      () => inFlight.delete(done),
+      () => {},
+    );
   }
   await Promise.all(inFlight);
   const wallMs = lastAt[seq] - started;

@@ -58,7 +58,10 @@ const config = {
   // 64 characters, some multi-byte in UTF-8, as in the single-server benchmark.
   payload: 'Primus benchmark payload: ÅÉÎØÜ ü € 0123456789 abcdefghijklmnopq',
 };
-const stacks = values.stacks.split(',').map((s) => s.trim()).filter(Boolean);
+const stacks = values.stacks
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 for (const stack of stacks) if (!['primus', 'primus-recovery', 'socket.io'].includes(stack)) throw new TypeError(`unknown stack "${stack}"`);
 
 requireBuilt();
@@ -80,13 +83,9 @@ async function round(stack, redisUrl, redisCpu) {
     const ports = (await Promise.all(servers.map((s) => s.next('listening', 15_000)))).map((m) => m.port);
     const cpuBefore = await serversCpu(servers);
     const redisBefore = await redisCpu();
-    const generator = child(
-      'load.mjs',
-      { ...config, stack, urls: ports.map((port) => `http://127.0.0.1:${port}`) },
-      `${stack} load generator`,
-    );
+    const generator = child('load.mjs', { ...config, stack, urls: ports.map((port) => `http://127.0.0.1:${port}`) }, `${stack} load generator`);
     loadgen.push(generator);
-    const lifetime = 60_000 + 3 * config.count * config.timeoutMs / 100;
+    const lifetime = 60_000 + (3 * config.count * config.timeoutMs) / 100;
     // The throughput phase alone, between the load generator's two marks: deliveries per CPU-second.
     const phase = (async () => {
       const sample = async (mark) => {

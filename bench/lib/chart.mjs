@@ -105,7 +105,7 @@ function panel(p, servers, summary, x0, y0) {
       return;
     }
     const w = scale(row.ratio);
-    const color = ours ? TARGET_COLOR : COLORS[row.server.kind] ?? '#374151';
+    const color = ours ? TARGET_COLOR : (COLORS[row.server.kind] ?? '#374151');
     out.push(`<rect x="${barX}" y="${y}" width="${w.toFixed(1)}" height="${BAR_H}" rx="2" fill="${color}"${ours ? '' : ' fill-opacity="0.75"'}/>`);
     if (row.ratio > top) {
       const bx = barX + w - 14;
@@ -140,7 +140,13 @@ function pairPanel(pairs, x0, y0) {
     out.push(text(x0 + 12, y + 14, pair.transformer, 'font-size="12" fill="#111827"'));
     PAIR_METRICS.forEach(({ metric }, i) => {
       const m = pair.metrics[metric];
-      const [fill, ink, label] = !m ? ['#f3f4f6', '#6b7280', '-'] : m.failure ? ['#f3f4f6', '#b91c1c', 'FAILED'] : m.ahead ? ['#dcfce7', '#166534', `${m.ratio.toFixed(2)}×`] : ['#fee2e2', '#991b1b', `${m.ratio.toFixed(2)}×`];
+      const [fill, ink, label] = !m
+        ? ['#f3f4f6', '#6b7280', '-']
+        : m.failure
+          ? ['#f3f4f6', '#b91c1c', 'FAILED']
+          : m.ahead
+            ? ['#dcfce7', '#166534', `${m.ratio.toFixed(2)}×`]
+            : ['#fee2e2', '#991b1b', `${m.ratio.toFixed(2)}×`];
       out.push(`<rect x="${(cellX(i) + 3).toFixed(1)}" y="${y + 1}" width="${(colW - 6).toFixed(1)}" height="${PAIR_ROW_H - 4}" rx="3" fill="${fill}"/>`);
       out.push(text(cellX(i) + colW / 2, y + 14, label, `font-size="11" font-weight="600" text-anchor="middle" fill="${ink}"`));
     });

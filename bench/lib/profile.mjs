@@ -75,16 +75,27 @@ export function summarizeProfile(file, { top = 25 } = {}) {
   lines.push(`Profile ${file}`);
   lines.push(`${(durationUs / 1e6).toFixed(1)} s sampled, ${((100 * busy) / Math.max(1, totalHits)).toFixed(0)}% busy; percentages are of busy time.`);
   lines.push('', 'By area (self time):');
-  for (const [name, hits] of [...areas].filter(([n]) => n !== 'idle').sort((a, b) => b[1] - a[1]).slice(0, 14)) {
+  for (const [name, hits] of [...areas]
+    .filter(([n]) => n !== 'idle')
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 14)) {
     lines.push(`  ${pct(hits)}  ${name}`);
   }
   lines.push('', `Top ${top} functions by self time (self, inclusive):`);
-  for (const [name, hits] of [...self].filter(([n]) => !n.startsWith('(idle)')).sort((a, b) => b[1] - a[1]).slice(0, top)) {
+  for (const [name, hits] of [...self]
+    .filter(([n]) => !n.startsWith('(idle)'))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)) {
     lines.push(`  ${pct(hits)} ${pct(inclusive.get(name) ?? 0)}  ${name}`);
   }
   lines.push('', `Top ${top} functions by inclusive time (excluding the event loop's own frames):`);
   for (const [name, hits] of [...inclusive]
-    .filter(([n]) => !/^\((root|program|idle|garbage collector)\)/.test(n) && !/ node:internal\/(timers|process\/task_queues|streams|net|stream_base_commons)/.test(n) && !/^processTicksAndRejections|^listOnTimeout|^emit |^onStreamRead/.test(n))
+    .filter(
+      ([n]) =>
+        !/^\((root|program|idle|garbage collector)\)/.test(n) &&
+        !/ node:internal\/(timers|process\/task_queues|streams|net|stream_base_commons)/.test(n) &&
+        !/^processTicksAndRejections|^listOnTimeout|^emit |^onStreamRead/.test(n),
+    )
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)) {
     lines.push(`  ${pct(hits)}  ${name}`);

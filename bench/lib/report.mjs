@@ -123,7 +123,9 @@ export function textTable(header, rows) {
 /** A Markdown table. */
 export function markdownTable(header, rows) {
   const esc = (c) => String(c ?? '').replace(/\|/g, '\\|');
-  return [`| ${header.map(esc).join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+  return [`| ${header.map(esc).join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join(
+    '\n',
+  );
 }
 
 /** Every failure of the run, one line each. */
@@ -263,7 +265,11 @@ export function pluginCost(cells) {
  */
 export function recoveryCost(cells) {
   const cost = {};
-  for (const [scenario, metric] of [['echo', 'echoPerCpuSec'], ['broadcast', 'deliveriesPerCpuSec'], ['idle', 'heapPerConn']]) {
+  for (const [scenario, metric] of [
+    ['echo', 'echoPerCpuSec'],
+    ['broadcast', 'deliveriesPerCpuSec'],
+    ['idle', 'heapPerConn'],
+  ]) {
     const ratios = [];
     for (const c of cells) {
       if (c.server !== RECOVERY_SERVER || c.scenario !== scenario || !c.ok) continue;

@@ -81,7 +81,15 @@ function sampleAtMarks(load, server) {
 
 /** Echo throughput: many clients, each with a window of messages in flight. */
 async function echo(server, child, cfg) {
-  const params = { mode: 'throughput', clients: cfg.echo.clients, window: cfg.echo.window, concurrency: cfg.concurrency, warmupMs: cfg.echo.warmupMs, measureMs: cfg.echo.measureMs, payload: cfg.payload };
+  const params = {
+    mode: 'throughput',
+    clients: cfg.echo.clients,
+    window: cfg.echo.window,
+    concurrency: cfg.concurrency,
+    warmupMs: cfg.echo.warmupMs,
+    measureMs: cfg.echo.measureMs,
+    payload: cfg.payload,
+  };
   params.lifetimeMs = params.warmupMs + params.measureMs + 60_000;
   const load = startLoad('echo', server, child.port, params);
   try {
@@ -104,12 +112,26 @@ async function echo(server, child, cfg) {
 
 /** Round trip: a few clients, one message in flight each. */
 async function latency(server, child, cfg) {
-  const params = { mode: 'latency', clients: cfg.latency.clients, concurrency: cfg.concurrency, warmupMs: cfg.latency.warmupMs, measureMs: cfg.latency.measureMs, payload: cfg.payload };
+  const params = {
+    mode: 'latency',
+    clients: cfg.latency.clients,
+    concurrency: cfg.concurrency,
+    warmupMs: cfg.latency.warmupMs,
+    measureMs: cfg.latency.measureMs,
+    payload: cfg.payload,
+  };
   params.lifetimeMs = params.warmupMs + params.measureMs + 60_000;
   const load = startLoad('echo', server, child.port, params);
   try {
     const res = await result(load, params.lifetimeMs + 5000);
-    return { rttP50Us: res.rtt.p50Us, rttP99Us: res.rtt.p99Us, rttP999Us: res.rtt.p999Us, samples: res.rtt.samples, clientCpu: (100 * res.clientCpuUs) / res.wallUs, verified: res.verified };
+    return {
+      rttP50Us: res.rtt.p50Us,
+      rttP99Us: res.rtt.p99Us,
+      rttP999Us: res.rtt.p999Us,
+      samples: res.rtt.samples,
+      clientCpu: (100 * res.clientCpuUs) / res.wallUs,
+      verified: res.verified,
+    };
   } finally {
     await load.stop(1000);
   }

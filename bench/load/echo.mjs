@@ -94,7 +94,11 @@ run(async (p) => {
   sending = false;
 
   if (outstanding > 0) {
-    const lost = await within(allDrained.then(() => false), DRAIN_TIMEOUT_MS, failure).then((v) => v ?? true);
+    const lost = await within(
+      allDrained.then(() => false),
+      DRAIN_TIMEOUT_MS,
+      failure,
+    ).then((v) => v ?? true);
     if (lost) throw new Error(`${outstanding} messages were never echoed (waited ${DRAIN_TIMEOUT_MS} ms)`);
   }
   closeAll(conns);

@@ -17,7 +17,12 @@ serve(async () => {
     const { metrics } = await import('@primus/metrics');
     plugin.metrics = metrics({ path: '/primus/metrics' });
   }
-  const primus = new Primus(server, { transformer: mod.default ?? mod, keepRequest: arg('keep-request', 'true') !== 'false', plugin, recovery: arg('recovery', 'false') === 'true' });
+  const primus = new Primus(server, {
+    transformer: mod.default ?? mod,
+    keepRequest: arg('keep-request', 'true') !== 'false',
+    plugin,
+    recovery: arg('recovery', 'false') === 'true',
+  });
   primus.on('connection', (spark) => {
     spark.on('data', (data) => spark.write(data));
   });

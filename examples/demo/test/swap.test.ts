@@ -42,26 +42,30 @@ afterEach(async () => {
 });
 
 describe('the same application over every transformer', () => {
-  it.each(transformers)('%s', async (transformer) => {
-    const server = await startServer({ transformer });
-    servers.push(server);
-    chatApp(server.primus);
-    expect(server.primus.spec.transformer).toBe(transformer);
+  it.each(transformers)(
+    '%s',
+    async (transformer) => {
+      const server = await startServer({ transformer });
+      servers.push(server);
+      chatApp(server.primus);
+      expect(server.primus.spec.transformer).toBe(transformer);
 
-    const alice = server.client();
-    await once(alice, 'open');
-    const bob = server.client();
-    const counted = next(alice, 'count', (m) => m.count === 2);
-    await once(bob, 'open');
-    await counted;
+      const alice = server.client();
+      await once(alice, 'open');
+      const bob = server.client();
+      const counted = next(alice, 'count', (m) => m.count === 2);
+      await once(bob, 'open');
+      await counted;
 
-    const relayed = Promise.all([next(alice, 'chat'), next(bob, 'chat')]);
-    alice.write({ text: `hello over ${transformer}` });
-    for (const message of await relayed) expect(message.text).toBe(`hello over ${transformer}`);
+      const relayed = Promise.all([next(alice, 'chat'), next(bob, 'chat')]);
+      alice.write({ text: `hello over ${transformer}` });
+      for (const message of await relayed) expect(message.text).toBe(`hello over ${transformer}`);
 
-    const left = next(alice, 'count', (m) => m.count === 1);
-    bob.end();
-    await left;
-    await waitFor(() => server.primus.connected === 1, 10000, 'one spark left');
-  }, 30000);
+      const left = next(alice, 'count', (m) => m.count === 1);
+      bob.end();
+      await left;
+      await waitFor(() => server.primus.connected === 1, 10000, 'one spark left');
+    },
+    30000,
+  );
 });

@@ -33,18 +33,22 @@ function startDemo(transformer: string): Promise<string> {
   });
 }
 
-it.each(['primus-transformer-websocket-node', 'websocket-node'])('runs over the transformer named %s', async (name) => {
-  const url = await startDemo(name);
-  const spec = (await (await fetch(`${url}/primus/spec`)).json()) as { transformer: string };
-  expect(spec.transformer).toBe('websocket-node');
+it.each(['primus-transformer-websocket-node', 'websocket-node'])(
+  'runs over the transformer named %s',
+  async (name) => {
+    const url = await startDemo(name);
+    const spec = (await (await fetch(`${url}/primus/spec`)).json()) as { transformer: string };
+    expect(spec.transformer).toBe('websocket-node');
 
-  // The Node client takes the transformer the server reports ('websocket-node') and finds its
-  // package by the naming convention; it exits once the server relayed its message.
-  const { stdout } = await promisify(execFile)(process.execPath, [join(demo, 'node-client.mjs'), url, '--name', 'outsider', '--say', 'hello', '--exit'], {
-    cwd: root,
-    env,
-    timeout: 20000,
-  });
-  expect(stdout).toContain(`connected to ${url} (websocket-node) as outsider`);
-  expect(stdout).toMatch(/outsider: hello/);
-}, 30000);
+    // The Node client takes the transformer the server reports ('websocket-node') and finds its
+    // package by the naming convention; it exits once the server relayed its message.
+    const { stdout } = await promisify(execFile)(process.execPath, [join(demo, 'node-client.mjs'), url, '--name', 'outsider', '--say', 'hello', '--exit'], {
+      cwd: root,
+      env,
+      timeout: 20000,
+    });
+    expect(stdout).toContain(`connected to ${url} (websocket-node) as outsider`);
+    expect(stdout).toMatch(/outsider: hello/);
+  },
+  30000,
+);

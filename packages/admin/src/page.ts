@@ -220,7 +220,10 @@ function script(): void {
       message.disconnections.forEach((gone: Gone) => addGone(gone, false));
       series = message.series;
       sparkCount = message.sparkCount;
-      servers(message.cluster ? message.cluster.servers : [{ id: message.server.id, self: true }], message.cluster ? message.cluster.note : 'A single server (no @primus/redis cluster).');
+      servers(
+        message.cluster ? message.cluster.servers : [{ id: message.server.id, self: true }],
+        message.cluster ? message.cluster.note : 'A single server (no @primus/redis cluster).',
+      );
       counts();
       charts();
     } else if (message.type === 'changes') {
@@ -265,7 +268,11 @@ function script(): void {
   }, 1000);
 }
 
-const escapeJson = (value: unknown): string => JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+const escapeJson = (value: unknown): string =>
+  JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 
 /** The admin page: self-contained HTML, CSS and script; the only other request is the feed's library. */
 export function renderPage(config: PageConfig, nonce: string): string {

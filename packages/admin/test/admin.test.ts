@@ -222,7 +222,9 @@ describe('options', () => {
   it('refuse a path outside the pathname at construction, leaving the HTTP server as it was', async () => {
     const http = await import('node:http');
     const server = http.createServer();
-    expect(() => new Primus(server, { transformer: 'websockets', plugin: { admin: admin({ auth: CREDENTIALS, path: '/admin' }) } })).toThrow(/option "path" must be a path under the server's pathname/);
+    expect(() => new Primus(server, { transformer: 'websockets', plugin: { admin: admin({ auth: CREDENTIALS, path: '/admin' }) } })).toThrow(
+      /option "path" must be a path under the server's pathname/,
+    );
     expect(server.listeners('request')).toEqual([]);
     expect(server.listeners('upgrade')).toEqual([]);
   });

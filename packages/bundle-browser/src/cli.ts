@@ -40,9 +40,7 @@ writeBrowserModule({ entry, output, exportName, alias, manglePrivate }).then(
   ({ bytes, gzipped }) => console.log(`${entry}: ${bytes} bytes minified, ${gzipped} gzipped`),
   (err: Error & { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }) => {
     // esbuild's failures carry one entry per problem, with the file and line.
-    const lines = err.errors?.length
-      ? err.errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ${e.text}` : e.text))
-      : [err.message];
+    const lines = err.errors?.length ? err.errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ${e.text}` : e.text)) : [err.message];
     for (const line of lines) console.error(`primus-bundle-browser: ${line}`);
     process.exit(1);
   },

@@ -187,8 +187,20 @@ export const OPEN = 3;
 const stateNames = ['', 'opening', 'end', 'open'] as const;
 
 const reservedEvents = new Set([
-  'reconnect scheduled', 'reconnect timeout', 'readyStateChange', 'reconnect failed', 'reconnected',
-  'reconnect', 'offline', 'timeout', 'online', 'error', 'close', 'open', 'data', 'end',
+  'reconnect scheduled',
+  'reconnect timeout',
+  'readyStateChange',
+  'reconnect failed',
+  'reconnected',
+  'reconnect',
+  'offline',
+  'timeout',
+  'online',
+  'error',
+  'close',
+  'open',
+  'data',
+  'end',
 ]);
 
 const strategies = ['disconnect', 'online', 'timeout'];
@@ -205,8 +217,7 @@ function normaliseStrategy(strategy: unknown, authorization: boolean): string {
     return authorization ? 'disconnect,online' : strategies.join(',');
   }
   // Empty entries of a comma-separated string are skipped; an array's are not.
-  const list =
-    typeof strategy === 'string' ? strategy.split(',').filter((s) => s.trim()) : Array.isArray(strategy) ? strategy.map(String) : null;
+  const list = typeof strategy === 'string' ? strategy.split(',').filter((s) => s.trim()) : Array.isArray(strategy) ? strategy.map(String) : null;
   if (!list) throw invalidValue('options.strategy', 'a string, an array or false', strategy);
   const names = list.map((s) => s.trim().toLowerCase());
   for (const name of names) {

@@ -43,7 +43,9 @@ export function clientUnixUrl(input: string, client: { readonly pathname: string
   }
   if (!url.socketPath) throw optionError(`Primus: the url ${JSON.stringify(url.href)} names no socket; write it as "ws+unix:///path/to.sock"`);
   if (!client.client.unixSocket) {
-    throw optionError(`Primus: the ${client.client.name} transformer's client cannot connect to a Unix domain socket (${url.href}); the client README lists the transformers that can`);
+    throw optionError(
+      `Primus: the ${client.client.name} transformer's client cannot connect to a Unix domain socket (${url.href}); the client README lists the transformers that can`,
+    );
   }
   return url;
 }

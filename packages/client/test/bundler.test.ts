@@ -18,7 +18,7 @@ beforeAll(async () => {
       contents: [
         "import { Primus } from '@primus/client';",
         'const primus = new Primus(location.origin);',
-        "window.received = [];",
+        'window.received = [];',
         "primus.on('data', (data) => window.received.push(data));",
         "primus.on('open', () => primus.write({ from: 'the bundle', text: 'é 😀' }));",
       ].join('\n'),

@@ -304,9 +304,7 @@ describe('reconnecting after the connection drops', () => {
 
   it('ends for good after primus::server::close, in the happn-primus order', () => {
     const { client, transport } = connected();
-    const events = record(client, [
-      'incoming::data', 'incoming::end', 'readyStateChange', 'outgoing::end', 'close', 'end', 'reconnect scheduled', 'data',
-    ]);
+    const events = record(client, ['incoming::data', 'incoming::end', 'readyStateChange', 'outgoing::end', 'close', 'end', 'reconnect scheduled', 'data']);
     transport.last.deliver('primus::server::close');
     // The message only arms the flag; the connection ends when the server closes it.
     expect(client.readyState).toBe(OPEN);
@@ -614,16 +612,30 @@ describe('API guards and lifecycle helpers', () => {
     const { client } = setup({ manual: true });
     const Primus = client.constructor as { prototype: PrimusClient };
     for (const method of ['open', 'write', 'end', 'transform', 'plugin'] as const) {
-      expect(() => (Primus.prototype[method] as (...args: unknown[]) => unknown).call({}, 'incoming', () => {})).toThrow(
-        new RegExp(`Primus#${method}.*context`),
-      );
+      expect(() => (Primus.prototype[method] as (...args: unknown[]) => unknown).call({}, 'incoming', () => {})).toThrow(new RegExp(`Primus#${method}.*context`));
     }
   });
 
   it('knows its reserved events', () => {
     const { client } = setup({ manual: true });
-    for (const evt of ['incoming::data', 'outgoing::anything', 'reconnect scheduled', 'reconnect timeout', 'readyStateChange',
-      'reconnect failed', 'reconnected', 'reconnect', 'offline', 'timeout', 'online', 'error', 'close', 'open', 'data', 'end']) {
+    for (const evt of [
+      'incoming::data',
+      'outgoing::anything',
+      'reconnect scheduled',
+      'reconnect timeout',
+      'readyStateChange',
+      'reconnect failed',
+      'reconnected',
+      'reconnect',
+      'offline',
+      'timeout',
+      'online',
+      'error',
+      'close',
+      'open',
+      'data',
+      'end',
+    ]) {
       expect([evt, client.reserved(evt)]).toEqual([evt, true]);
     }
     for (const evt of ['destroy', 'INCOMING::data', 'custom', 'Data']) {

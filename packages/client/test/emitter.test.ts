@@ -217,15 +217,13 @@ describe('the browser emitter', () => {
   it('is what the scenarios above expect of eventemitter3', () => {
     // A few outcomes spelled out, so the comparison above cannot pass on a shared mistake.
     const E = implementations[1]![1];
-    expect(scenarios['runs the listeners of the moment an emit starts, whatever they add or remove']!(E)).toEqual([
-      'first',
-      'removed',
-      '--',
-      'first',
-      'late',
-    ]);
+    expect(scenarios['runs the listeners of the moment an emit starts, whatever they add or remove']!(E)).toEqual(['first', 'removed', '--', 'first', 'late']);
     expect(scenarios['removes a once listener before calling it, and only calls it once']!(E)).toEqual({
-      log: [[1, 1], ['on', 1], ['on', 2]],
+      log: [
+        [1, 1],
+        ['on', 1],
+        ['on', 2],
+      ],
       count: 1,
     });
     const keyed = scenarios['keys events by name: numbers and their strings are one event, symbols their own']!(E) as {

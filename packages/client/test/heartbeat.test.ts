@@ -109,8 +109,19 @@ describe('client heartbeat', () => {
   it('treats a missing pong as a dead connection, in the happn-primus order', () => {
     const { client, transport } = connected({ ping: 1000, pong: 500 });
     const events = record(client, [
-      'outgoing::ping', 'offline', 'incoming::end', 'readyStateChange', 'close', 'end', 'reconnect scheduled',
-      'outgoing::reconnect', 'outgoing::open', 'outgoing::end', 'reconnect', 'online', 'open',
+      'outgoing::ping',
+      'offline',
+      'incoming::end',
+      'readyStateChange',
+      'close',
+      'end',
+      'reconnect scheduled',
+      'outgoing::reconnect',
+      'outgoing::open',
+      'outgoing::end',
+      'reconnect',
+      'online',
+      'open',
     ]);
     jest.advanceTimersByTime(1000);
     expect(events).toEqual(['outgoing::ping']);

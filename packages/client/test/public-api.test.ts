@@ -13,7 +13,20 @@ import ts from 'typescript';
 const dist = path.join(__dirname, '..', 'dist');
 
 /** Values an application can import. */
-const VALUES = ['CLOSED', 'OPEN', 'OPENING', 'ParserError', 'Primus', 'PrimusClient', 'PrimusError', 'clientLibrary', 'clientLibraryRecovery', 'compile', 'default', 'websocketTransport'];
+const VALUES = [
+  'CLOSED',
+  'OPEN',
+  'OPENING',
+  'ParserError',
+  'Primus',
+  'PrimusClient',
+  'PrimusError',
+  'clientLibrary',
+  'clientLibraryRecovery',
+  'compile',
+  'default',
+  'websocketTransport',
+];
 
 /** Types only. */
 const TYPES = [
@@ -68,7 +81,14 @@ const INTERNALS = [
 
 /** Every name the declaration file exports. */
 function declaredExports(file: string): string[] {
-  const program = ts.createProgram([file], { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, noEmit: true, noLib: true, types: [], skipLibCheck: true });
+  const program = ts.createProgram([file], {
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    noEmit: true,
+    noLib: true,
+    types: [],
+    skipLibCheck: true,
+  });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(file)!;
   const module = checker.getSymbolAtLocation(source)!;

@@ -32,9 +32,7 @@ afterEach(() => {
 describe('uri()', () => {
   it('builds the websocket url with the cache buster, then ping, then pong', () => {
     jest.setSystemTime(yeastTime('Q8Nog6x'));
-    expect(client('http://localhost:8080').uri({ protocol: 'ws:', query: true })).toBe(
-      'ws://localhost:8080/primus?_primuscb=Q8Nog6x&ping=25000&pong=10000',
-    );
+    expect(client('http://localhost:8080').uri({ protocol: 'ws:', query: true })).toBe('ws://localhost:8080/primus?_primuscb=Q8Nog6x&ping=25000&pong=10000');
   });
 
   it('adds a counter to the cache buster when called twice in one millisecond', () => {
@@ -72,9 +70,7 @@ describe('uri()', () => {
   });
 
   it('takes the pathname from the server, never from the url, without a trailing slash', () => {
-    expect(client('http://localhost:8080/some/where/?a=1').uri({ protocol: 'ws:', query: true })).toMatch(
-      /^ws:\/\/localhost:8080\/primus\?a=1&_primuscb=/,
-    );
+    expect(client('http://localhost:8080/some/where/?a=1').uri({ protocol: 'ws:', query: true })).toMatch(/^ws:\/\/localhost:8080\/primus\?a=1&_primuscb=/);
     expect(client('http://localhost:8080', {}, { pathname: '/realtime/' }).uri({ protocol: 'ws:' })).toBe('ws://localhost:8080/realtime');
   });
 

@@ -30,13 +30,7 @@ function registrations(emitter: EventEmitter<any>, event: string): Registration[
  * when none), and `once` listeners are removed as the emit starts, so a second emit that begins
  * while this one waits on an asynchronous listener does not call them again.
  */
-export function asyncEmit(
-  emitter: EventEmitter<any>,
-  event: string,
-  args: readonly unknown[],
-  arity: number,
-  done: (err?: Error) => void,
-): void {
+export function asyncEmit(emitter: EventEmitter<any>, event: string, args: readonly unknown[], arity: number, done: (err?: Error) => void): void {
   const listeners = registrations(emitter, event);
   for (const listener of listeners) {
     if (listener.once) emitter.removeListener(event, listener.fn, listener.context, true);
@@ -60,7 +54,10 @@ export function asyncEmit(
       }
       if (fn.length === arity) return;
       if (result && typeof (result as PromiseLike<unknown>).then === 'function') {
-        (result as PromiseLike<unknown>).then(() => once(), (e: unknown) => once(e ?? new Error(`${event} listener rejected`)));
+        (result as PromiseLike<unknown>).then(
+          () => once(),
+          (e: unknown) => once(e ?? new Error(`${event} listener rejected`)),
+        );
         return;
       }
     }

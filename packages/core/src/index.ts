@@ -79,4 +79,15 @@ export type { CreateServerOptions } from './create-server';
 export { VERSION } from './version';
 export { compactListeners } from './compact-listeners';
 export { httpAuthGuard, type HttpAuth, type HttpAuthGuard, type InvalidOption } from './http-auth';
-export type { ClientOptions, ClientEvents, PrimusClient, PrimusConstructor, ClientTransport, TransportHost, TransportEvents, TransportConnection, MessageTransformer, Packet } from '@primus/client';
+export type {
+  ClientOptions,
+  ClientEvents,
+  PrimusClient,
+  PrimusConstructor,
+  ClientTransport,
+  TransportHost,
+  TransportEvents,
+  TransportConnection,
+  MessageTransformer,
+  Packet,
+} from '@primus/client';

@@ -59,9 +59,7 @@ export function buildLibrary(primus: Primus): string {
     ...(libraries.length ? ['  for (var i = 0; i < libraries.length; i++) libraries[i](Primus);'] : []),
     "  if (typeof module === 'object' && module && module.exports) module.exports = Primus;",
     "  else if (typeof define === 'function' && define.amd) define(function () { return Primus; });",
-    "})(typeof globalThis !== 'undefined' ? globalThis : typeof self !== 'undefined' ? self : this, " +
-      JSON.stringify(options.global) +
-      ', function () {',
+    "})(typeof globalThis !== 'undefined' ? globalThis : typeof self !== 'undefined' ? self : this, " + JSON.stringify(options.global) + ', function () {',
     // The recovery session ships only to the pages of a server that has recovery on.
     `  var lib = ${options.recovery ? clientLibraryRecovery : clientLibrary};`,
     `  var transport = (${transformer.browser()});`,

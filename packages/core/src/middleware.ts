@@ -208,8 +208,17 @@ function toList(value: unknown): string {
  */
 export function corsLayer(this: Primus): Middleware {
   const options = this.options;
-  const origins = options.origins === '*' ? '*' : toList(options.origins).split(',').map((o) => o.trim().toLowerCase()).filter(Boolean);
-  const methods = toList(options.methods).split(',').map((m) => m.trim().toUpperCase()).filter(Boolean);
+  const origins =
+    options.origins === '*'
+      ? '*'
+      : toList(options.origins)
+          .split(',')
+          .map((o) => o.trim().toLowerCase())
+          .filter(Boolean);
+  const methods = toList(options.methods)
+    .split(',')
+    .map((m) => m.trim().toUpperCase())
+    .filter(Boolean);
   const credentials = options.credentials;
   const maxAge = Math.round(parseDuration(options.maxAge) / (typeof options.maxAge === 'string' ? 1000 : 1));
   const allowHeaders = toList(options.headers);

@@ -61,7 +61,11 @@ function fromLegacy(legacy: LegacyParser): Parser {
     browser:
       '(function(){' +
       (legacy.library ?? '') +
-      '\nvar e=(' + functionExpression(encoderSource) + '),d=(' + functionExpression(decoderSource) + ');' +
+      '\nvar e=(' +
+      functionExpression(encoderSource) +
+      '),d=(' +
+      functionExpression(decoderSource) +
+      ');' +
       'function s(f,c,v){var r,x;f.call(c,v,function(a,b){x=a;r=b});if(x)throw x;return r}' +
       'return{encode:function(v){return s(e,this,v)},decode:function(v){return s(d,this,v)}}})()',
   };
@@ -118,10 +122,7 @@ export function resolveParser(option: unknown): Parser {
   }
   if (isParser(option)) return option;
   if (isLegacy(option)) return fromLegacy(option);
-  throw new PrimusError(
-    'PRIMUS_ERR_INVALID_PARSER',
-    'The given parser is not valid: expected "json" or an object with encode() and decode() (or encoder() and decoder())',
-  );
+  throw new PrimusError('PRIMUS_ERR_INVALID_PARSER', 'The given parser is not valid: expected "json" or an object with encode() and decode() (or encoder() and decoder())');
 }
 
 /**

@@ -53,6 +53,10 @@ export function checkPlugin(name: string | Plugin, plugin?: Plugin | string | (n
 
 /** The `plugin` option as `use()` arguments: `{ name: plugin }`, or package names separated by commas or spaces. */
 export function pluginsOption(option: string | Record<string, Plugin>): Array<[name: string, plugin: Plugin | string]> {
-  if (typeof option === 'string') return option.split(/[, ]+/).filter(Boolean).map((name) => [name, name]);
+  if (typeof option === 'string')
+    return option
+      .split(/[, ]+/)
+      .filter(Boolean)
+      .map((name) => [name, name]);
   return Object.entries(option);
 }

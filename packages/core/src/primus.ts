@@ -119,7 +119,13 @@ export type PrimusEventMap = PrimusEvents & PrimusCustomEvents;
 
 /** A Spark class bound to one server. */
 export type BoundSpark = {
-  new (headers?: ConstructorParameters<typeof Spark>[1], address?: ConstructorParameters<typeof Spark>[2], query?: ConstructorParameters<typeof Spark>[3], id?: string, request?: ConstructorParameters<typeof Spark>[5]): Spark;
+  new (
+    headers?: ConstructorParameters<typeof Spark>[1],
+    address?: ConstructorParameters<typeof Spark>[2],
+    query?: ConstructorParameters<typeof Spark>[3],
+    id?: string,
+    request?: ConstructorParameters<typeof Spark>[5],
+  ): Spark;
   readonly prototype: Spark;
   readonly OPENING: number;
   readonly CLOSED: number;
@@ -283,7 +289,7 @@ export class Primus extends EventEmitter<PrimusEventMap> {
     if (cluster.isWorker && !this.options.iknowclusterwillbreakconnections) {
       console.warn(
         [
-          'Primus: this server runs in a cluster worker. Node\'s cluster module balances connections',
+          "Primus: this server runs in a cluster worker. Node's cluster module balances connections",
           'Primus: without sticky sessions, which breaks polling transports and reconnects.',
           'Primus: use a sticky load balancer (see the @primus/core README), or set',
           'Primus: iknowclusterwillbreakconnections: true to silence this warning.',
@@ -310,7 +316,10 @@ export class Primus extends EventEmitter<PrimusEventMap> {
 
   /** Logging through the `log` event, for transformers. */
   get logger(): Logger {
-    const log = (level: LogLevel) => (...args: unknown[]) => void this.emit('log', level, ...args);
+    const log =
+      (level: LogLevel) =>
+      (...args: unknown[]) =>
+        void this.emit('log', level, ...args);
     return { error: log('error'), warn: log('warn'), info: log('info'), debug: log('debug'), log: log('log'), plain: log('log') };
   }
 
@@ -455,7 +464,12 @@ export class Primus extends EventEmitter<PrimusEventMap> {
    * `next(err?)`. Fewer than two: a factory called now with `(options)`. A layer of the same name
    * is replaced in place; `level` inserts at that index.
    */
-  before(name: string | Middleware | MiddlewareFactory, fn?: Middleware | MiddlewareFactory | Record<string, unknown> | number, options?: Record<string, unknown> | number, level?: number): this {
+  before(
+    name: string | Middleware | MiddlewareFactory,
+    fn?: Middleware | MiddlewareFactory | Record<string, unknown> | number,
+    options?: Record<string, unknown> | number,
+    level?: number,
+  ): this {
     addMiddleware(this, name, fn, options, level);
     return this;
   }
@@ -524,7 +538,11 @@ export class Primus extends EventEmitter<PrimusEventMap> {
    * where `fn` is a `connection` listener; see `CreateServerOptions`. A class that extends Primus
    * builds an instance of itself.
    */
-  static createServer<P extends Primus>(this: new (server: HttpServer, options: PrimusOptions) => P, fn?: ((spark: Spark) => void) | CreateServerOptions, options?: CreateServerOptions): P {
+  static createServer<P extends Primus>(
+    this: new (server: HttpServer, options: PrimusOptions) => P,
+    fn?: ((spark: Spark) => void) | CreateServerOptions,
+    options?: CreateServerOptions,
+  ): P {
     return createServerWith(this, fn, options);
   }
 

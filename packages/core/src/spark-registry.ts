@@ -38,11 +38,7 @@ export function visitSparks(primus: Primus, fn: (spark: Spark, id: string, conne
 }
 
 /** `primus.forEach(fn, done)`: visit every spark asynchronously, including those that connect meanwhile. */
-export function visitSparksAsync(
-  primus: Primus,
-  fn: (spark: Spark, next: (err?: Error | null, more?: boolean) => void) => void,
-  done: (err?: Error) => void,
-): void {
+export function visitSparksAsync(primus: Primus, fn: (spark: Spark, next: (err?: Error | null, more?: boolean) => void) => void, done: (err?: Error) => void): void {
   const ids = Object.keys(primus.connections);
   const add = (spark: Spark): void => void ids.push(spark.id);
   primus.on('connection', add);

@@ -76,10 +76,7 @@ export function resolveTransformer(option: unknown): Transformer {
   }
   const transformer = unwrap(option);
   if (!isTransformer(transformer)) {
-    throw new PrimusError(
-      'PRIMUS_ERR_INVALID_TRANSFORMER',
-      'The given transformer is not valid: expected a name or an object with name, server(), client.connect() and browser()',
-    );
+    throw new PrimusError('PRIMUS_ERR_INVALID_TRANSFORMER', 'The given transformer is not valid: expected a name or an object with name, server(), client.connect() and browser()');
   }
   return transformer;
 }

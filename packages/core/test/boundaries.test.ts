@@ -36,22 +36,30 @@ async function check(...dirs: string[]): Promise<{ code: number; output: string 
 }
 
 describe('the transformer boundary check', () => {
-  it('passes on every transformer package of this repository', async () => {
-    const { code, output } = await check();
-    expect(output).toMatch(/import @primus\/core\/contract only/);
-    expect(code).toBe(0);
-  }, TIMEOUT);
+  it(
+    'passes on every transformer package of this repository',
+    async () => {
+      const { code, output } = await check();
+      expect(output).toMatch(/import @primus\/core\/contract only/);
+      expect(code).toBe(0);
+    },
+    TIMEOUT,
+  );
 
-  it('passes a transformer that imports the contract only', async () => {
-    const clean = transformerPackage(
-      'clean',
-      `import { defineTransformer, compactListeners, type TransformerContext } from '@primus/core/contract';
+  it(
+    'passes a transformer that imports the contract only',
+    async () => {
+      const clean = transformerPackage(
+        'clean',
+        `import { defineTransformer, compactListeners, type TransformerContext } from '@primus/core/contract';
        import type { ClientTransport } from '@primus/client';
        export { defineTransformer, compactListeners };
        export type { TransformerContext, ClientTransport };`,
-    );
-    expect((await check(clean)).code).toBe(0);
-  }, TIMEOUT);
+      );
+      expect((await check(clean)).code).toBe(0);
+    },
+    TIMEOUT,
+  );
 
   it.each([
     ['a root import', `import { Primus } from '@primus/core';`, /src\/index\.ts:1: imports @primus\/core:/],
@@ -62,11 +70,15 @@ describe('the transformer boundary check', () => {
     ['a dynamic import', `export const load = () => import('@primus/core');`, /imports @primus\/core:/],
     ['a type query', `export type P = import('@primus/core').Primus;`, /imports @primus\/core:/],
     ['a relative path into the core', `import { Spark } from '${relative(join(scratch, 'relative', 'src'), coreSources)}/spark';`, /imports the core's files/],
-  ])('fails on %s', async (what, source, message) => {
-    const dir = transformerPackage(what === 'a relative path into the core' ? 'relative' : `bad-${what.replace(/\W+/g, '-')}`, source);
-    const { code, output } = await check(dir);
-    expect(code).toBe(1);
-    expect(output).toMatch(message);
-    expect(output).toMatch(/Transformer boundary crossed \(1\)/);
-  }, TIMEOUT);
+  ])(
+    'fails on %s',
+    async (what, source, message) => {
+      const dir = transformerPackage(what === 'a relative path into the core' ? 'relative' : `bad-${what.replace(/\W+/g, '-')}`, source);
+      const { code, output } = await check(dir);
+      expect(code).toBe(1);
+      expect(output).toMatch(message);
+      expect(output).toMatch(/Transformer boundary crossed \(1\)/);
+    },
+    TIMEOUT,
+  );
 });

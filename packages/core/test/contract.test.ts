@@ -367,7 +367,24 @@ describe('the published types', () => {
     expect(existsSync(dts)).toBe(true);
     const spark = declaration('SparkBase') + declaration('Spark');
     const members = [...spark.matchAll(/^ {4}(?:(?:private|protected|static|readonly|get|set) )*([\w$]+)\??[(:<]/gm)].map((m) => m[1]);
-    for (const internal of ['incomingData', 'incomingPing', 'incomingDrain', 'incomingError', 'incomingEnd', 'hbPrev', 'hbNext', 'hbDeadline', 'hbList', 'socket', 'announce', 'queue', 'onHeartbeatExpired', 'needDrain', 'state', 'remote']) {
+    for (const internal of [
+      'incomingData',
+      'incomingPing',
+      'incomingDrain',
+      'incomingError',
+      'incomingEnd',
+      'hbPrev',
+      'hbNext',
+      'hbDeadline',
+      'hbList',
+      'socket',
+      'announce',
+      'queue',
+      'onHeartbeatExpired',
+      'needDrain',
+      'state',
+      'remote',
+    ]) {
       expect(members).not.toContain(internal);
     }
     expect(spark).not.toMatch(/^ {4}(private|protected) /m);

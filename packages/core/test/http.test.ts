@@ -49,7 +49,7 @@ describe('which requests Primus captures', () => {
   });
 });
 
-describe('the HTTP server\'s own listeners', () => {
+describe("the HTTP server's own listeners", () => {
   it('still receive requests and upgrades outside the pathname, with this === the server', async () => {
     const calls: Array<[string, unknown]> = [];
     const server = http.createServer(function (this: unknown, _req, res) {
@@ -58,7 +58,7 @@ describe('the HTTP server\'s own listeners', () => {
     });
     server.on('upgrade', function (this: unknown, _req: http.IncomingMessage, socket: import('node:stream').Duplex) {
       calls.push(['upgrade', this]);
-      socket.end('HTTP/1.1 418 I\'m a teapot\r\nConnection: close\r\n\r\n');
+      socket.end("HTTP/1.1 418 I'm a teapot\r\nConnection: close\r\n\r\n");
     });
     const { url, port } = await attach(server);
     expect((await request(`${url}/hello`)).body).toBe('app');

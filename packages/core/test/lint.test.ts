@@ -31,7 +31,12 @@ const inTransformer = 'packages/transformer-ws/src/lint-fixture.ts';
 
 describe('the lint rules', () => {
   it('let a transformer import the contract and the client’s public entry', async () => {
-    expect(await lint(`import { defineTransformer } from '@primus/core/contract';\nimport type { ClientTransport } from '@primus/client';\nexport { defineTransformer };\nexport type { ClientTransport };\n`, inTransformer)).toEqual([]);
+    expect(
+      await lint(
+        `import { defineTransformer } from '@primus/core/contract';\nimport type { ClientTransport } from '@primus/client';\nexport { defineTransformer };\nexport type { ClientTransport };\n`,
+        inTransformer,
+      ),
+    ).toEqual([]);
   }, 60_000);
 
   it.each([
@@ -40,12 +45,16 @@ describe('the lint rules', () => {
     ['a file of the core', `import { x } from '@primus/core/dist/index.js';\nexport { x };\n`, /Only @primus\/core\/contract/],
     ['a file of the client', `import { y } from '@primus/client/dist/index.js';\nexport { y };\n`, /public entry/],
     ['the core’s sources by path', `import { z } from '../../core/src/spark';\nexport { z };\n`, /reach into another package/],
-  ])('stop a transformer importing %s', async (_what, source, message) => {
-    const messages = await lint(source, inTransformer);
-    expect(messages).toHaveLength(1);
-    expect(messages[0]).toMatch(/^@typescript-eslint\/no-restricted-imports: /);
-    expect(messages[0]).toMatch(message);
-  }, 60_000);
+  ])(
+    'stop a transformer importing %s',
+    async (_what, source, message) => {
+      const messages = await lint(source, inTransformer);
+      expect(messages).toHaveLength(1);
+      expect(messages[0]).toMatch(/^@typescript-eslint\/no-restricted-imports: /);
+      expect(messages[0]).toMatch(message);
+    },
+    60_000,
+  );
 
   it('leave the core’s own imports alone', async () => {
     expect(await lint(`import { Primus } from '@primus/core';\nexport { Primus };\n`, 'packages/core/src/lint-fixture.ts')).toEqual([]);

@@ -30,10 +30,14 @@ describe('before() and the layer stack', () => {
     const primus = detached();
     const calls: unknown[][] = [];
     const layer = (_req: PrimusRequest, _res: MiddlewareResponse) => false;
-    primus.before('made', function factory(this: Primus, options: Record<string, unknown>) {
-      calls.push([this, options]);
-      return layer;
-    }, { foo: 'bar' });
+    primus.before(
+      'made',
+      function factory(this: Primus, options: Record<string, unknown>) {
+        calls.push([this, options]);
+        return layer;
+      },
+      { foo: 'bar' },
+    );
     primus.before('defaults', function (this: Primus, options: Record<string, unknown>) {
       calls.push([this, options]);
       return layer;

@@ -59,9 +59,13 @@ beforeAll(async () => {
   );
   install('primus-transformer-broken', { main: 'index.js' }, { 'index.js': "require('a-dependency-that-is-not-installed');\n" });
   install('not-a-transformer', { main: 'index.js' }, { 'index.js': 'module.exports = { hello: 1 };\n' });
-  install('primus-parser-upper', { main: 'index.js' }, {
-    'index.js': "module.exports = { name: 'upper', encode: (d) => JSON.stringify(d).toUpperCase(), decode: (r) => JSON.parse(r) };\n",
-  });
+  install(
+    'primus-parser-upper',
+    { main: 'index.js' },
+    {
+      'index.js': "module.exports = { name: 'upper', encode: (d) => JSON.stringify(d).toUpperCase(), decode: (r) => JSON.parse(r) };\n",
+    },
+  );
   install('primus-plugin-stamp', { type: 'module', exports: { import: './index.js' } }, { 'index.js': 'export default { server(primus) { primus.stamped = true; } };\n' });
 });
 
@@ -142,11 +146,7 @@ describe.each(['cjs', 'esm'] as const)('names resolved by the %s build of the co
   });
 
   it('reports what went wrong inside an installed package instead of calling it missing', async () => {
-    const [broken, invalid, path] = await construct(format, [
-      { transformer: 'broken' },
-      { transformer: 'not-a-transformer' },
-      { transformer: './local/file.js' },
-    ]);
+    const [broken, invalid, path] = await construct(format, [{ transformer: 'broken' }, { transformer: 'not-a-transformer' }, { transformer: './local/file.js' }]);
     expect(broken).toMatchObject({ code: 'MODULE_NOT_FOUND', message: expect.stringContaining('a-dependency-that-is-not-installed') });
     expect(invalid).toEqual({ code: 'PRIMUS_ERR_INVALID_TRANSFORMER', message: expect.stringContaining('The package not-a-transformer does not export a transformer') });
     expect(path).toMatchObject({ code: 'PRIMUS_ERR_UNKNOWN_TRANSFORMER' });

@@ -91,25 +91,53 @@ async function start(script: string): Promise<{ same: boolean; files: string[] }
 describe('one copy of each package in an application that names its transformer', () => {
   it('loads only the ES module builds in an ES module application', async () => {
     const { same, files } = await start('app.mjs');
-    expect(files).toEqual(['@primus/client/dist/index.js', '@primus/core/dist/contract.js', '@primus/core/dist/index.js', '@primus/parser-json/dist/index.js', '@primus/protocol/dist/index.js', '@primus/transformer-ws/dist/index.js']);
+    expect(files).toEqual([
+      '@primus/client/dist/index.js',
+      '@primus/core/dist/contract.js',
+      '@primus/core/dist/index.js',
+      '@primus/parser-json/dist/index.js',
+      '@primus/protocol/dist/index.js',
+      '@primus/transformer-ws/dist/index.js',
+    ]);
     expect(same).toBe(true);
   });
 
   it('loads only the CommonJS builds in a CommonJS application', async () => {
     const { same, files } = await start('app.cjs');
-    expect(files).toEqual(['@primus/client/dist/index.cjs', '@primus/core/dist/contract.cjs', '@primus/core/dist/index.cjs', '@primus/parser-json/dist/index.cjs', '@primus/protocol/dist/index.cjs', '@primus/transformer-ws/dist/index.cjs']);
+    expect(files).toEqual([
+      '@primus/client/dist/index.cjs',
+      '@primus/core/dist/contract.cjs',
+      '@primus/core/dist/index.cjs',
+      '@primus/parser-json/dist/index.cjs',
+      '@primus/protocol/dist/index.cjs',
+      '@primus/transformer-ws/dist/index.cjs',
+    ]);
     expect(same).toBe(true);
   });
 
   it('loads the ES module build of a third-party transformer named by the convention', async () => {
     const { same, files } = await start('app-third-party.mjs');
-    expect(files).toEqual(['@primus/client/dist/index.js', '@primus/core/dist/contract.js', '@primus/core/dist/index.js', '@primus/parser-json/dist/index.js', '@primus/protocol/dist/index.js', `${thirdParty.name}/dist/index.js`]);
+    expect(files).toEqual([
+      '@primus/client/dist/index.js',
+      '@primus/core/dist/contract.js',
+      '@primus/core/dist/index.js',
+      '@primus/parser-json/dist/index.js',
+      '@primus/protocol/dist/index.js',
+      `${thirdParty.name}/dist/index.js`,
+    ]);
     expect(same).toBe(true);
   });
 
   it('loads the CommonJS build of a third-party transformer in a CommonJS application', async () => {
     const { same, files } = await start('app-third-party.cjs');
-    expect(files).toEqual(['@primus/client/dist/index.cjs', '@primus/core/dist/contract.cjs', '@primus/core/dist/index.cjs', '@primus/parser-json/dist/index.cjs', '@primus/protocol/dist/index.cjs', `${thirdParty.name}/dist/index.cjs`]);
+    expect(files).toEqual([
+      '@primus/client/dist/index.cjs',
+      '@primus/core/dist/contract.cjs',
+      '@primus/core/dist/index.cjs',
+      '@primus/parser-json/dist/index.cjs',
+      '@primus/protocol/dist/index.cjs',
+      `${thirdParty.name}/dist/index.cjs`,
+    ]);
     expect(same).toBe(true);
   });
 });

@@ -22,7 +22,10 @@ function readmeOptions(): Row[] {
   const rows: Row[] = [];
   for (const line of lines.slice(header + 2)) {
     if (!line.startsWith('|')) break;
-    const cells = line.split('|').slice(1, -1).map((cell) => cell.trim());
+    const cells = line
+      .split('|')
+      .slice(1, -1)
+      .map((cell) => cell.trim());
     for (const name of cells[0]!.matchAll(/`([^`]+)`/g)) rows.push({ name: name[1]!, cell: cells[1]! });
   }
   return rows;

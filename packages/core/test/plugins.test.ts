@@ -37,7 +37,12 @@ describe('use()', () => {
   it('accepts client-only, server-only and two-sided plugins, and returns the server', () => {
     const primus = detached();
     expect(primus.plugin()).toEqual({});
-    expect(primus.use('client', { client() {} }).use('server', { server() {} }).use('both', { client() {}, server() {} })).toBe(primus);
+    expect(
+      primus
+        .use('client', { client() {} })
+        .use('server', { server() {} })
+        .use('both', { client() {}, server() {} }),
+    ).toBe(primus);
     expect(Object.keys(primus.plugin())).toEqual(['client', 'server', 'both']);
   });
 
@@ -89,7 +94,7 @@ describe('use()', () => {
     expect(events).toEqual([['evented', server]]);
   });
 
-  it('lets a plugin extend this server\'s sparks only', () => {
+  it("lets a plugin extend this server's sparks only", () => {
     const mine = detached();
     const other = detached();
     const globalHooks = (Spark.prototype as unknown as { __initialise: unknown[] }).__initialise.length;
@@ -227,7 +232,7 @@ describe('library()', () => {
   const dir = mkdtempSync(join(tmpdir(), 'primus-core-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('contains the parser\'s browser code, plugin client code and plugin libraries', () => {
+  it("contains the parser's browser code, plugin client code and plugin libraries", () => {
     const primus = detachedWs();
     primus.use('marker', { client: function uniqueClientMarker() {}, library: 'var uniqueLibraryMarker = 1;' });
     const source = primus.library();

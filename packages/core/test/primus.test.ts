@@ -157,11 +157,14 @@ describe('forEach()', () => {
     const [first, second, third] = await sparks(primus, 3);
     const visited: Spark[] = [];
     await new Promise<void>((resolve) => {
-      primus.forEach((spark: Spark, next: () => void) => {
-        visited.push(spark);
-        if (spark === first) second!.end();
-        next();
-      }, () => resolve());
+      primus.forEach(
+        (spark: Spark, next: () => void) => {
+          visited.push(spark);
+          if (spark === first) second!.end();
+          next();
+        },
+        () => resolve(),
+      );
     });
     expect(visited).toEqual([first, third]);
   });
@@ -522,7 +525,12 @@ describe('client classes', () => {
 
   it('Primus.createSocket() builds its server from the exported class (or the class it is called on)', () => {
     const seen: unknown[] = [];
-    const probe = { server: function (this: unknown) { seen.push(this); }, client() {} };
+    const probe = {
+      server: function (this: unknown) {
+        seen.push(this);
+      },
+      client() {},
+    };
     Primus.createSocket({ transformer: websockets, plugin: { probe } });
     class Custom extends Primus {}
     Custom.createSocket({ transformer: websockets, plugin: { probe } });

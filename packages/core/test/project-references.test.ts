@@ -45,21 +45,33 @@ function fixture(name: string, references: string[]): string {
 }
 
 describe('project references', () => {
-  it('match every package.json of the repository', async () => {
-    const { code, output } = await exec(join(root, 'scripts', 'check-project-references.mjs'), []);
-    expect(output).toMatch(/reference exactly what their package\.json declares/);
-    expect(code).toBe(0);
-  }, TIMEOUT);
+  it(
+    'match every package.json of the repository',
+    async () => {
+      const { code, output } = await exec(join(root, 'scripts', 'check-project-references.mjs'), []);
+      expect(output).toMatch(/reference exactly what their package\.json declares/);
+      expect(code).toBe(0);
+    },
+    TIMEOUT,
+  );
 
-  it('fail `tsc -b` on an import of a package the project does not reference', async () => {
-    const { code, output } = await exec(tsc, ['-b', fixture('undeclared', [])]);
-    expect(output).toMatch(/error TS6307: File '.*packages\/parser-json\/src\/index\.ts' is not listed within the file list of project/);
-    expect(code).not.toBe(0);
-  }, TIMEOUT);
+  it(
+    'fail `tsc -b` on an import of a package the project does not reference',
+    async () => {
+      const { code, output } = await exec(tsc, ['-b', fixture('undeclared', [])]);
+      expect(output).toMatch(/error TS6307: File '.*packages\/parser-json\/src\/index\.ts' is not listed within the file list of project/);
+      expect(code).not.toBe(0);
+    },
+    TIMEOUT,
+  );
 
-  it('let `tsc -b` compile the same import once the project references the package', async () => {
-    const { code, output } = await exec(tsc, ['-b', fixture('declared', [join(root, 'packages', 'parser-json')])]);
-    expect(output).toBe('');
-    expect(code).toBe(0);
-  }, TIMEOUT);
+  it(
+    'let `tsc -b` compile the same import once the project references the package',
+    async () => {
+      const { code, output } = await exec(tsc, ['-b', fixture('declared', [join(root, 'packages', 'parser-json')])]);
+      expect(output).toBe('');
+      expect(code).toBe(0);
+    },
+    TIMEOUT,
+  );
 });

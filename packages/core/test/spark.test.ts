@@ -256,7 +256,7 @@ describe('Spark', () => {
   });
 
   describe('initialise hooks', () => {
-    it('runs hooks added to one server\'s Spark.prototype on that server\'s sparks only', () => {
+    it("runs hooks added to one server's Spark.prototype on that server's sparks only", () => {
       const withHook = detached();
       const without = detached();
       const globalHooks = (Spark.prototype as unknown as { __initialise: unknown[] }).__initialise.length;

@@ -16,7 +16,11 @@ export const METRICS = {
   primus_sent_bytes_total: { type: 'counter', help: 'Bytes of every frame sent to clients, as encoded for the transformer.', labels: ['transformer'] },
   primus_heartbeat_skips_total: { type: 'counter', help: 'Heartbeats a client missed (an unsolicited pong went out).', labels: ['transformer'] },
   primus_heartbeat_timeouts_total: { type: 'counter', help: 'Sparks ended for missing too many heartbeats.', labels: ['transformer'] },
-  primus_backpressure_total: { type: 'counter', help: 'Times a spark.write() started returning false (the connection held more than highWaterMark bytes).', labels: ['transformer'] },
+  primus_backpressure_total: {
+    type: 'counter',
+    help: 'Times a spark.write() started returning false (the connection held more than highWaterMark bytes).',
+    labels: ['transformer'],
+  },
   primus_drains_total: { type: 'counter', help: 'Times a spark emitted drain after back-pressure.', labels: ['transformer'] },
   primus_recoveries_total: {
     type: 'counter',

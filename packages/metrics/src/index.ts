@@ -47,7 +47,10 @@ declare module '@primus/core' {
 type PluginServer = Parameters<NonNullable<Plugin['server']>>[0];
 
 function isRegistry(value: unknown): value is Registry {
-  return value instanceof Registry || (typeof value === 'object' && value !== null && typeof (value as Registry).registerMetric === 'function' && typeof (value as Registry).metrics === 'function');
+  return (
+    value instanceof Registry ||
+    (typeof value === 'object' && value !== null && typeof (value as Registry).registerMetric === 'function' && typeof (value as Registry).metrics === 'function')
+  );
 }
 
 const check: OptionChecker = optionChecker('@primus/metrics');

@@ -79,9 +79,7 @@ export function parse(text: string): Exposition {
     types,
     value(name, labels = {}) {
       const keys = Object.keys(labels);
-      const found = samples.find(
-        (s) => s.name === name && Object.keys(s.labels).length === keys.length && keys.every((k) => s.labels[k] === labels[k]),
-      );
+      const found = samples.find((s) => s.name === name && Object.keys(s.labels).length === keys.length && keys.every((k) => s.labels[k] === labels[k]));
       return found?.value;
     },
   };

@@ -289,9 +289,11 @@ describe('frames the protocol sends itself', () => {
     expect(isControl(Buffer.concat([Buffer.alloc(100), Buffer.from('primus::')]), never)).toBe(false);
     expect(isControl(Buffer.from('primus::x'), never)).toBe(false);
     expect(isControl(Buffer.from([0xa3, 1, 2, 3]), never)).toBe(false);
-    expect(isControl(Buffer.from([0xa9, ...Buffer.from('primus::x')]), () => {
-      throw new Error('not this codec');
-    })).toBe(false);
+    expect(
+      isControl(Buffer.from([0xa9, ...Buffer.from('primus::x')]), () => {
+        throw new Error('not this codec');
+      }),
+    ).toBe(false);
     expect(byteLength('€')).toBe(3);
     expect(byteLength(new Uint8Array(7))).toBe(7);
     expect(byteLength(new ArrayBuffer(5))).toBe(5);

@@ -236,36 +236,60 @@ class Reader {
     if (type < 0xb0) return this.raw(type & 0x0f);
     if (type < 0xc0) return this.string(type & 0x0f);
     switch (type) {
-      case 0xc0: return null;
-      case 0xc1: return undefined;
-      case 0xc2: return false;
-      case 0xc3: return true;
-      case 0xca: return view.getFloat32(this.need(4));
-      case 0xcb: return view.getFloat64(this.need(8));
-      case 0xcc: return view.getUint8(this.need(1));
-      case 0xcd: return view.getUint16(this.need(2));
-      case 0xce: return view.getUint32(this.need(4));
+      case 0xc0:
+        return null;
+      case 0xc1:
+        return undefined;
+      case 0xc2:
+        return false;
+      case 0xc3:
+        return true;
+      case 0xca:
+        return view.getFloat32(this.need(4));
+      case 0xcb:
+        return view.getFloat64(this.need(8));
+      case 0xcc:
+        return view.getUint8(this.need(1));
+      case 0xcd:
+        return view.getUint16(this.need(2));
+      case 0xce:
+        return view.getUint32(this.need(4));
       case 0xcf: {
         const at = this.need(8);
         return view.getUint32(at) * 0x100000000 + view.getUint32(at + 4);
       }
-      case 0xd0: return view.getInt8(this.need(1));
-      case 0xd1: return view.getInt16(this.need(2));
-      case 0xd2: return view.getInt32(this.need(4));
+      case 0xd0:
+        return view.getInt8(this.need(1));
+      case 0xd1:
+        return view.getInt16(this.need(2));
+      case 0xd2:
+        return view.getInt32(this.need(4));
       case 0xd3: {
         const at = this.need(8);
         return view.getInt32(at) * 0x100000000 + view.getUint32(at + 4);
       }
       // Reserved; binarypack reads each as undefined, with no payload.
-      case 0xd4: case 0xd5: case 0xd6: case 0xd7: return undefined;
-      case 0xd8: return this.string(view.getUint16(this.need(2)));
-      case 0xd9: return this.string(view.getUint32(this.need(4)));
-      case 0xda: return this.raw(view.getUint16(this.need(2)));
-      case 0xdb: return this.raw(view.getUint32(this.need(4)));
-      case 0xdc: return this.array(view.getUint16(this.need(2)), depth);
-      case 0xdd: return this.array(view.getUint32(this.need(4)), depth);
-      case 0xde: return this.map(view.getUint16(this.need(2)), depth);
-      case 0xdf: return this.map(view.getUint32(this.need(4)), depth);
+      case 0xd4:
+      case 0xd5:
+      case 0xd6:
+      case 0xd7:
+        return undefined;
+      case 0xd8:
+        return this.string(view.getUint16(this.need(2)));
+      case 0xd9:
+        return this.string(view.getUint32(this.need(4)));
+      case 0xda:
+        return this.raw(view.getUint16(this.need(2)));
+      case 0xdb:
+        return this.raw(view.getUint32(this.need(4)));
+      case 0xdc:
+        return this.array(view.getUint16(this.need(2)), depth);
+      case 0xdd:
+        return this.array(view.getUint32(this.need(4)), depth);
+      case 0xde:
+        return this.map(view.getUint16(this.need(2)), depth);
+      case 0xdf:
+        return this.map(view.getUint32(this.need(4)), depth);
       default:
         throw new TypeError(`BinaryPack has no type 0x${type.toString(16)} (at offset ${this.pos - 1})`);
     }

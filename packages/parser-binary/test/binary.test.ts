@@ -34,7 +34,10 @@ describe('the binary parser', () => {
     ['unicode', 'ü € 😀 𝌆 \u2028'],
     ['a Date, as its text', new Date(1700000000123)],
     ['a Buffer', Buffer.from([0, 1, 2, 255])],
-    ['long raw, arrays and maps', { raw: Buffer.alloc(70000, 7), list: Array.from({ length: 20 }, (_, i) => i), map: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i])) }],
+    [
+      'long raw, arrays and maps',
+      { raw: Buffer.alloc(70000, 7), list: Array.from({ length: 20 }, (_, i) => i), map: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i])) },
+    ],
     ['undefined, in an object and an array', { gone: undefined, list: [undefined] }],
   ];
 

@@ -17,10 +17,18 @@ parserSuite({
   refusedBy: [sockjs, browserchannel, socketio],
   happn: { module: happn, parser: 'binary' },
   samples: [
-    { name: 'nested object', value: { list: [1, 'two', { three: [3.5, null] }], yes: true, no: false, empty: {} }, browser: "({ list: [1, 'two', { three: [3.5, null] }], yes: true, no: false, empty: {} })" },
+    {
+      name: 'nested object',
+      value: { list: [1, 'two', { three: [3.5, null] }], yes: true, no: false, empty: {} },
+      browser: "({ list: [1, 'two', { three: [3.5, null] }], yes: true, no: false, empty: {} })",
+    },
     { name: 'unicode', value: 'line\u2028paragraph\u2029 😀 𝌆 РУС 中文', browser: "'line\\u2028paragraph\\u2029 😀 𝌆 РУС 中文'" },
     // binarypack writes integers beyond 32 bits as int64; ours writes float64: each side reads both.
-    { name: 'integers and floats', value: [0, -1, 127, 128, -33, 65536, -70000, 2 ** 31, 2 ** 40, -(2 ** 40), 0.5, -1e-9, NaN], browser: '[0, -1, 127, 128, -33, 65536, -70000, 2 ** 31, 2 ** 40, -(2 ** 40), 0.5, -1e-9, NaN]' },
+    {
+      name: 'integers and floats',
+      value: [0, -1, 127, 128, -33, 65536, -70000, 2 ** 31, 2 ** 40, -(2 ** 40), 0.5, -1e-9, NaN],
+      browser: '[0, -1, 127, 128, -33, 65536, -70000, 2 ** 31, 2 ** 40, -(2 ** 40), 0.5, -1e-9, NaN]',
+    },
     // A Date travels as its text, as binarypack sends it.
     { name: 'a Date', value: { when }, browser: `({ when: new Date(${when.getTime()}) })`, expected: { when: String(when) } },
     // A Buffer, not a bare Uint8Array: binarypack on Node refuses the latter.

@@ -14,7 +14,11 @@ parserSuite({
   transformer: websockets,
   happn: { module: happn, parser: 'ejson' },
   samples: [
-    { name: 'nested object', value: { list: [1, 'two', { three: [3.5, null] }], yes: true, no: false, empty: {} }, browser: "({ list: [1, 'two', { three: [3.5, null] }], yes: true, no: false, empty: {} })" },
+    {
+      name: 'nested object',
+      value: { list: [1, 'two', { three: [3.5, null] }], yes: true, no: false, empty: {} },
+      browser: "({ list: [1, 'two', { three: [3.5, null] }], yes: true, no: false, empty: {} })",
+    },
     { name: 'unicode', value: 'line\u2028paragraph\u2029 😀 𝌆 РУС 中文', browser: "'line\\u2028paragraph\\u2029 😀 𝌆 РУС 中文'" },
     { name: 'a Date', value: new Date(1700000000123), browser: 'new Date(1700000000123)' },
     { name: 'bytes', value: { bytes: new Uint8Array([0, 1, 254, 255]) }, browser: '({ bytes: new Uint8Array([0, 1, 254, 255]) })' },

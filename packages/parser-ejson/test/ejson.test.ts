@@ -49,7 +49,10 @@ describe('the ejson parser', () => {
 
   it('carries custom types registered on the exported EJSON', () => {
     class Point {
-      constructor(readonly x: number, readonly y: number) {}
+      constructor(
+        readonly x: number,
+        readonly y: number,
+      ) {}
       typeName(): string {
         return 'primus-test-point';
       }

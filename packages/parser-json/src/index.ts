@@ -31,8 +31,7 @@ export const json: JsonParser = {
   encode: JSON.stringify as (data: unknown) => string,
   decode,
   browser:
-    '{name:"json",encode:function(d){return JSON.stringify(d)},' +
-    'decode:function(r){return JSON.parse(typeof r==="string"?r:new TextDecoder("utf-8",{fatal:true}).decode(r))}}',
+    '{name:"json",encode:function(d){return JSON.stringify(d)},' + 'decode:function(r){return JSON.parse(typeof r==="string"?r:new TextDecoder("utf-8",{fatal:true}).decode(r))}}',
 };
 
 export default json;

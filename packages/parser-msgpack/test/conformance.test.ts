@@ -17,9 +17,17 @@ parserSuite({
   refusedBy: [sockjs, browserchannel, socketio],
   happn: { module: happn, parser: happnMsgpack },
   samples: [
-    { name: 'nested object', value: { list: [1, 'two', { three: [3.5, null] }], yes: true, no: false, empty: {} }, browser: "({ list: [1, 'two', { three: [3.5, null] }], yes: true, no: false, empty: {} })" },
+    {
+      name: 'nested object',
+      value: { list: [1, 'two', { three: [3.5, null] }], yes: true, no: false, empty: {} },
+      browser: "({ list: [1, 'two', { three: [3.5, null] }], yes: true, no: false, empty: {} })",
+    },
     { name: 'unicode', value: 'line\u2028paragraph\u2029 😀 𝌆 РУС 中文', browser: "'line\\u2028paragraph\\u2029 😀 𝌆 РУС 中文'" },
-    { name: 'integers and floats', value: [0, -1, 127, 128, -33, 65536, -70000, 2 ** 31, 2 ** 40, -(2 ** 40), 0.5, -1e-9, NaN, Infinity], browser: '[0, -1, 127, 128, -33, 65536, -70000, 2 ** 31, 2 ** 40, -(2 ** 40), 0.5, -1e-9, NaN, Infinity]' },
+    {
+      name: 'integers and floats',
+      value: [0, -1, 127, 128, -33, 65536, -70000, 2 ** 31, 2 ** 40, -(2 ** 40), 0.5, -1e-9, NaN, Infinity],
+      browser: '[0, -1, 127, 128, -33, 65536, -70000, 2 ** 31, 2 ** 40, -(2 ** 40), 0.5, -1e-9, NaN, Infinity]',
+    },
     { name: 'a Date', value: new Date(1700000000123), browser: 'new Date(1700000000123)' },
     { name: 'bytes', value: { bytes: new Uint8Array([0, 1, 254, 255]) }, browser: '({ bytes: new Uint8Array([0, 1, 254, 255]) })' },
     { name: 'a long string', value: 'x'.repeat(70000), browser: "'x'.repeat(70000)" },

@@ -80,7 +80,13 @@ export function receive<Ctx>(ctx: Ctx, side: Side<Ctx>, transformers: readonly M
  * Run the outgoing transformers over `data`, then hand what is left to `send` (with `ctx` as
  * `this`). A transformer that returns false drops the message; one that fails goes to `side.fail`.
  */
-export function transmit<Ctx>(ctx: Ctx, side: Side<Ctx>, transformers: readonly MessageTransformer<Ctx, Packet>[], data: unknown, send: (this: Ctx, data: unknown) => unknown): void {
+export function transmit<Ctx>(
+  ctx: Ctx,
+  side: Side<Ctx>,
+  transformers: readonly MessageTransformer<Ctx, Packet>[],
+  data: unknown,
+  send: (this: Ctx, data: unknown) => unknown,
+): void {
   if (transformers.length === 0) {
     send.call(ctx, data);
     return;

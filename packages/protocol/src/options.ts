@@ -83,9 +83,9 @@ export function optionChecker(owner = 'Primus'): OptionChecker {
   const fail = (option: string, expected: string, got: unknown): never => {
     throw invalidOption(option, expected, got, owner);
   };
-  const within = (value: number, rule: NumberRule<unknown>): boolean =>
-    (rule.min === undefined || value >= rule.min) && (rule.max === undefined || value <= rule.max);
-  const numeric = (kind: 'integer' | 'number') =>
+  const within = (value: number, rule: NumberRule<unknown>): boolean => (rule.min === undefined || value >= rule.min) && (rule.max === undefined || value <= rule.max);
+  const numeric =
+    (kind: 'integer' | 'number') =>
     <D>(option: string, value: unknown, rule: NumberRule<D> = {}): number | D => {
       if (value === undefined && 'default' in rule) return rule.default as D;
       const ok = typeof value === 'number' && (kind === 'integer' ? Number.isInteger(value) : Number.isFinite(value)) && within(value, rule);

@@ -28,13 +28,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * Run message transformers in series. Synchronous ones run in a plain loop, so a chain without
  * asynchronous members completes before this function returns and allocates no closures.
  */
-export function runTransformers<Ctx, P extends Packet>(
-  ctx: Ctx,
-  list: readonly MessageTransformer<Ctx, P>[],
-  packet: P,
-  done: TransformDone<P>,
-  from = 0,
-): void {
+export function runTransformers<Ctx, P extends Packet>(ctx: Ctx, list: readonly MessageTransformer<Ctx, P>[], packet: P, done: TransformDone<P>, from = 0): void {
   for (let i = from; i < list.length; i++) {
     const fn = list[i]!;
     if (fn.length < 2) {

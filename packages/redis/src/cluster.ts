@@ -371,7 +371,12 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
         await this.pub.multi().zrem(this.keys.servers, this.id).del(this.keys.sparks).exec();
       } catch (err) {
         // The lease runs out on its own within ttl.
-        this.log('warn', new ClusterError('PRIMUS_ERR_CLUSTER_UNAVAILABLE', `Could not remove this server from the registry at ${this.where}; it expires within ${this.options.ttl} ms`, { cause: err }));
+        this.log(
+          'warn',
+          new ClusterError('PRIMUS_ERR_CLUSTER_UNAVAILABLE', `Could not remove this server from the registry at ${this.where}; it expires within ${this.options.ttl} ms`, {
+            cause: err,
+          }),
+        );
       }
     }
     await Promise.all([shut(this.pub, this.options.timeout), shut(this.sub, this.options.timeout)]);
@@ -452,10 +457,18 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
 
   private expect(request: number, owner: string, deadline: number): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(request);
-        reject(new ClusterError('PRIMUS_ERR_CLUSTER_TIMEOUT', `cluster.send(): server ${owner} did not answer within ${this.options.timeout} ms; the message may or may not have arrived`));
-      }, Math.max(deadline - Date.now(), 0));
+      const timer = setTimeout(
+        () => {
+          this.pending.delete(request);
+          reject(
+            new ClusterError(
+              'PRIMUS_ERR_CLUSTER_TIMEOUT',
+              `cluster.send(): server ${owner} did not answer within ${this.options.timeout} ms; the message may or may not have arrived`,
+            ),
+          );
+        },
+        Math.max(deadline - Date.now(), 0),
+      );
       const done = (): void => {
         clearTimeout(timer);
         this.pending.delete(request);
@@ -565,7 +578,12 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
       this.log('info', `joined the cluster at ${this.where} as ${this.id}`);
       this.emit('up');
     } else if (!this.closed) {
-      this.log('warn', new ClusterError('PRIMUS_ERR_CLUSTER_UNAVAILABLE', `Lost Redis at ${this.where}: local sparks still work, cluster operations fail until it is back`, { cause: this.lastError }));
+      this.log(
+        'warn',
+        new ClusterError('PRIMUS_ERR_CLUSTER_UNAVAILABLE', `Lost Redis at ${this.where}: local sparks still work, cluster operations fail until it is back`, {
+          cause: this.lastError,
+        }),
+      );
       this.emit('down', this.lastError);
     }
   }

@@ -1,11 +1,7 @@
 import { PrimusError } from '@primus/core';
 
 /** Every error code @primus/redis raises; docs/errors.md and the README's "Errors" section explain each. */
-export type ClusterErrorCode =
-  | 'PRIMUS_ERR_CLUSTER_UNAVAILABLE'
-  | 'PRIMUS_ERR_CLUSTER_TIMEOUT'
-  | 'PRIMUS_ERR_CLUSTER_CLOSED'
-  | 'PRIMUS_ERR_CLUSTER_ENCODE';
+export type ClusterErrorCode = 'PRIMUS_ERR_CLUSTER_UNAVAILABLE' | 'PRIMUS_ERR_CLUSTER_TIMEOUT' | 'PRIMUS_ERR_CLUSTER_CLOSED' | 'PRIMUS_ERR_CLUSTER_ENCODE';
 
 /**
  * A cluster operation failed; `code` says why and `cause` holds the Redis client's error. A

@@ -59,7 +59,11 @@ describe('three servers over Redis', () => {
     await nodes[1]!.call('write', { from: 'node-2' });
     await settle(nodes, clients.flat(), 'end');
     for (const client of clients.flat()) {
-      expect(withoutMarkers(client.received).map((m) => (m as { from: string }).from).sort()).toEqual(['node-1', 'node-2']);
+      expect(
+        withoutMarkers(client.received)
+          .map((m) => (m as { from: string }).from)
+          .sort(),
+      ).toEqual(['node-1', 'node-2']);
       expect(client.received).toHaveLength(2 + nodes.length);
     }
   });
@@ -80,7 +84,12 @@ describe('three servers over Redis', () => {
     await expect(b.call('spark', clients[1]![0]!.sparkId)).resolves.toBe(b.id);
     await expect(a.call('spark', 'no-such-spark')).resolves.toBeNull();
     expect((await a.call<string[]>('servers')).sort()).toEqual(['node-1', 'node-2', 'node-3']);
-    expect(sameSet(await b.call<string[]>('sparks'), clients.flat().map((x) => x.sparkId))).toBe(true);
+    expect(
+      sameSet(
+        await b.call<string[]>('sparks'),
+        clients.flat().map((x) => x.sparkId),
+      ),
+    ).toBe(true);
 
     // A spark that leaves is gone from the registry, and sending to it reports false.
     const leaving = clients[1]![0]!;
@@ -122,7 +131,12 @@ describe('three servers over Redis', () => {
     await c.stop();
     // No waiting: with a 60 s lease only the goodbye can explain it.
     expect((await a.call<string[]>('servers')).sort()).toEqual(['node-1', 'node-2']);
-    expect(sameSet(await a.call<string[]>('sparks'), [...clients[0]!, ...clients[1]!].map((x) => x.sparkId))).toBe(true);
+    expect(
+      sameSet(
+        await a.call<string[]>('sparks'),
+        [...clients[0]!, ...clients[1]!].map((x) => x.sparkId),
+      ),
+    ).toBe(true);
   });
 
   it('fails cluster operations fast without Redis, keeps local delivery, and recovers without losses or duplicates', async () => {
@@ -156,7 +170,12 @@ describe('three servers over Redis', () => {
     await redis.start();
     await Promise.all(nodes.map((node) => node.until(true)));
     const now = [...clients.flat().filter((x) => x !== leaving), late];
-    expect(sameSet(await a.call<string[]>('sparks'), now.map((x) => x.sparkId))).toBe(true);
+    expect(
+      sameSet(
+        await a.call<string[]>('sparks'),
+        now.map((x) => x.sparkId),
+      ),
+    ).toBe(true);
     expect((await b.call<string[]>('servers')).sort()).toEqual(['node-1', 'node-2', 'node-3']);
 
     for (let seq = 5; seq <= 7; seq++) await a.call('write', { seq });

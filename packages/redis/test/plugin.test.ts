@@ -22,7 +22,11 @@ async function node(settings: RedisClusterOptions, options: PrimusOptions = {}):
 }
 
 /** Two servers of one cluster (a fresh prefix per test) on one Redis, both registered. */
-async function pair(redis: RedisProcess, extra: RedisClusterOptions = {}, options: [PrimusOptions?, PrimusOptions?] = []): Promise<[TestServer & { cluster: RedisCluster }, TestServer & { cluster: RedisCluster }]> {
+async function pair(
+  redis: RedisProcess,
+  extra: RedisClusterOptions = {},
+  options: [PrimusOptions?, PrimusOptions?] = [],
+): Promise<[TestServer & { cluster: RedisCluster }, TestServer & { cluster: RedisCluster }]> {
   const settings = { url: redis.url, prefix: `test-${randomUUID()}`, ttl: 2000, heartbeat: 300, timeout: 1000, ...extra };
   const a = await node(settings, options[0]);
   const b = await node(settings, options[1]);
@@ -48,7 +52,11 @@ function countingParser(binary = false): Parser & { count: { encoded: number; de
   };
 }
 
-function post(url: string, body: string, headers: Record<string, string> = { authorization: `Bearer ${SECRET}` }): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function post(
+  url: string,
+  body: string,
+  headers: Record<string, string> = { authorization: `Bearer ${SECRET}` },
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
       let text = '';
@@ -86,7 +94,9 @@ describe('options', () => {
     const redis = await startRedis();
     const server = http.createServer();
     const plugin = redisCluster({ url: redis.url, endpoint: { secret: SECRET, path: '/elsewhere' } });
-    expect(() => new Primus(server, { transformer: websockets, plugin: { cluster: plugin } })).toThrow(/option "endpoint.path" must be a path under the server's pathname "\/primus"/);
+    expect(() => new Primus(server, { transformer: websockets, plugin: { cluster: plugin } })).toThrow(
+      /option "endpoint.path" must be a path under the server's pathname "\/primus"/,
+    );
     expect(server.listenerCount('request')).toBe(0);
     const clients = (await redis.client().client('LIST')) as string;
     expect(clients).not.toContain('name=primus:');
@@ -341,4 +351,3 @@ describe('the HTTP endpoint', () => {
     await waitFor(() => client.received.length === 1, 5000, 'local delivery');
   });
 });
-

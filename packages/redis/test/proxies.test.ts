@@ -25,9 +25,10 @@ jest.setTimeout(60_000);
 type Name = 'websockets' | 'engineio' | 'sockjs' | 'browserchannel' | 'socketio';
 
 const TRANSFORMERS: Record<Name, Transformer> = { websockets, engineio, sockjs, browserchannel, socketio };
-const Sockets = Object.fromEntries(
-  Object.entries(TRANSFORMERS).map(([name, transformer]) => [name, Primus.createSocket({ transformer, pathname: `/${name}` })]),
-) as Record<Name, ReturnType<typeof Primus.createSocket>>;
+const Sockets = Object.fromEntries(Object.entries(TRANSFORMERS).map(([name, transformer]) => [name, Primus.createSocket({ transformer, pathname: `/${name}` })])) as Record<
+  Name,
+  ReturnType<typeof Primus.createSocket>
+>;
 
 /** Client options that keep each transformer on WebSocket only. */
 const WEBSOCKET_ONLY: Partial<Record<Name, Record<string, unknown>>> = {
@@ -68,7 +69,10 @@ async function startDeployment(kind: ProxyKind): Promise<Deployment> {
     ),
   );
   await waitFor(async () => (await Promise.all(nodes.map((node) => node.call<{ available: boolean }>('status')))).every((s) => s.available), 15_000, 'every node in its clusters');
-  const proxy = await startProxy(kind, nodes.map((node) => node.port));
+  const proxy = await startProxy(
+    kind,
+    nodes.map((node) => node.port),
+  );
   return { nodes, proxy };
 }
 
@@ -164,7 +168,11 @@ describe.each(['nginx', 'haproxy'] as const)('behind %s', (kind) => {
         for (const client of clients) answered.add(await client.echo());
         for (const node of nodes) await node.call('write', name, { round, from: node.id });
       }
-      await waitFor(() => clients.every((c) => c.received.filter((m) => (m as { round?: number }).round === 3).length === nodes.length), 10_000, `every broadcast at every ${name} client`);
+      await waitFor(
+        () => clients.every((c) => c.received.filter((m) => (m as { round?: number }).round === 3).length === nodes.length),
+        10_000,
+        `every broadcast at every ${name} client`,
+      );
 
       // One address, one server: every request of every session went there, none anywhere else.
       expect(answered.size).toBe(1);

@@ -42,9 +42,7 @@ beforeAll(async () => {
       }
     }),
   );
-  const dependencies = Object.fromEntries(
-    published.map(({ json }) => [json.name, `file:tarballs/${json.name.slice(1).replace('/', '-')}-${json.version}.tgz`]),
-  );
+  const dependencies = Object.fromEntries(published.map(({ json }) => [json.name, `file:tarballs/${json.name.slice(1).replace('/', '-')}-${json.version}.tgz`]));
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'packed-app', private: true, dependencies }, null, 2));
   // --ignore-scripts: the lws transformer's install script builds its native addon, which this
   // application does not load.

@@ -31,7 +31,12 @@ export const framework: Framework = {
 /** Sending and receiving on a BrowserChannel session by hand. */
 export const sessions: SessionAccess = {
   framework,
-  send: (v, q, m) => ({ method: 'POST', path: `/primus/bind?VER=8&SID=${v.SID}&RID=1001&AID=0&a=${v.a}&${q}`, headers: form, body: `count=1&ofs=0&req0__S=${encodeURIComponent(JSON.stringify(m))}` }),
+  send: (v, q, m) => ({
+    method: 'POST',
+    path: `/primus/bind?VER=8&SID=${v.SID}&RID=1001&AID=0&a=${v.a}&${q}`,
+    headers: form,
+    body: `count=1&ofs=0&req0__S=${encodeURIComponent(JSON.stringify(m))}`,
+  }),
   receive: (v, q) => ({ method: 'GET', path: `/primus/bind?VER=8&SID=${v.SID}&RID=rpc&CI=1&AID=0&TYPE=xmlhttp&a=${v.a}&${q}` }),
   foreign(res) {
     expect({ status: res.status, body: res.body }).toEqual({ status: 400, body: '<html><body><h1>Unknown SID</h1></body></html>' });

@@ -21,24 +21,30 @@ interopSuite<ServerOptions>({
     idPattern: /^[0-9a-z]{1,8}$/,
   },
   tests({ server, connect }) {
-    it('ends the spark at once when the client ends, through an authorized terminate request', async () => {
-      const seen: string[] = [];
-      const target = await server({
-        authorization(req, done) {
-          const url = new URL(req.url ?? '/', 'http://localhost');
-          seen.push(`${req.method} ${url.pathname} ${url.searchParams.get('TYPE') ?? url.searchParams.get('MODE') ?? ''}`.trim());
-          done(url.searchParams.get('token') === 'secret' ? undefined : Object.assign(new Error('nope'), { statusCode: 403 }));
-        },
-      });
-      const sparkP = happnInterop.nextSpark(target);
-      const client = connect(target, {}, 'token=secret');
-      await once(client, 'open');
-      const spark = await sparkP;
-      await waitFor(() => seen.includes('GET /primus/bind xmlhttp'), 5000, 'the back channel');
-      const ended = once(spark, 'end', 5000);
-      client.end();
-      await ended;
-      expect(new Set(seen)).toEqual(new Set(['GET /primus/test init', 'GET /primus/test xmlhttp', 'POST /primus/bind', 'GET /primus/bind xmlhttp', 'GET /primus/bind terminate']));
-    }, TIMEOUT);
+    it(
+      'ends the spark at once when the client ends, through an authorized terminate request',
+      async () => {
+        const seen: string[] = [];
+        const target = await server({
+          authorization(req, done) {
+            const url = new URL(req.url ?? '/', 'http://localhost');
+            seen.push(`${req.method} ${url.pathname} ${url.searchParams.get('TYPE') ?? url.searchParams.get('MODE') ?? ''}`.trim());
+            done(url.searchParams.get('token') === 'secret' ? undefined : Object.assign(new Error('nope'), { statusCode: 403 }));
+          },
+        });
+        const sparkP = happnInterop.nextSpark(target);
+        const client = connect(target, {}, 'token=secret');
+        await once(client, 'open');
+        const spark = await sparkP;
+        await waitFor(() => seen.includes('GET /primus/bind xmlhttp'), 5000, 'the back channel');
+        const ended = once(spark, 'end', 5000);
+        client.end();
+        await ended;
+        expect(new Set(seen)).toEqual(
+          new Set(['GET /primus/test init', 'GET /primus/test xmlhttp', 'POST /primus/bind', 'GET /primus/bind xmlhttp', 'GET /primus/bind terminate']),
+        );
+      },
+      TIMEOUT,
+    );
   },
 });

@@ -23,9 +23,9 @@ describe('the browserchannel dependency', () => {
     if (installed !== pinned) {
       throw new Error(
         `browserchannel ${installed} is installed, but @primus/transformer-browserchannel is pinned to ${pinned}. ` +
-          'The transformer addresses minified field names of browserchannel\'s closure-compiled clients (src/transport.ts, ' +
-          'ChannelFields) and its server module\'s session id generator (src/browserchannel-server.ts); before moving the pin, ' +
-          'check those against the new build and run this package\'s tests, browser suite included.',
+          "The transformer addresses minified field names of browserchannel's closure-compiled clients (src/transport.ts, " +
+          "ChannelFields) and its server module's session id generator (src/browserchannel-server.ts); before moving the pin, " +
+          "check those against the new build and run this package's tests, browser suite included.",
       );
     }
   });

@@ -23,7 +23,7 @@ function toError(err: unknown, opened: boolean): Error {
     // `<length>:<packet>`, which engine.io-client 6 cannot parse.
     return Object.assign(
       new Error(
-        'engine.io could not parse the server\'s handshake: the server probably speaks engine.io protocol 3 ' +
+        "engine.io could not parse the server's handshake: the server probably speaks engine.io protocol 3 " +
           '(engine.io < 4, e.g. happn-primus), which this client can only reach over WebSocket. ' +
           "Connect with { transport: { transports: ['websocket'] } }",
         { cause: error },

@@ -26,20 +26,24 @@ describe('browser: engine.io transports', () => {
   it.each([
     ['upgrades to WebSocket by default', {}, 'websocket'],
     ['stays on polling with websockets: false', { websockets: false }, 'polling'],
-  ])('%s', async (_name, options, expected) => {
-    const sparkP = nextSpark(server.primus);
-    const page = await chromium.open(server.url + '/', { clientOptions: options });
-    const spark = await sparkP;
-    const transport = (): Promise<string | undefined> =>
-      page.tab.evaluate(() => (window as unknown as { primus: { socket?: { transport?: { name: string } } } }).primus.socket?.transport?.name);
-    if (expected === 'websocket') await waitFor(async () => (await transport()) === 'websocket', 10000, 'the upgrade');
-    // A round trip after the upgrade had its chance: the transport must not have changed since.
-    const echoed = once(spark, 'data');
-    await page.write('ping 😀');
-    expect((await echoed)[0]).toBe('ping 😀');
-    expect(await transport()).toBe(expected);
-    expect(spark.query.EIO).toBe('4');
-    const allowed = await page.tab.evaluate(() => (window as unknown as { primus: { socket: { transports: string[] } } }).primus.socket.transports);
-    expect(allowed).toEqual(expected === 'websocket' ? ['polling', 'websocket'] : ['polling']);
-  }, 30000);
+  ])(
+    '%s',
+    async (_name, options, expected) => {
+      const sparkP = nextSpark(server.primus);
+      const page = await chromium.open(server.url + '/', { clientOptions: options });
+      const spark = await sparkP;
+      const transport = (): Promise<string | undefined> =>
+        page.tab.evaluate(() => (window as unknown as { primus: { socket?: { transport?: { name: string } } } }).primus.socket?.transport?.name);
+      if (expected === 'websocket') await waitFor(async () => (await transport()) === 'websocket', 10000, 'the upgrade');
+      // A round trip after the upgrade had its chance: the transport must not have changed since.
+      const echoed = once(spark, 'data');
+      await page.write('ping 😀');
+      expect((await echoed)[0]).toBe('ping 😀');
+      expect(await transport()).toBe(expected);
+      expect(spark.query.EIO).toBe('4');
+      const allowed = await page.tab.evaluate(() => (window as unknown as { primus: { socket: { transports: string[] } } }).primus.socket.transports);
+      expect(allowed).toEqual(expected === 'websocket' ? ['polling', 'websocket'] : ['polling']);
+    },
+    30000,
+  );
 });

@@ -12,14 +12,18 @@ const { nextSpark, samples, wire } = happnInterop;
 interopSuite({
   ...implementations,
   tests({ server, connect }) {
-    it('passes options.transport to faye-websocket: custom headers reach spark.headers', async () => {
-      const target = await server();
-      const sparkP = nextSpark(target);
-      connect(target, { transport: { headers: { 'x-custom': 'both ways' } } });
-      const spark = await sparkP;
-      expect(spark.headers['x-custom']).toBe('both ways');
-      expect(spark.address.ip).toBe('127.0.0.1');
-    }, TIMEOUT);
+    it(
+      'passes options.transport to faye-websocket: custom headers reach spark.headers',
+      async () => {
+        const target = await server();
+        const sparkP = nextSpark(target);
+        connect(target, { transport: { headers: { 'x-custom': 'both ways' } } });
+        const spark = await sparkP;
+        expect(spark.headers['x-custom']).toBe('both ways');
+        expect(spark.address.ip).toBe('127.0.0.1');
+      },
+      TIMEOUT,
+    );
   },
 });
 
@@ -49,15 +53,19 @@ describe('the same frames on the wire', () => {
     return { frames, id: spark.id, code };
   }
 
-  it('both servers send identical frames for data, pong, id and server close, then close with 1000', async () => {
-    const happn = await serverFrames(startHappn);
-    const ours = await serverFrames(startOurs);
-    const expected = [...samples.map(wire), '"primus::pong::1496913600000"', expect.any(String), '"primus::server::close"'];
-    expect(happn.frames).toEqual(expected);
-    expect(ours.frames).toEqual(expected);
-    expect(happn.frames[samples.length + 1]).toBe(JSON.stringify(`primus::id::${happn.id}`));
-    expect(ours.frames[samples.length + 1]).toBe(JSON.stringify(`primus::id::${ours.id}`));
-    expect(happn.code).toBe(1000);
-    expect(ours.code).toBe(1000);
-  }, TIMEOUT);
+  it(
+    'both servers send identical frames for data, pong, id and server close, then close with 1000',
+    async () => {
+      const happn = await serverFrames(startHappn);
+      const ours = await serverFrames(startOurs);
+      const expected = [...samples.map(wire), '"primus::pong::1496913600000"', expect.any(String), '"primus::server::close"'];
+      expect(happn.frames).toEqual(expected);
+      expect(ours.frames).toEqual(expected);
+      expect(happn.frames[samples.length + 1]).toBe(JSON.stringify(`primus::id::${happn.id}`));
+      expect(ours.frames[samples.length + 1]).toBe(JSON.stringify(`primus::id::${ours.id}`));
+      expect(happn.code).toBe(1000);
+      expect(ours.code).toBe(1000);
+    },
+    TIMEOUT,
+  );
 });

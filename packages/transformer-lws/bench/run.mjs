@@ -48,10 +48,11 @@ async function startServer(name) {
         child.send({ id, command, args });
       });
     },
-    stop: () => new Promise((resolve) => {
-      child.once('exit', resolve);
-      child.kill();
-    }),
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill();
+      }),
   };
 }
 
@@ -73,10 +74,15 @@ async function connect(port, count) {
 }
 
 function close(sockets) {
-  return Promise.all(sockets.map((socket) => new Promise((resolve) => {
-    socket.once('close', resolve);
-    socket.terminate();
-  })));
+  return Promise.all(
+    sockets.map(
+      (socket) =>
+        new Promise((resolve) => {
+          socket.once('close', resolve);
+          socket.terminate();
+        }),
+    ),
+  );
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -181,6 +187,7 @@ for (const [label, [, , , unit]] of Object.entries(SCENARIOS)) {
   rows.push({ scenario: label, unit, ws, lws, ratio: lws / ws });
 }
 console.log(`| scenario | unit | ws | lws | lws / ws |\n| --- | --- | ---: | ---: | ---: |`);
-for (const row of rows) console.log(`| ${row.scenario} | ${row.unit === 'B/s' ? 'MiB/s' : row.unit} | ${format(row.ws, row.unit)} | ${format(row.lws, row.unit)} | ${row.ratio.toFixed(2)} |`);
+for (const row of rows)
+  console.log(`| ${row.scenario} | ${row.unit === 'B/s' ? 'MiB/s' : row.unit} | ${format(row.ws, row.unit)} | ${format(row.lws, row.unit)} | ${row.ratio.toFixed(2)} |`);
 console.log(`\nmedian of ${ROUNDS} round(s); Node ${process.version}; ${quick ? 'quick' : 'full'} configuration`);
 if (flags.json) writeFileSync(flags.json, JSON.stringify({ config: CONFIG, rounds: ROUNDS, node: process.version, results, rows }, null, 2));

@@ -142,9 +142,7 @@ function checkUpgrade(req: IncomingMessage): [number, string] | { protocol?: str
 /** Answer an upgrade with an HTTP error and close once it is out. */
 function refuse(socket: Socket, status: number, message: string): void {
   socket.once('finish', () => socket.destroy());
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`,
-  );
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(message)}\r\n\r\n${message}`);
 }
 
 /** The core's handle on one libwebsockets connection. */

@@ -43,7 +43,9 @@ describe('loading and options', () => {
   it('refuses an HTTPS server, whose sockets it could not take over', () => {
     const server = https.createServer();
     expect(() => new Primus(server, { transformer: lws })).toThrow(PrimusError);
-    expect(() => new Primus(server, { transformer: lws })).toThrow(expect.objectContaining({ code: 'PRIMUS_ERR_INVALID_SERVER', message: expect.stringMatching(/plain http\.Server/) }));
+    expect(() => new Primus(server, { transformer: lws })).toThrow(
+      expect.objectContaining({ code: 'PRIMUS_ERR_INVALID_SERVER', message: expect.stringMatching(/plain http\.Server/) }),
+    );
   });
 
   it('rejects bad options with a TypeError that names the option', () => {
@@ -67,91 +69,250 @@ describe('loading and options', () => {
 });
 
 describe('frames', () => {
-  it('delivers text frames as strings and binary frames as Buffers, and sends Buffers as binary frames', async () => {
-    const { server } = await resources.start();
-    const sparkP = nextSpark(server.primus);
-    const socket = resources.raw(server);
-    const received = frames(socket);
-    await once(socket, 'open');
-    const spark = await sparkP;
-    const raw = collect<unknown>(spark, 'incoming::data', 2);
-    const data = collect(spark, 'data', 2);
-    socket.send('"text"');
-    socket.send(Buffer.from('"bytes"'));
-    const [text, bytes] = await raw;
-    expect(text).toBe('"text"');
-    expect(Buffer.isBuffer(bytes)).toBe(true);
-    expect(String(bytes)).toBe('"bytes"');
-    expect(await data).toEqual(['text', 'bytes']);
+  it(
+    'delivers text frames as strings and binary frames as Buffers, and sends Buffers as binary frames',
+    async () => {
+      const { server } = await resources.start();
+      const sparkP = nextSpark(server.primus);
+      const socket = resources.raw(server);
+      const received = frames(socket);
+      await once(socket, 'open');
+      const spark = await sparkP;
+      const raw = collect<unknown>(spark, 'incoming::data', 2);
+      const data = collect(spark, 'data', 2);
+      socket.send('"text"');
+      socket.send(Buffer.from('"bytes"'));
+      const [text, bytes] = await raw;
+      expect(text).toBe('"text"');
+      expect(Buffer.isBuffer(bytes)).toBe(true);
+      expect(String(bytes)).toBe('"bytes"');
+      expect(await data).toEqual(['text', 'bytes']);
 
-    spark.write('hello');
-    spark.sendEncoded(Buffer.from('"raw"'));
-    await waitFor(() => received.length === 2, 5000, 'two frames');
-    expect(received).toEqual([
-      ['"hello"', false],
-      ['"raw"', true],
-    ]);
-  }, TIMEOUT);
+      spark.write('hello');
+      spark.sendEncoded(Buffer.from('"raw"'));
+      await waitFor(() => received.length === 2, 5000, 'two frames');
+      expect(received).toEqual([
+        ['"hello"', false],
+        ['"raw"', true],
+      ]);
+    },
+    TIMEOUT,
+  );
 
-  it('reassembles fragmented messages, with UTF-8 characters cut between fragments', async () => {
-    const { server } = await resources.start();
-    const sparkP = nextSpark(server.primus);
-    const socket = resources.raw(server);
-    await once(socket, 'open');
-    const spark = await sparkP;
-    const data = collect<unknown>(spark, 'data', 2);
-    const value = 'é€😀 '.repeat(40000);
-    const bytes = Buffer.from(JSON.stringify(value));
-    // Offsets that land inside multi-byte characters.
-    const cuts = [0, 1, 1001, 65537, 200003, bytes.length];
-    for (let i = 0; i < cuts.length - 1; i++) socket.send(bytes.subarray(cuts[i], cuts[i + 1]), { binary: false, fin: i === cuts.length - 2 });
-    const binary = Buffer.from(JSON.stringify({ n: [1, 2, 3] }));
-    socket.send(binary.subarray(0, 5), { binary: true, fin: false });
-    socket.send(binary.subarray(5), { binary: true, fin: true });
-    expect(await data).toEqual([value, { n: [1, 2, 3] }]);
-  }, TIMEOUT);
+  it(
+    'reassembles fragmented messages, with UTF-8 characters cut between fragments',
+    async () => {
+      const { server } = await resources.start();
+      const sparkP = nextSpark(server.primus);
+      const socket = resources.raw(server);
+      await once(socket, 'open');
+      const spark = await sparkP;
+      const data = collect<unknown>(spark, 'data', 2);
+      const value = 'é€😀 '.repeat(40000);
+      const bytes = Buffer.from(JSON.stringify(value));
+      // Offsets that land inside multi-byte characters.
+      const cuts = [0, 1, 1001, 65537, 200003, bytes.length];
+      for (let i = 0; i < cuts.length - 1; i++) socket.send(bytes.subarray(cuts[i], cuts[i + 1]), { binary: false, fin: i === cuts.length - 2 });
+      const binary = Buffer.from(JSON.stringify({ n: [1, 2, 3] }));
+      socket.send(binary.subarray(0, 5), { binary: true, fin: false });
+      socket.send(binary.subarray(5), { binary: true, fin: true });
+      expect(await data).toEqual([value, { n: [1, 2, 3] }]);
+    },
+    TIMEOUT,
+  );
 
-  it('answers WebSocket pings with pongs', async () => {
-    const { server } = await resources.start();
-    const socket = resources.raw(server);
-    await once(socket, 'open');
-    const pong = once<[Buffer]>(socket, 'pong');
-    socket.ping(Buffer.from('are you there'));
-    const [payload] = await pong;
-    expect(String(payload)).toBe('are you there');
-  }, TIMEOUT);
+  it(
+    'answers WebSocket pings with pongs',
+    async () => {
+      const { server } = await resources.start();
+      const socket = resources.raw(server);
+      await once(socket, 'open');
+      const pong = once<[Buffer]>(socket, 'pong');
+      socket.ping(Buffer.from('are you there'));
+      const [payload] = await pong;
+      expect(String(payload)).toBe('are you there');
+    },
+    TIMEOUT,
+  );
 
-  it('counts a WebSocket ping frame as a heartbeat without a Primus pong, on idle and on busy connections', async () => {
-    const { server } = await resources.start();
-    const sparkP = nextSpark(server.primus);
-    // The client announces a heartbeat but keeps it with ping frames only, never primus::ping.
-    const socket = resources.raw(server, {}, 'ping=60000&pong=10000');
-    const received = frames(socket);
-    await once(socket, 'open');
-    const spark = await sparkP;
-    const pings = collect(spark, 'incoming::ping', 4, 10000);
+  it(
+    'counts a WebSocket ping frame as a heartbeat without a Primus pong, on idle and on busy connections',
+    async () => {
+      const { server } = await resources.start();
+      const sparkP = nextSpark(server.primus);
+      // The client announces a heartbeat but keeps it with ping frames only, never primus::ping.
+      const socket = resources.raw(server, {}, 'ping=60000&pong=10000');
+      const received = frames(socket);
+      await once(socket, 'open');
+      const spark = await sparkP;
+      const pings = collect(spark, 'incoming::ping', 4, 10000);
 
-    for (const payload of [undefined, Buffer.from('with a payload')]) {
-      const beat = once(spark, 'heartbeat', 10000);
-      socket.ping(payload);
-      await beat;
-    }
-    // While megabytes wait to go out to this client, the pong goes out between them.
-    const chunk = 'b'.repeat(64 * 1024);
-    for (let i = 0; i < 100; i++) spark.write(chunk);
-    for (let i = 0; i < 2; i++) {
-      const beat = once(spark, 'heartbeat', 10000);
-      socket.ping();
-      await beat;
-    }
-    await pings;
-    await waitFor(() => received.length === 100, 20000, 'the queued messages');
-    expect(received.every(([text]) => text === JSON.stringify(chunk))).toBe(true);
-  }, TIMEOUT);
+      for (const payload of [undefined, Buffer.from('with a payload')]) {
+        const beat = once(spark, 'heartbeat', 10000);
+        socket.ping(payload);
+        await beat;
+      }
+      // While megabytes wait to go out to this client, the pong goes out between them.
+      const chunk = 'b'.repeat(64 * 1024);
+      for (let i = 0; i < 100; i++) spark.write(chunk);
+      for (let i = 0; i < 2; i++) {
+        const beat = once(spark, 'heartbeat', 10000);
+        socket.ping();
+        await beat;
+      }
+      await pings;
+      await waitFor(() => received.length === 100, 20000, 'the queued messages');
+      expect(received.every(([text]) => text === JSON.stringify(chunk))).toBe(true);
+    },
+    TIMEOUT,
+  );
 
-  it('closes with 1009 when a message, whole or fragmented, exceeds maxLength', async () => {
-    const { server } = await resources.start({ maxLength: 1024 });
-    for (const fragmented of [false, true]) {
+  it(
+    'closes with 1009 when a message, whole or fragmented, exceeds maxLength',
+    async () => {
+      const { server } = await resources.start({ maxLength: 1024 });
+      for (const fragmented of [false, true]) {
+        const sparkP = nextSpark(server.primus);
+        const socket = resources.raw(server);
+        await once(socket, 'open');
+        const spark = await sparkP;
+        const error = once<[Error & { code: string }]>(spark, 'error');
+        const ended = once(spark, 'end');
+        const closed = once<[number]>(socket, 'close');
+        const body = Buffer.from(JSON.stringify('x'.repeat(2000)));
+        if (fragmented) {
+          for (let i = 0; i < 4; i++) socket.send(body.subarray(i * 600, (i + 1) * 600), { binary: false, fin: i === 3 });
+        } else {
+          socket.send(body, { binary: false });
+        }
+        const [code] = await closed;
+        expect(code).toBe(1009);
+        const [err] = await error;
+        expect(err.code).toBe('LWS_ERR_MESSAGE_TOO_BIG');
+        await ended;
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'negotiates permessage-deflate only with compression on, and round-trips large messages with it',
+    async () => {
+      const plain = await resources.start();
+      const uncompressed = resources.raw(plain.server, { perMessageDeflate: true });
+      await once(uncompressed, 'open');
+      expect(uncompressed.extensions).toBe('');
+
+      const { server } = await resources.start({ compression: true });
+      const socket = resources.raw(server, { perMessageDeflate: true });
+      await once(socket, 'open');
+      expect(socket.extensions).toContain('permessage-deflate');
+
+      server.primus.on('connection', echo);
+      const client = server.client();
+      const compressible = { rows: Array.from({ length: 20000 }, (_, i) => ({ id: i, name: `row ${i}`, ok: i % 2 === 0 })) };
+      const random = randomBytes(600 * 1024).toString('base64');
+      for (const value of [compressible, random, 'small']) {
+        const reply = once(client, 'data', 20000);
+        client.write(value);
+        expect((await reply)[0]).toEqual(value);
+      }
+    },
+    TIMEOUT,
+  );
+});
+
+describe('back-pressure', () => {
+  it(
+    'stops reading from a client whose replies pile up, and resumes once they drain',
+    async () => {
+      const { server, service } = await resources.start({}, { highWaterMark: 256 * 1024 });
+      const sparkP = nextSpark(server.primus);
+      const socket = resources.raw(server);
+      await once(socket, 'open');
+      const spark = await sparkP;
+      let echoed = 0;
+      spark.on('data', (data: unknown) => {
+        echoed++;
+        spark.write(data);
+      });
+      let replies = 0;
+      socket.on('message', () => replies++);
+      const tcp = (socket as unknown as { _socket: import('node:net').Socket })._socket;
+      tcp.pause();
+      const count = 320;
+      const message = JSON.stringify('z'.repeat(64 * 1024));
+      for (let i = 0; i < count; i++) socket.send(message);
+
+      await waitFor(() => service().stats().paused === 1, 20000, 'reading to pause');
+      expect(service().stats().queuedBytes).toBeGreaterThan(256 * 1024);
+      // Reading really stopped: without it the server would take in all 20 MB within milliseconds
+      // on loopback and queue most of them. Give it a second to show that it does not.
+      const readEverything = await waitFor(() => echoed === count, 1000, 'every message').then(
+        () => true,
+        () => false,
+      );
+      expect(readEverything).toBe(false);
+      // Bounded by the mark plus what one read had brought in.
+      expect(service().stats().queuedBytes).toBeLessThan(256 * 1024 + 2 * 1024 * 1024);
+
+      tcp.resume();
+      await waitFor(() => replies === count, 20000, 'every reply');
+      expect(echoed).toBe(count);
+      expect(service().stats()).toEqual({ connections: 1, queuedBytes: 0, paused: 0 });
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'returns false from write() past highWaterMark while the client does not read, then emits drain once it does',
+    async () => {
+      const { server, service } = await resources.start({ highWaterMark: 256 * 1024 });
+      const sparkP = nextSpark(server.primus);
+      const socket = resources.raw(server);
+      await once(socket, 'open');
+      const spark = await sparkP;
+      let received = 0;
+      socket.on('message', () => received++);
+      const tcp = (socket as unknown as { _socket: import('node:net').Socket })._socket;
+      tcp.pause();
+      const chunk = 'w'.repeat(64 * 1024);
+      let written = 0;
+      let drains = 0;
+      spark.on('drain', () => drains++);
+      // Loopback's kernel buffers take a few MB first: each false is followed by a drain until they
+      // are full. The client is stalled once no drain follows a false.
+      for (;;) {
+        while (spark.write(chunk)) {
+          written++;
+          expect(written).toBeLessThan(4096);
+        }
+        written++;
+        const buffered = (spark.socket as { bufferedAmount?: number }).bufferedAmount!;
+        expect(buffered).toBeGreaterThan(256 * 1024);
+        expect(buffered).toBeLessThanOrEqual(256 * 1024 + 64 * 1024 + 16);
+        const drained = await once(spark, 'drain', 500).then(
+          () => true,
+          () => false,
+        );
+        if (!drained) break;
+      }
+      expect(service().stats().queuedBytes).toBe((spark.socket as { bufferedAmount?: number }).bufferedAmount);
+      const drainsWhileStalled = drains;
+      tcp.resume();
+      await once(spark, 'drain', 20000);
+      expect(drains).toBe(drainsWhileStalled + 1);
+      expect((spark.socket as { bufferedAmount?: number }).bufferedAmount).toBe(0);
+      expect(spark.write(chunk)).toBe(true);
+      await waitFor(() => received === written + 1, 20000, 'every message');
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'drops a client once more than maxBufferedAmount is queued for it',
+    async () => {
+      const { server, service } = await resources.start({}, { highWaterMark: 64 * 1024, maxBufferedAmount: 1024 * 1024 });
       const sparkP = nextSpark(server.primus);
       const socket = resources.raw(server);
       await once(socket, 'open');
@@ -159,141 +320,18 @@ describe('frames', () => {
       const error = once<[Error & { code: string }]>(spark, 'error');
       const ended = once(spark, 'end');
       const closed = once<[number]>(socket, 'close');
-      const body = Buffer.from(JSON.stringify('x'.repeat(2000)));
-      if (fragmented) {
-        for (let i = 0; i < 4; i++) socket.send(body.subarray(i * 600, (i + 1) * 600), { binary: false, fin: i === 3 });
-      } else {
-        socket.send(body, { binary: false });
-      }
-      const [code] = await closed;
-      expect(code).toBe(1009);
+      const chunk = 'y'.repeat(60 * 1024);
+      // Queued synchronously: nothing reaches the socket before the loop is done.
+      for (let i = 0; i < 100; i++) spark.write(chunk);
+      expect(service().stats().queuedBytes).toBeLessThanOrEqual(1024 * 1024);
       const [err] = await error;
-      expect(err.code).toBe('LWS_ERR_MESSAGE_TOO_BIG');
+      expect(err.code).toBe('LWS_ERR_BUFFER_FULL');
       await ended;
-    }
-  }, TIMEOUT);
-
-  it('negotiates permessage-deflate only with compression on, and round-trips large messages with it', async () => {
-    const plain = await resources.start();
-    const uncompressed = resources.raw(plain.server, { perMessageDeflate: true });
-    await once(uncompressed, 'open');
-    expect(uncompressed.extensions).toBe('');
-
-    const { server } = await resources.start({ compression: true });
-    const socket = resources.raw(server, { perMessageDeflate: true });
-    await once(socket, 'open');
-    expect(socket.extensions).toContain('permessage-deflate');
-
-    server.primus.on('connection', echo);
-    const client = server.client();
-    const compressible = { rows: Array.from({ length: 20000 }, (_, i) => ({ id: i, name: `row ${i}`, ok: i % 2 === 0 })) };
-    const random = randomBytes(600 * 1024).toString('base64');
-    for (const value of [compressible, random, 'small']) {
-      const reply = once(client, 'data', 20000);
-      client.write(value);
-      expect((await reply)[0]).toEqual(value);
-    }
-  }, TIMEOUT);
-});
-
-describe('back-pressure', () => {
-  it('stops reading from a client whose replies pile up, and resumes once they drain', async () => {
-    const { server, service } = await resources.start({}, { highWaterMark: 256 * 1024 });
-    const sparkP = nextSpark(server.primus);
-    const socket = resources.raw(server);
-    await once(socket, 'open');
-    const spark = await sparkP;
-    let echoed = 0;
-    spark.on('data', (data: unknown) => {
-      echoed++;
-      spark.write(data);
-    });
-    let replies = 0;
-    socket.on('message', () => replies++);
-    const tcp = (socket as unknown as { _socket: import('node:net').Socket })._socket;
-    tcp.pause();
-    const count = 320;
-    const message = JSON.stringify('z'.repeat(64 * 1024));
-    for (let i = 0; i < count; i++) socket.send(message);
-
-    await waitFor(() => service().stats().paused === 1, 20000, 'reading to pause');
-    expect(service().stats().queuedBytes).toBeGreaterThan(256 * 1024);
-    // Reading really stopped: without it the server would take in all 20 MB within milliseconds
-    // on loopback and queue most of them. Give it a second to show that it does not.
-    const readEverything = await waitFor(() => echoed === count, 1000, 'every message').then(
-      () => true,
-      () => false,
-    );
-    expect(readEverything).toBe(false);
-    // Bounded by the mark plus what one read had brought in.
-    expect(service().stats().queuedBytes).toBeLessThan(256 * 1024 + 2 * 1024 * 1024);
-
-    tcp.resume();
-    await waitFor(() => replies === count, 20000, 'every reply');
-    expect(echoed).toBe(count);
-    expect(service().stats()).toEqual({ connections: 1, queuedBytes: 0, paused: 0 });
-  }, TIMEOUT);
-
-  it('returns false from write() past highWaterMark while the client does not read, then emits drain once it does', async () => {
-    const { server, service } = await resources.start({ highWaterMark: 256 * 1024 });
-    const sparkP = nextSpark(server.primus);
-    const socket = resources.raw(server);
-    await once(socket, 'open');
-    const spark = await sparkP;
-    let received = 0;
-    socket.on('message', () => received++);
-    const tcp = (socket as unknown as { _socket: import('node:net').Socket })._socket;
-    tcp.pause();
-    const chunk = 'w'.repeat(64 * 1024);
-    let written = 0;
-    let drains = 0;
-    spark.on('drain', () => drains++);
-    // Loopback's kernel buffers take a few MB first: each false is followed by a drain until they
-    // are full. The client is stalled once no drain follows a false.
-    for (;;) {
-      while (spark.write(chunk)) {
-        written++;
-        expect(written).toBeLessThan(4096);
-      }
-      written++;
-      const buffered = (spark.socket as { bufferedAmount?: number }).bufferedAmount!;
-      expect(buffered).toBeGreaterThan(256 * 1024);
-      expect(buffered).toBeLessThanOrEqual(256 * 1024 + 64 * 1024 + 16);
-      const drained = await once(spark, 'drain', 500).then(
-        () => true,
-        () => false,
-      );
-      if (!drained) break;
-    }
-    expect(service().stats().queuedBytes).toBe((spark.socket as { bufferedAmount?: number }).bufferedAmount);
-    const drainsWhileStalled = drains;
-    tcp.resume();
-    await once(spark, 'drain', 20000);
-    expect(drains).toBe(drainsWhileStalled + 1);
-    expect((spark.socket as { bufferedAmount?: number }).bufferedAmount).toBe(0);
-    expect(spark.write(chunk)).toBe(true);
-    await waitFor(() => received === written + 1, 20000, 'every message');
-  }, TIMEOUT);
-
-  it('drops a client once more than maxBufferedAmount is queued for it', async () => {
-    const { server, service } = await resources.start({}, { highWaterMark: 64 * 1024, maxBufferedAmount: 1024 * 1024 });
-    const sparkP = nextSpark(server.primus);
-    const socket = resources.raw(server);
-    await once(socket, 'open');
-    const spark = await sparkP;
-    const error = once<[Error & { code: string }]>(spark, 'error');
-    const ended = once(spark, 'end');
-    const closed = once<[number]>(socket, 'close');
-    const chunk = 'y'.repeat(60 * 1024);
-    // Queued synchronously: nothing reaches the socket before the loop is done.
-    for (let i = 0; i < 100; i++) spark.write(chunk);
-    expect(service().stats().queuedBytes).toBeLessThanOrEqual(1024 * 1024);
-    const [err] = await error;
-    expect(err.code).toBe('LWS_ERR_BUFFER_FULL');
-    await ended;
-    const [code] = await closed;
-    expect(code).toBe(1006);
-  }, TIMEOUT);
+      const [code] = await closed;
+      expect(code).toBe(1006);
+    },
+    TIMEOUT,
+  );
 });
 
 /** The status code of the first close frame in what a server sent after its 101 response. */
@@ -343,78 +381,106 @@ describe('protocol errors', () => {
 
   const unmasked = (payload: string): Buffer => Buffer.concat([Buffer.from([0x81, payload.length]), Buffer.from(payload)]);
 
-  it('closes with 1002 on an unmasked client frame; the frames before it arrive, nothing of it does', async () => {
-    const { code, data } = await closeAfter(Buffer.concat([clientFrame(Buffer.from('"first"')), unmasked('"unmasked"')]), false);
-    expect(code).toBe(1002);
-    expect(data).toEqual(['first']);
-  }, TIMEOUT);
+  it(
+    'closes with 1002 on an unmasked client frame; the frames before it arrive, nothing of it does',
+    async () => {
+      const { code, data } = await closeAfter(Buffer.concat([clientFrame(Buffer.from('"first"')), unmasked('"unmasked"')]), false);
+      expect(code).toBe(1002);
+      expect(data).toEqual(['first']);
+    },
+    TIMEOUT,
+  );
 
-  it('closes with 1002 on an unmasked client frame sent right behind the upgrade request', async () => {
-    const { code, data } = await closeAfter(unmasked('"unmasked"'), true);
-    expect(code).toBe(1002);
-    expect(data).toEqual([]);
-  }, TIMEOUT);
+  it(
+    'closes with 1002 on an unmasked client frame sent right behind the upgrade request',
+    async () => {
+      const { code, data } = await closeAfter(unmasked('"unmasked"'), true);
+      expect(code).toBe(1002);
+      expect(data).toEqual([]);
+    },
+    TIMEOUT,
+  );
 
-  it('closes with 1002 on a close frame without a full status code, 1007 on a close reason that is not UTF-8', async () => {
-    expect((await closeAfter(clientFrame(Buffer.from([0x03]), 0x8), false)).code).toBe(1002);
-    expect((await closeAfter(clientFrame(Buffer.from([0x03, 0xe8, 0xed, 0xa0, 0x80]), 0x8), false)).code).toBe(1007);
-    // The control: a valid close frame is answered with its own code.
-    expect((await closeAfter(clientFrame(Buffer.from([0x0f, 0xa0, 0x6f, 0x6b]), 0x8), false)).code).toBe(4000);
-  }, TIMEOUT);
+  it(
+    'closes with 1002 on a close frame without a full status code, 1007 on a close reason that is not UTF-8',
+    async () => {
+      expect((await closeAfter(clientFrame(Buffer.from([0x03]), 0x8), false)).code).toBe(1002);
+      expect((await closeAfter(clientFrame(Buffer.from([0x03, 0xe8, 0xed, 0xa0, 0x80]), 0x8), false)).code).toBe(1007);
+      // The control: a valid close frame is answered with its own code.
+      expect((await closeAfter(clientFrame(Buffer.from([0x0f, 0xa0, 0x6f, 0x6b]), 0x8), false)).code).toBe(4000);
+    },
+    TIMEOUT,
+  );
 });
 
 describe('handshakes', () => {
-  it('takes over a frame the client sent right behind its upgrade request', async () => {
-    const { server } = await resources.start();
-    const data = new Promise<unknown>((resolve) => server.primus.on('connection', (spark: Spark) => spark.on('data', resolve)));
-    const tcp = await resources.tcp(server);
-    tcp.write(Buffer.concat([Buffer.from(upgradeRequest(server.port)), clientFrame(Buffer.from('"early bird"'))]));
-    expect(await data).toBe('early bird');
-  }, TIMEOUT);
-
-  it('confirms the first subprotocol the client offers, as ws does', async () => {
-    const { server } = await resources.start();
-    const socket = resources.raw(server, {}, 'ping=false');
-    await once(socket, 'open');
-    expect(socket.protocol).toBe('');
-    const offered = new WebSocket(`${server.url.replace('http:', 'ws:')}/primus?ping=false`, ['chat.v2', 'chat.v1']);
-    offered.on('error', () => {});
-    await once(offered, 'open');
-    expect(offered.protocol).toBe('chat.v2');
-    offered.terminate();
-  }, TIMEOUT);
-
-  it('accepts upgrade requests with large headers', async () => {
-    const { server } = await resources.start();
-    const sparkP = nextSpark(server.primus);
-    const cookie = `session=${'c'.repeat(12000)}`;
-    const socket = resources.raw(server, { headers: { cookie } });
-    await once(socket, 'open');
-    expect((await sparkP).headers.cookie).toBe(cookie);
-  }, TIMEOUT);
-
-  it('refuses bad upgrade requests with the answers ws gives, without harm to other clients', async () => {
-    const { server } = await resources.start();
-    const cases: [string, RegExp][] = [
-      [upgradeRequest(server.port).replace(/Sec-WebSocket-Key: .*\r\n/, ''), /^HTTP\/1\.1 400 .*Missing or invalid Sec-WebSocket-Key header$/s],
-      [upgradeRequest(server.port, [], 'short=='), /^HTTP\/1\.1 400 .*Missing or invalid Sec-WebSocket-Key header$/s],
-      [upgradeRequest(server.port).replace('Sec-WebSocket-Version: 13', 'Sec-WebSocket-Version: 99'), /^HTTP\/1\.1 400 .*Missing or invalid Sec-WebSocket-Version header$/s],
-      [upgradeRequest(server.port).replace('Upgrade: websocket', 'Upgrade: h2c'), /^HTTP\/1\.1 400 .*Invalid Upgrade header$/s],
-      [upgradeRequest(server.port).replace('GET ', 'POST '), /^HTTP\/1\.1 405 .*Invalid HTTP method$/s],
-      [upgradeRequest(server.port, ['Sec-WebSocket-Protocol: chat, bad protocol']), /^HTTP\/1\.1 400 .*Invalid Sec-WebSocket-Protocol header$/s],
-    ];
-    for (const [request, answer] of cases) {
+  it(
+    'takes over a frame the client sent right behind its upgrade request',
+    async () => {
+      const { server } = await resources.start();
+      const data = new Promise<unknown>((resolve) => server.primus.on('connection', (spark: Spark) => spark.on('data', resolve)));
       const tcp = await resources.tcp(server);
-      const reply = readAll(tcp);
-      tcp.write(request);
-      expect(String(await reply)).toMatch(answer);
-    }
+      tcp.write(Buffer.concat([Buffer.from(upgradeRequest(server.port)), clientFrame(Buffer.from('"early bird"'))]));
+      expect(await data).toBe('early bird');
+    },
+    TIMEOUT,
+  );
 
-    server.primus.on('connection', echo);
-    const client = server.client();
-    client.write('still fine');
-    expect((await once(client, 'data'))[0]).toBe('still fine');
-  }, TIMEOUT);
+  it(
+    'confirms the first subprotocol the client offers, as ws does',
+    async () => {
+      const { server } = await resources.start();
+      const socket = resources.raw(server, {}, 'ping=false');
+      await once(socket, 'open');
+      expect(socket.protocol).toBe('');
+      const offered = new WebSocket(`${server.url.replace('http:', 'ws:')}/primus?ping=false`, ['chat.v2', 'chat.v1']);
+      offered.on('error', () => {});
+      await once(offered, 'open');
+      expect(offered.protocol).toBe('chat.v2');
+      offered.terminate();
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'accepts upgrade requests with large headers',
+    async () => {
+      const { server } = await resources.start();
+      const sparkP = nextSpark(server.primus);
+      const cookie = `session=${'c'.repeat(12000)}`;
+      const socket = resources.raw(server, { headers: { cookie } });
+      await once(socket, 'open');
+      expect((await sparkP).headers.cookie).toBe(cookie);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'refuses bad upgrade requests with the answers ws gives, without harm to other clients',
+    async () => {
+      const { server } = await resources.start();
+      const cases: [string, RegExp][] = [
+        [upgradeRequest(server.port).replace(/Sec-WebSocket-Key: .*\r\n/, ''), /^HTTP\/1\.1 400 .*Missing or invalid Sec-WebSocket-Key header$/s],
+        [upgradeRequest(server.port, [], 'short=='), /^HTTP\/1\.1 400 .*Missing or invalid Sec-WebSocket-Key header$/s],
+        [upgradeRequest(server.port).replace('Sec-WebSocket-Version: 13', 'Sec-WebSocket-Version: 99'), /^HTTP\/1\.1 400 .*Missing or invalid Sec-WebSocket-Version header$/s],
+        [upgradeRequest(server.port).replace('Upgrade: websocket', 'Upgrade: h2c'), /^HTTP\/1\.1 400 .*Invalid Upgrade header$/s],
+        [upgradeRequest(server.port).replace('GET ', 'POST '), /^HTTP\/1\.1 405 .*Invalid HTTP method$/s],
+        [upgradeRequest(server.port, ['Sec-WebSocket-Protocol: chat, bad protocol']), /^HTTP\/1\.1 400 .*Invalid Sec-WebSocket-Protocol header$/s],
+      ];
+      for (const [request, answer] of cases) {
+        const tcp = await resources.tcp(server);
+        const reply = readAll(tcp);
+        tcp.write(request);
+        expect(String(await reply)).toMatch(answer);
+      }
+
+      server.primus.on('connection', echo);
+      const client = server.client();
+      client.write('still fine');
+      expect((await once(client, 'data'))[0]).toBe('still fine');
+    },
+    TIMEOUT,
+  );
 });
 
 /** Open file descriptors of this process, as the largest descriptor number and the soft and hard limits. */
@@ -436,164 +502,190 @@ async function onlyThisServer(): Promise<void> {
 }
 
 describe('file descriptors', () => {
-  it('holds one descriptor per connection, not two', async () => {
-    const { server } = await resources.start();
-    // The first connection creates the shared context and its descriptors.
-    await once(resources.raw(server), 'open');
-    await onlyThisServer();
-    const before = openDescriptors();
-    const count = 20;
-    const sparks = collect(server.primus, 'connection', count);
-    const sockets = Array.from({ length: count }, () => resources.raw(server));
-    await Promise.all(sockets.map((socket) => once(socket, 'open')));
-    await sparks;
-    // Each connection: the client's socket (this process is the client too) and one on the server.
-    expect(openDescriptors() - before).toBe(2 * count);
-  }, TIMEOUT);
+  it(
+    'holds one descriptor per connection, not two',
+    async () => {
+      const { server } = await resources.start();
+      // The first connection creates the shared context and its descriptors.
+      await once(resources.raw(server), 'open');
+      await onlyThisServer();
+      const before = openDescriptors();
+      const count = 20;
+      const sparks = collect(server.primus, 'connection', count);
+      const sockets = Array.from({ length: count }, () => resources.raw(server));
+      await Promise.all(sockets.map((socket) => once(socket, 'open')));
+      await sparks;
+      // Each connection: the client's socket (this process is the client too) and one on the server.
+      expect(openDescriptors() - before).toBe(2 * count);
+    },
+    TIMEOUT,
+  );
 
-  it("keeps Node's view of the connection: addresses, the connection count, socket.end()", async () => {
-    const { server } = await resources.start();
-    const sparkP = nextSpark(server.primus);
-    const socket = resources.raw(server);
-    await once(socket, 'open');
-    const spark = await sparkP;
-    const nodeSocket = spark.request!.socket;
-    const client = (socket as unknown as { _socket: import('node:net').Socket })._socket;
-    expect([nodeSocket.remoteAddress, nodeSocket.remotePort]).toEqual(['127.0.0.1', client.localPort]);
-    expect([nodeSocket.localAddress, nodeSocket.localPort]).toEqual(['127.0.0.1', server.port]);
-    const connections = (): Promise<number> => new Promise((resolve, reject) => server.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
-    expect(await connections()).toBe(1);
+  it(
+    "keeps Node's view of the connection: addresses, the connection count, socket.end()",
+    async () => {
+      const { server } = await resources.start();
+      const sparkP = nextSpark(server.primus);
+      const socket = resources.raw(server);
+      await once(socket, 'open');
+      const spark = await sparkP;
+      const nodeSocket = spark.request!.socket;
+      const client = (socket as unknown as { _socket: import('node:net').Socket })._socket;
+      expect([nodeSocket.remoteAddress, nodeSocket.remotePort]).toEqual(['127.0.0.1', client.localPort]);
+      expect([nodeSocket.localAddress, nodeSocket.localPort]).toEqual(['127.0.0.1', server.port]);
+      const connections = (): Promise<number> => new Promise((resolve, reject) => server.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+      expect(await connections()).toBe(1);
 
-    const closed = once<[number]>(socket, 'close');
-    const ended = once(spark, 'end');
-    nodeSocket.end();
-    expect((await closed)[0]).toBe(1006);
-    await ended;
-    expect(await connections()).toBe(0);
-  }, TIMEOUT);
+      const closed = once<[number]>(socket, 'close');
+      const ended = once(spark, 'end');
+      nodeSocket.end();
+      expect((await closed)[0]).toBe(1006);
+      await ended;
+      expect(await connections()).toBe(0);
+    },
+    TIMEOUT,
+  );
 
-  it('lets server.close() wait for open WebSockets and finish once they are gone', async () => {
-    const { server } = await resources.start();
-    server.primus.on('connection', echo);
-    const socket = resources.raw(server);
-    await once(socket, 'open');
-    let finished = false;
-    const serverClosed = new Promise<void>((resolve) =>
-      server.server.close(() => {
-        finished = true;
-        resolve();
-      }),
-    );
-    // The connection still works while the server waits for it.
-    const reply = once<[Buffer]>(socket, 'message');
-    socket.send('"still open"');
-    expect(String((await reply)[0])).toBe('"still open"');
-    expect(finished).toBe(false);
-    socket.close(1000);
-    await serverClosed;
-  }, TIMEOUT);
+  it(
+    'lets server.close() wait for open WebSockets and finish once they are gone',
+    async () => {
+      const { server } = await resources.start();
+      server.primus.on('connection', echo);
+      const socket = resources.raw(server);
+      await once(socket, 'open');
+      let finished = false;
+      const serverClosed = new Promise<void>((resolve) =>
+        server.server.close(() => {
+          finished = true;
+          resolve();
+        }),
+      );
+      // The connection still works while the server waits for it.
+      const reply = once<[Buffer]>(socket, 'message');
+      socket.send('"still open"');
+      expect(String((await reply)[0])).toBe('"still open"');
+      expect(finished).toBe(false);
+      socket.close(1000);
+      await serverClosed;
+    },
+    TIMEOUT,
+  );
 
-  it('answers an upgrade with 503 and logs an error when the process is out of descriptors', async () => {
-    const { server } = await resources.start();
-    await once(resources.raw(server), 'open');
-    await onlyThisServer();
-    const logged: unknown[][] = [];
-    server.primus.on('log', (...args: unknown[]) => logged.push(args));
-    const { highest, soft, hard } = descriptorLimits();
-    const fillers: number[] = [];
-    let reply: Promise<Buffer>;
-    setDescriptorLimit(highest + 16, hard);
-    try {
+  it(
+    'answers an upgrade with 503 and logs an error when the process is out of descriptors',
+    async () => {
+      const { server } = await resources.start();
+      await once(resources.raw(server), 'open');
+      await onlyThisServer();
+      const logged: unknown[][] = [];
+      server.primus.on('log', (...args: unknown[]) => logged.push(args));
+      const { highest, soft, hard } = descriptorLimits();
+      const fillers: number[] = [];
+      let reply: Promise<Buffer>;
+      setDescriptorLimit(highest + 16, hard);
       try {
-        for (;;) fillers.push(openSync('/dev/null', 'r'));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EMFILE') throw err;
+        try {
+          for (;;) fillers.push(openSync('/dev/null', 'r'));
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EMFILE') throw err;
+        }
+        // Room for exactly two: the client's socket, and the one the server accepts. The server
+        // then cannot give libwebsockets a descriptor of its own.
+        closeSync(fillers.pop()!);
+        closeSync(fillers.pop()!);
+        const tcp = await resources.tcp(server);
+        reply = readAll(tcp);
+        tcp.write(upgradeRequest(server.port));
+        await reply;
+      } finally {
+        for (const fd of fillers) closeSync(fd);
+        setDescriptorLimit(soft, hard);
       }
-      // Room for exactly two: the client's socket, and the one the server accepts. The server
-      // then cannot give libwebsockets a descriptor of its own.
-      closeSync(fillers.pop()!);
-      closeSync(fillers.pop()!);
-      const tcp = await resources.tcp(server);
-      reply = readAll(tcp);
-      tcp.write(upgradeRequest(server.port));
-      await reply;
-    } finally {
-      for (const fd of fillers) closeSync(fd);
-      setDescriptorLimit(soft, hard);
-    }
-    expect(String(await reply)).toMatch(/^HTTP\/1\.1 503 .*out of file descriptors/s);
-    expect(logged).toContainEqual(['error', expect.stringMatching(/503.*out of file descriptors/)]);
+      expect(String(await reply)).toMatch(/^HTTP\/1\.1 503 .*out of file descriptors/s);
+      expect(logged).toContainEqual(['error', expect.stringMatching(/503.*out of file descriptors/)]);
 
-    // Once descriptors are free again, connections work.
-    const socket = resources.raw(server);
-    await once(socket, 'open');
-  }, TIMEOUT);
+      // Once descriptors are free again, connections work.
+      const socket = resources.raw(server);
+      await once(socket, 'open');
+    },
+    TIMEOUT,
+  );
 });
 
 describe('teardown', () => {
-  it("drops the WebSocket at once when Node's socket is destroyed", async () => {
-    const { server } = await resources.start();
-    const sparkP = nextSpark(server.primus);
-    const socket = resources.raw(server);
-    const received = frames(socket);
-    await once(socket, 'open');
-    const spark = await sparkP;
-    const ended = once(spark, 'end');
-    const closed = once<[number]>(socket, 'close');
-    spark.request!.socket.destroy();
-    // Anything written after the socket was destroyed must not reach the client.
-    spark.write('too late');
-    const [code] = await closed;
-    expect(code).toBe(1006);
-    await ended;
-    expect(received).toEqual([]);
-  }, TIMEOUT);
-
-  it('leaves no descriptors, connections or vhosts behind', async () => {
-    // The context (and its event descriptor) lives as long as the process: create it first.
-    const warm = await resources.start();
-    const first = resources.raw(warm.server);
-    await once(first, 'open');
-    await resources.close(warm.server);
-    await waitFor(() => diagnostics().vhosts === 0, 5000, 'the warm-up vhost to go');
-    const descriptors = openDescriptors();
-
-    const { server } = await resources.start();
-    const sparks: Spark[] = [];
-    server.primus.on('connection', (spark: Spark) => {
-      sparks.push(spark);
-      echo(spark);
-    });
-    const sockets: WebSocket[] = [];
-    for (let i = 0; i < 30; i++) {
+  it(
+    "drops the WebSocket at once when Node's socket is destroyed",
+    async () => {
+      const { server } = await resources.start();
+      const sparkP = nextSpark(server.primus);
       const socket = resources.raw(server);
-      sockets.push(socket);
+      const received = frames(socket);
       await once(socket, 'open');
-      const reply = once(socket, 'message');
-      socket.send(`"hello ${i}"`);
-      await reply;
-    }
-    // Half-finished handshakes: the client leaves right after its request.
-    const halfOpen = [];
-    for (let i = 0; i < 5; i++) {
-      const tcp = await resources.tcp(server);
-      halfOpen.push(readAll(tcp));
-      tcp.end(upgradeRequest(server.port));
-    }
-    const closed = sockets.map((socket) => once(socket, 'close'));
-    sockets.forEach((socket, i) => {
-      if (i % 3 === 0) socket.close(1000);
-      else if (i % 3 === 1) sparks[i]!.end();
-      else sparks[i]!.request!.socket.destroy();
-    });
-    await Promise.all([...closed, ...halfOpen]);
-    await waitFor(() => server.primus.connected === 0, 5000, 'every spark to end');
-    await resources.close(server);
-    await waitFor(() => openDescriptors() === descriptors && diagnostics().vhosts === 0 && diagnostics().servers === 0, 10000, 'descriptors and vhosts to be released');
-  }, TIMEOUT);
+      const spark = await sparkP;
+      const ended = once(spark, 'end');
+      const closed = once<[number]>(socket, 'close');
+      spark.request!.socket.destroy();
+      // Anything written after the socket was destroyed must not reach the client.
+      spark.write('too late');
+      const [code] = await closed;
+      expect(code).toBe(1006);
+      await ended;
+      expect(received).toEqual([]);
+    },
+    TIMEOUT,
+  );
 
-  it('shuts down cleanly in a worker thread that exits with a connection open', async () => {
-    const code = `
+  it(
+    'leaves no descriptors, connections or vhosts behind',
+    async () => {
+      // The context (and its event descriptor) lives as long as the process: create it first.
+      const warm = await resources.start();
+      const first = resources.raw(warm.server);
+      await once(first, 'open');
+      await resources.close(warm.server);
+      await waitFor(() => diagnostics().vhosts === 0, 5000, 'the warm-up vhost to go');
+      const descriptors = openDescriptors();
+
+      const { server } = await resources.start();
+      const sparks: Spark[] = [];
+      server.primus.on('connection', (spark: Spark) => {
+        sparks.push(spark);
+        echo(spark);
+      });
+      const sockets: WebSocket[] = [];
+      for (let i = 0; i < 30; i++) {
+        const socket = resources.raw(server);
+        sockets.push(socket);
+        await once(socket, 'open');
+        const reply = once(socket, 'message');
+        socket.send(`"hello ${i}"`);
+        await reply;
+      }
+      // Half-finished handshakes: the client leaves right after its request.
+      const halfOpen = [];
+      for (let i = 0; i < 5; i++) {
+        const tcp = await resources.tcp(server);
+        halfOpen.push(readAll(tcp));
+        tcp.end(upgradeRequest(server.port));
+      }
+      const closed = sockets.map((socket) => once(socket, 'close'));
+      sockets.forEach((socket, i) => {
+        if (i % 3 === 0) socket.close(1000);
+        else if (i % 3 === 1) sparks[i]!.end();
+        else sparks[i]!.request!.socket.destroy();
+      });
+      await Promise.all([...closed, ...halfOpen]);
+      await waitFor(() => server.primus.connected === 0, 5000, 'every spark to end');
+      await resources.close(server);
+      await waitFor(() => openDescriptors() === descriptors && diagnostics().vhosts === 0 && diagnostics().servers === 0, 10000, 'descriptors and vhosts to be released');
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'shuts down cleanly in a worker thread that exits with a connection open',
+    async () => {
+      const code = `
       const { parentPort, workerData } = require('node:worker_threads');
       const http = require('node:http');
       const binding = require(workerData.binding);
@@ -609,17 +701,19 @@ describe('teardown', () => {
       server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
       parentPort.on('message', () => process.exit(7));
     `;
-    const worker = new Worker(code, { eval: true, workerData: { binding: bindingPath() } });
-    const [port] = await once<[number]>(worker, 'message');
-    const { WebSocket: Client } = await import('ws');
-    const socket = new Client(`ws://127.0.0.1:${port}/`);
-    socket.on('error', () => {});
-    await once(socket, 'open');
-    const closed = once(socket, 'close');
-    const exited = once<[number]>(worker, 'exit');
-    worker.postMessage('exit');
-    const [exitCode] = await exited;
-    expect(exitCode).toBe(7);
-    await closed;
-  }, TIMEOUT);
+      const worker = new Worker(code, { eval: true, workerData: { binding: bindingPath() } });
+      const [port] = await once<[number]>(worker, 'message');
+      const { WebSocket: Client } = await import('ws');
+      const socket = new Client(`ws://127.0.0.1:${port}/`);
+      socket.on('error', () => {});
+      await once(socket, 'open');
+      const closed = once(socket, 'close');
+      const exited = once<[number]>(worker, 'exit');
+      worker.postMessage('exit');
+      const [exitCode] = await exited;
+      expect(exitCode).toBe(7);
+      await closed;
+    },
+    TIMEOUT,
+  );
 });

@@ -69,115 +69,127 @@ async function roundTrip(socket: WebSocket, value: string, fragments: number, bi
 }
 
 describe('stress', () => {
-  it('survives 2000 connect, send and close cycles (fewer when scaled down), closed every way, and releases everything', async () => {
-    const { descriptors } = await baseline();
-    const { server, service } = await resources.start();
-    const sparks = new Map<string, Spark>();
-    server.primus.on('connection', (spark: Spark) => {
-      sparks.set(String(spark.query.n), spark);
-      spark.on('data', (data: unknown) => spark.write(data));
-    });
-    const next = random(1);
-    const cycles = Math.max(40, Math.round(2000 * SCALE / 4) * 4);
-    const concurrency = 40;
-    let started = 0;
-    let echoed = 0;
-    const ways = { client: 0, server: 0, destroy: 0, terminate: 0 };
-
-    async function cycle(n: number): Promise<void> {
-      // Each client names itself in the query, so the server half can close the right spark.
-      const socket = resources.raw(server, {}, `ping=false&n=${n}`);
-      await once(socket, 'open', WAIT);
-      const value = next() < 0.05 ? text(next, 20000 + Math.floor(next() * 100000)) : text(next, Math.floor(next() * 200));
-      expect(await roundTrip(socket, value, next() < 0.2 ? 3 : 1, next() < 0.3)).toBe(value);
-      echoed++;
-      const spark = sparks.get(String(n))!;
-      const closed = once(socket, 'close', WAIT);
-      switch (n % 4) {
-        case 0:
-          ways.client++;
-          socket.close(1000);
-          break;
-        case 1:
-          ways.server++;
-          spark.end();
-          break;
-        case 2:
-          ways.destroy++;
-          spark.request!.socket.destroy();
-          break;
-        default:
-          ways.terminate++;
-          socket.terminate();
-      }
-      await closed;
-      sparks.delete(String(n));
-    }
-
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (started < cycles) await cycle(started++);
-      }),
-    );
-
-    expect(echoed).toBe(cycles);
-    expect(Object.values(ways).every((count) => count === cycles / 4)).toBe(true);
-    await waitFor(() => server.primus.connected === 0 && service().stats().connections === 0, WAIT, 'every connection to end');
-    await resources.close(server);
-    await released(descriptors);
-  }, TIMEOUT);
-
-  it.each([false, true])('round-trips large and fragmented messages intact (compression: %s)', async (compression) => {
-    const { descriptors } = await baseline();
-    const { server } = await resources.start({ compression });
-    echoSparks(server);
-    const next = random(compression ? 3 : 2);
-    const clients = 6;
-    const messages = Math.max(3, Math.round(10 * SCALE));
-    let bytes = 0;
-    await Promise.all(
-      Array.from({ length: clients }, async () => {
-        const socket = resources.raw(server, { perMessageDeflate: compression });
-        await once(socket, 'open', WAIT);
-        expect(socket.extensions.includes('permessage-deflate')).toBe(compression);
-        for (let i = 0; i < messages; i++) {
-          // The first message of every client is large; later ones are large one time in five.
-          const large = i === 0 || next() < 0.2;
-          const value = text(next, large ? 256 * 1024 + Math.floor(next() * 768 * 1024) : Math.floor(next() * 20000));
-          const fragments = next() < 0.5 ? 1 + Math.floor(next() * 12) : 1;
-          expect(await roundTrip(socket, value, fragments, next() < 0.5)).toBe(value);
-          bytes += value.length;
-        }
-        socket.close(1000);
-        await once(socket, 'close', WAIT);
-      }),
-    );
-    expect(bytes).toBeGreaterThan(clients * 256 * 1024);
-    await resources.close(server);
-    await released(descriptors);
-  }, TIMEOUT);
-
-  it('survives being destroyed while clients connect and send', async () => {
-    const { descriptors } = await baseline();
-    const { server } = await resources.start({ compression: true });
-    echoSparks(server);
-    const next = random(4);
-    const sockets: WebSocket[] = [];
-    const closed: Promise<unknown>[] = [];
-    let opened = 0;
-    const count = Math.max(30, Math.round(150 * SCALE));
-    for (let i = 0; i < count; i++) {
-      const socket = resources.raw(server, { perMessageDeflate: next() < 0.5 });
-      sockets.push(socket);
-      closed.push(once(socket, 'close', WAIT));
-      socket.on('open', () => {
-        opened++;
-        socket.send(JSON.stringify(text(next, 50000)));
+  it(
+    'survives 2000 connect, send and close cycles (fewer when scaled down), closed every way, and releases everything',
+    async () => {
+      const { descriptors } = await baseline();
+      const { server, service } = await resources.start();
+      const sparks = new Map<string, Spark>();
+      server.primus.on('connection', (spark: Spark) => {
+        sparks.set(String(spark.query.n), spark);
+        spark.on('data', (data: unknown) => spark.write(data));
       });
-    }
-    await waitFor(() => opened >= count / 3, WAIT, 'some clients to connect');
-    await resources.close(server);
-    await Promise.all(closed);
-    await released(descriptors);
-  }, TIMEOUT);
+      const next = random(1);
+      const cycles = Math.max(40, Math.round((2000 * SCALE) / 4) * 4);
+      const concurrency = 40;
+      let started = 0;
+      let echoed = 0;
+      const ways = { client: 0, server: 0, destroy: 0, terminate: 0 };
+
+      async function cycle(n: number): Promise<void> {
+        // Each client names itself in the query, so the server half can close the right spark.
+        const socket = resources.raw(server, {}, `ping=false&n=${n}`);
+        await once(socket, 'open', WAIT);
+        const value = next() < 0.05 ? text(next, 20000 + Math.floor(next() * 100000)) : text(next, Math.floor(next() * 200));
+        expect(await roundTrip(socket, value, next() < 0.2 ? 3 : 1, next() < 0.3)).toBe(value);
+        echoed++;
+        const spark = sparks.get(String(n))!;
+        const closed = once(socket, 'close', WAIT);
+        switch (n % 4) {
+          case 0:
+            ways.client++;
+            socket.close(1000);
+            break;
+          case 1:
+            ways.server++;
+            spark.end();
+            break;
+          case 2:
+            ways.destroy++;
+            spark.request!.socket.destroy();
+            break;
+          default:
+            ways.terminate++;
+            socket.terminate();
+        }
+        await closed;
+        sparks.delete(String(n));
+      }
+
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (started < cycles) await cycle(started++);
+        }),
+      );
+
+      expect(echoed).toBe(cycles);
+      expect(Object.values(ways).every((count) => count === cycles / 4)).toBe(true);
+      await waitFor(() => server.primus.connected === 0 && service().stats().connections === 0, WAIT, 'every connection to end');
+      await resources.close(server);
+      await released(descriptors);
+    },
+    TIMEOUT,
+  );
+
+  it.each([false, true])(
+    'round-trips large and fragmented messages intact (compression: %s)',
+    async (compression) => {
+      const { descriptors } = await baseline();
+      const { server } = await resources.start({ compression });
+      echoSparks(server);
+      const next = random(compression ? 3 : 2);
+      const clients = 6;
+      const messages = Math.max(3, Math.round(10 * SCALE));
+      let bytes = 0;
+      await Promise.all(
+        Array.from({ length: clients }, async () => {
+          const socket = resources.raw(server, { perMessageDeflate: compression });
+          await once(socket, 'open', WAIT);
+          expect(socket.extensions.includes('permessage-deflate')).toBe(compression);
+          for (let i = 0; i < messages; i++) {
+            // The first message of every client is large; later ones are large one time in five.
+            const large = i === 0 || next() < 0.2;
+            const value = text(next, large ? 256 * 1024 + Math.floor(next() * 768 * 1024) : Math.floor(next() * 20000));
+            const fragments = next() < 0.5 ? 1 + Math.floor(next() * 12) : 1;
+            expect(await roundTrip(socket, value, fragments, next() < 0.5)).toBe(value);
+            bytes += value.length;
+          }
+          socket.close(1000);
+          await once(socket, 'close', WAIT);
+        }),
+      );
+      expect(bytes).toBeGreaterThan(clients * 256 * 1024);
+      await resources.close(server);
+      await released(descriptors);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'survives being destroyed while clients connect and send',
+    async () => {
+      const { descriptors } = await baseline();
+      const { server } = await resources.start({ compression: true });
+      echoSparks(server);
+      const next = random(4);
+      const sockets: WebSocket[] = [];
+      const closed: Promise<unknown>[] = [];
+      let opened = 0;
+      const count = Math.max(30, Math.round(150 * SCALE));
+      for (let i = 0; i < count; i++) {
+        const socket = resources.raw(server, { perMessageDeflate: next() < 0.5 });
+        sockets.push(socket);
+        closed.push(once(socket, 'close', WAIT));
+        socket.on('open', () => {
+          opened++;
+          socket.send(JSON.stringify(text(next, 50000)));
+        });
+      }
+      await waitFor(() => opened >= count / 3, WAIT, 'some clients to connect');
+      await resources.close(server);
+      await Promise.all(closed);
+      await released(descriptors);
+    },
+    TIMEOUT,
+  );
 });

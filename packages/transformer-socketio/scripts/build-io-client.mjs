@@ -25,17 +25,9 @@ const pkg = require('primus-socket.io-client/package.json');
 const builder = require('primus-socket.io-client/bin/builder');
 const TRANSPORTS = ['websocket', 'xhr-polling'];
 
-const built = await new Promise((done, fail) =>
-  builder(TRANSPORTS, { minify: false }, (err, code) => (err ? fail(new Error(String(err))) : done(code))),
-);
+const built = await new Promise((done, fail) => builder(TRANSPORTS, { minify: false }, (err, code) => (err ? fail(new Error(String(err))) : done(code))));
 
-const globalWrapper = [
-  '(function (f) {',
-  "  var g = 'undefined' !== typeof window ? window : self;",
-  '  g.io = {};',
-  '  f.call(g, g.io);',
-  '})(function (io) {',
-].join('\n');
+const globalWrapper = ['(function (f) {', "  var g = 'undefined' !== typeof window ? window : self;", '  g.io = {};', '  f.call(g, g.io);', '})(function (io) {'].join('\n');
 const localWrapper = [
   '(function (f) {',
   "  var g = 'undefined' !== typeof window ? window : self;",

@@ -235,10 +235,7 @@ export function createServer(context: TransformerContext): TransformerServer {
     }
     const url = conn.url ?? '';
     const q = url.indexOf('?');
-    conn.sink = context.connect(
-      { headers, address: conn, query: q === -1 ? '' : url.slice(q + 1), id: conn.id, request },
-      new SockjsConnectionSocket(conn),
-    );
+    conn.sink = context.connect({ headers, address: conn, query: q === -1 ? '' : url.slice(q + 1), id: conn.id, request }, new SockjsConnectionSocket(conn));
     // A session opened over WebSocket stays on it; polling and streaming sessions are told in
     // `request` when the client comes back for what waits.
     const socket: TrackedSocket | undefined = conn._session ? webSocketOf(conn._session) : undefined;

@@ -48,7 +48,12 @@ authorizationSuite({
     "jsonp with an authorised client's session id": receiveWith('jsonp?c=cb'),
     "jsonp_send with an authorised client's session id": async (g, v) => {
       const outcome = expectRefused(
-        await rawRequest(g.server.port, { method: 'POST', path: `/primus/000/${v.vars.session}/jsonp_send`, headers: form, body: `d=${encodeURIComponent(JSON.stringify(['"injected"']))}` }),
+        await rawRequest(g.server.port, {
+          method: 'POST',
+          path: `/primus/000/${v.vars.session}/jsonp_send`,
+          headers: form,
+          body: `d=${encodeURIComponent(JSON.stringify(['"injected"']))}`,
+        }),
       );
       expect(v.heard).toEqual([]);
       return outcome;

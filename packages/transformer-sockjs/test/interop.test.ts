@@ -15,13 +15,17 @@ interopSuite({
   pin: ({ transport }) => ({ transport: { transports: [transport] } }),
   capabilities: { idPattern: /^[0-9a-f-]{36}$/ },
   tests({ server, connect }) {
-    it('delivers custom headers, which sockjs alone would drop, to spark.headers', async () => {
-      const target = await server();
-      const sparkP = happnInterop.nextSpark(target);
-      connect(target, { transport: { transports: ['websocket'], transportOptions: { websocket: { headers: { 'x-custom': 'both ways' } } } } });
-      const spark = await sparkP;
-      expect(spark.headers['x-custom']).toBe('both ways');
-      expect(spark.address.ip).toBe('127.0.0.1');
-    }, TIMEOUT);
+    it(
+      'delivers custom headers, which sockjs alone would drop, to spark.headers',
+      async () => {
+        const target = await server();
+        const sparkP = happnInterop.nextSpark(target);
+        connect(target, { transport: { transports: ['websocket'], transportOptions: { websocket: { headers: { 'x-custom': 'both ways' } } } } });
+        const spark = await sparkP;
+        expect(spark.headers['x-custom']).toBe('both ways');
+        expect(spark.address.ip).toBe('127.0.0.1');
+      },
+      TIMEOUT,
+    );
   },
 });

@@ -228,7 +228,10 @@ export function authorizationSuite(options: AuthorizationSuiteOptions): void {
       g.mark();
       return { vars, spark, heard: g.heard.get(spark)! };
     };
-    const withVictim = (check: SessionCheck): PathCheck => async (g) => check(g, await openVictim(g));
+    const withVictim =
+      (check: SessionCheck): PathCheck =>
+      async (g) =>
+        check(g, await openVictim(g));
     checks.push(
       [
         "polling GET with an authorised client's session id",
@@ -300,23 +303,37 @@ export function authorizationSuite(options: AuthorizationSuiteOptions): void {
       g.server.primus.forEach((spark) => void spark.end());
     });
 
-    it.each(checks)('%s', async (path, check) => {
-      try {
-        matrix.push({ path, outcome: await check(g) });
-      } catch (err) {
-        matrix.push({ path, outcome: `FAILED: ${String((err as Error)?.message ?? err).split('\n')[0]}` });
-        throw err;
-      }
-    }, TIMEOUT);
+    it.each(checks)(
+      '%s',
+      async (path, check) => {
+        try {
+          matrix.push({ path, outcome: await check(g) });
+        } catch (err) {
+          matrix.push({ path, outcome: `FAILED: ${String((err as Error)?.message ?? err).split('\n')[0]}` });
+          throw err;
+        }
+      },
+      TIMEOUT,
+    );
 
     if (!polling) {
-      notSupported('session paths (polling handshake, GET and POST, session ids)', name, 'polling', false, async () => {
-        // No HTTP transport: an authorised plain request under the pathname reaches none.
-        const res = await rawRequest(g.server.port, { method: 'GET', path: `/primus?${AUTHORISED}` });
-        expect(res.status).toBe(426);
-        expect(g.created()).toEqual([]);
-        matrix.push({ path: 'polling handshake, GET and POST; session ids', outcome: 'n/a: no HTTP transport, plain requests get 426 once authorised; each WebSocket is a connection of its own' });
-      }, TIMEOUT);
+      notSupported(
+        'session paths (polling handshake, GET and POST, session ids)',
+        name,
+        'polling',
+        false,
+        async () => {
+          // No HTTP transport: an authorised plain request under the pathname reaches none.
+          const res = await rawRequest(g.server.port, { method: 'GET', path: `/primus?${AUTHORISED}` });
+          expect(res.status).toBe(426);
+          expect(g.created()).toEqual([]);
+          matrix.push({
+            path: 'polling handshake, GET and POST; session ids',
+            outcome: 'n/a: no HTTP transport, plain requests get 426 once authorised; each WebSocket is a connection of its own',
+          });
+        },
+        TIMEOUT,
+      );
     }
   });
 }

@@ -77,20 +77,27 @@ export function backPressureSuite(options: BackPressureSuiteOptions): void {
     describe(`slow consumer back-pressure: ${original.name}`, () => {
       const stack = new Stack();
       afterEach(() => stack.dispose());
-      notSupported('back-pressure', original.name, 'backPressure', false, async () => {
-        // A transformer without back-pressure reports no buffer, and write() stays true however
-        // much a stalled client is behind.
-        const { proxy, socket, spark } = await throughProxy(transformer, { ping: false }, stack, { highWaterMark: HIGH_WATER_MARK });
-        const received: number[] = [];
-        socket.on('data', (data: string) => received.push(Number.parseInt(data, 10)));
-        proxy.cork('down');
-        const count = (2 * HIGH_WATER_MARK) / CHUNK + 1;
-        const results = Array.from({ length: count }, (_, n) => spark.write(message(n)));
-        expect(results.every((accepted) => accepted)).toBe(true);
-        expect(probed.socketOf(spark.id)?.bufferedAmount).toBeUndefined();
-        proxy.uncork('down');
-        await waitFor(() => received.length === count, 20_000, `${count} messages at the client`);
-      }, 60_000);
+      notSupported(
+        'back-pressure',
+        original.name,
+        'backPressure',
+        false,
+        async () => {
+          // A transformer without back-pressure reports no buffer, and write() stays true however
+          // much a stalled client is behind.
+          const { proxy, socket, spark } = await throughProxy(transformer, { ping: false }, stack, { highWaterMark: HIGH_WATER_MARK });
+          const received: number[] = [];
+          socket.on('data', (data: string) => received.push(Number.parseInt(data, 10)));
+          proxy.cork('down');
+          const count = (2 * HIGH_WATER_MARK) / CHUNK + 1;
+          const results = Array.from({ length: count }, (_, n) => spark.write(message(n)));
+          expect(results.every((accepted) => accepted)).toBe(true);
+          expect(probed.socketOf(spark.id)?.bufferedAmount).toBeUndefined();
+          proxy.uncork('down');
+          await waitFor(() => received.length === count, 20_000, `${count} messages at the client`);
+        },
+        60_000,
+      );
     });
     return;
   }

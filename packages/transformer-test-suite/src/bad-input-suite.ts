@@ -118,21 +118,25 @@ export function badInputSuite(options: BadInputSuiteOptions): void {
     }
 
     const cases = corpus.cases.filter((c) => !c.transformers || c.transformers.includes(t.name));
-    it.each(cases)('$name', async (c) => {
-      const outcome = options.expect?.http?.[c.name] ?? expectationFor(c.expect, t.name);
-      const a = await arena(c.server);
-      const answer = await send(a, c);
+    it.each(cases)(
+      '$name',
+      async (c) => {
+        const outcome = options.expect?.http?.[c.name] ?? expectationFor(c.expect, t.name);
+        const a = await arena(c.server);
+        const answer = await send(a, c);
 
-      if (outcome.closed) expect(answer.status).toBe(0);
-      if (outcome.application) expect({ status: answer.status, body: answer.body }).toEqual({ status: 500, body: APPLICATION });
-      if (outcome.status !== undefined) expect(answer.status).toBe(outcome.status);
-      if (outcome.body !== undefined) expect(answer.body).toMatch(new RegExp(outcome.body));
-      if (outcome.notBody !== undefined) expect(answer.body).not.toMatch(new RegExp(outcome.notBody));
-      for (const [name, value] of Object.entries(outcome.headers ?? {})) expect([name, answer.headers[name]]).toEqual([name, value]);
-      if (outcome.noHeader) expect(answer.headerLines.filter((line) => line.toLowerCase().startsWith(`${outcome.noHeader}:`))).toEqual([]);
-      if (outcome.noCookie) expect(answer.headers['set-cookie']).toBeUndefined();
-      await a.checkBystander();
-    }, TIMEOUT);
+        if (outcome.closed) expect(answer.status).toBe(0);
+        if (outcome.application) expect({ status: answer.status, body: answer.body }).toEqual({ status: 500, body: APPLICATION });
+        if (outcome.status !== undefined) expect(answer.status).toBe(outcome.status);
+        if (outcome.body !== undefined) expect(answer.body).toMatch(new RegExp(outcome.body));
+        if (outcome.notBody !== undefined) expect(answer.body).not.toMatch(new RegExp(outcome.notBody));
+        for (const [name, value] of Object.entries(outcome.headers ?? {})) expect([name, answer.headers[name]]).toEqual([name, value]);
+        if (outcome.noHeader) expect(answer.headerLines.filter((line) => line.toLowerCase().startsWith(`${outcome.noHeader}:`))).toEqual([]);
+        if (outcome.noCookie) expect(answer.headers['set-cookie']).toBeUndefined();
+        await a.checkBystander();
+      },
+      TIMEOUT,
+    );
   });
 
   describe(`Primus-level bad input: ${t.name}`, () => {
@@ -148,62 +152,73 @@ export function badInputSuite(options: BadInputSuiteOptions): void {
     });
     afterAll(() => arena?.close());
 
-    it.each(corpus.cases)('$name', async (c) => {
-      const outcome = c.expect;
-      const connected = nextSpark(arena.server.primus);
-      const peer = rawPeer(arena.server, t, expand(c.query ?? 'ping=false'));
-      peers.push(peer);
-      const spark = await connected;
-      await withTimeout(peer.open, 15000, 'the connection to open');
+    it.each(corpus.cases)(
+      '$name',
+      async (c) => {
+        const outcome = c.expect;
+        const connected = nextSpark(arena.server.primus);
+        const peer = rawPeer(arena.server, t, expand(c.query ?? 'ping=false'));
+        peers.push(peer);
+        const spark = await connected;
+        await withTimeout(peer.open, 15000, 'the connection to open');
 
-      // Read before anything else can happen: a short learned heartbeat ends a silent spark soon.
-      if (outcome.ping !== undefined) expect(spark.query.ping).toBe(outcome.ping);
-      if (outcome.pong !== undefined) expect(spark.query.pong).toBe(outcome.pong);
-      if (outcome.timer !== undefined) expect(spark.timeout !== null).toBe(outcome.timer);
+        // Read before anything else can happen: a short learned heartbeat ends a silent spark soon.
+        if (outcome.ping !== undefined) expect(spark.query.ping).toBe(outcome.ping);
+        if (outcome.pong !== undefined) expect(spark.query.pong).toBe(outcome.pong);
+        if (outcome.timer !== undefined) expect(spark.timeout !== null).toBe(outcome.timer);
 
-      if (c.messages) {
-        for (const message of c.messages) peer.send(expand(message));
-        // One valid message after the bad ones: its echo proves they were all handled, in order,
-        // and that the connection is still open.
-        const sentinel = `sentinel: ${c.name}`;
-        peer.send(JSON.stringify(sentinel));
-        await waitFor(() => peer.received.includes(JSON.stringify(sentinel)), 15000, 'the echo of the sentinel');
-        const delivered = arena.observed.data.filter((entry) => entry.spark === spark).map((entry) => entry.data);
-        expect(delivered[delivered.length - 1]).toBe(sentinel);
-        const fromMessages = delivered.slice(0, -1);
-        if (outcome.delivered) expect(fromMessages).toEqual(outcome.delivered);
-        if (outcome.deliveredJson) expect(fromMessages.map(json)).toEqual(outcome.deliveredJson);
-        // What the offender got besides the echoes of what was delivered.
-        const echoes = new Set([sentinel, ...fromMessages].map(json));
-        const replies = peer.received.filter((raw) => !echoes.has(raw));
-        if (outcome.replies) {
-          expect(replies).toHaveLength(outcome.replies.length);
-          outcome.replies.forEach((pattern, i) => expect(replies[i]).toMatch(new RegExp(pattern)));
+        if (c.messages) {
+          for (const message of c.messages) peer.send(expand(message));
+          // One valid message after the bad ones: its echo proves they were all handled, in order,
+          // and that the connection is still open.
+          const sentinel = `sentinel: ${c.name}`;
+          peer.send(JSON.stringify(sentinel));
+          await waitFor(() => peer.received.includes(JSON.stringify(sentinel)), 15000, 'the echo of the sentinel');
+          const delivered = arena.observed.data.filter((entry) => entry.spark === spark).map((entry) => entry.data);
+          expect(delivered[delivered.length - 1]).toBe(sentinel);
+          const fromMessages = delivered.slice(0, -1);
+          if (outcome.delivered) expect(fromMessages).toEqual(outcome.delivered);
+          if (outcome.deliveredJson) expect(fromMessages.map(json)).toEqual(outcome.deliveredJson);
+          // What the offender got besides the echoes of what was delivered.
+          const echoes = new Set([sentinel, ...fromMessages].map(json));
+          const replies = peer.received.filter((raw) => !echoes.has(raw));
+          if (outcome.replies) {
+            expect(replies).toHaveLength(outcome.replies.length);
+            outcome.replies.forEach((pattern, i) => expect(replies[i]).toMatch(new RegExp(pattern)));
+          }
+          const errors = arena.observed.errors.filter((entry) => entry.spark === spark).map((entry) => entry.code);
+          expect(errors).toEqual(outcome.error ? [outcome.error] : []);
+          expect(peer.isEnded()).toBe(false);
         }
-        const errors = arena.observed.errors.filter((entry) => entry.spark === spark).map((entry) => entry.code);
-        expect(errors).toEqual(outcome.error ? [outcome.error] : []);
-        expect(peer.isEnded()).toBe(false);
-      }
-      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-      await arena.checkBystander();
-    }, TIMEOUT);
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+        await arena.checkBystander();
+      },
+      TIMEOUT,
+    );
   });
 
   const corpus = loadCorpus('websocket');
   if (!websocket) {
     describe(`WebSocket-level bad input: ${t.name}`, () => {
-      notSupported('WebSocket-level bad input', t.name, 'websocket', 'none', async () => {
-        // Without a WebSocket path, an upgrade under the pathname must not switch protocols.
-        const arena = await startArena(t, corpus.server);
-        try {
-          const { answer, ws } = await exchange(arena.server, upgradeBytes('/primus?ping=false', arena.server.port));
-          ws?.destroy();
-          expect(answer.status).not.toBe(101);
-          await arena.checkBystander();
-        } finally {
-          await arena.close();
-        }
-      }, TIMEOUT);
+      notSupported(
+        'WebSocket-level bad input',
+        t.name,
+        'websocket',
+        'none',
+        async () => {
+          // Without a WebSocket path, an upgrade under the pathname must not switch protocols.
+          const arena = await startArena(t, corpus.server);
+          try {
+            const { answer, ws } = await exchange(arena.server, upgradeBytes('/primus?ping=false', arena.server.port));
+            ws?.destroy();
+            expect(answer.status).not.toBe(101);
+            await arena.checkBystander();
+          } finally {
+            await arena.close();
+          }
+        },
+        TIMEOUT,
+      );
     });
     return;
   }
@@ -258,35 +273,39 @@ export function badInputSuite(options: BadInputSuiteOptions): void {
       return expectationFor(c.expect, t.name);
     }
 
-    it.each(corpus.cases)('$name', async (c) => {
-      const outcome = outcomeOf(c);
-      const ws = await openWebSocket(arena.server, path, 'ping=false');
-      sockets.push(ws);
-      // Accepted before the offence, so it must have reached the application whatever follows.
-      const before = `before: ${c.name}`;
-      await roundTrip(ws, before);
-      const spark = arena.observed.data.find((entry) => entry.data === before)!.spark;
-      const fromOffender = (): unknown[] => arena.observed.data.filter((entry) => entry.spark === spark).map((entry) => entry.data);
+    it.each(corpus.cases)(
+      '$name',
+      async (c) => {
+        const outcome = outcomeOf(c);
+        const ws = await openWebSocket(arena.server, path, 'ping=false');
+        sockets.push(ws);
+        // Accepted before the offence, so it must have reached the application whatever follows.
+        const before = `before: ${c.name}`;
+        await roundTrip(ws, before);
+        const spark = arena.observed.data.find((entry) => entry.data === before)!.spark;
+        const fromOffender = (): unknown[] => arena.observed.data.filter((entry) => entry.spark === spark).map((entry) => entry.data);
 
-      for (const frame of c.frames ?? []) await ws.write(bytes(frame));
-      if (c.stream) {
-        const growth = await stream(ws, c.stream);
-        // Coarse on purpose: a server that buffered the stream would have grown by about capBytes.
-        expect(growth).toBeLessThan(c.stream.capBytes / 2);
-      }
+        for (const frame of c.frames ?? []) await ws.write(bytes(frame));
+        if (c.stream) {
+          const growth = await stream(ws, c.stream);
+          // Coarse on purpose: a server that buffered the stream would have grown by about capBytes.
+          expect(growth).toBeLessThan(c.stream.capBytes / 2);
+        }
 
-      if (outcome.open) {
-        const after = `after: ${c.name}`;
-        await roundTrip(ws, after);
-        expect(fromOffender()).toEqual([before, ...(outcome.delivered ?? []), after]);
-      } else {
-        const closed = await withTimeout(ws.closed, 20000, 'the server to close the connection');
-        if (outcome.close !== undefined) expect(closed).toEqual({ closeFrame: true, code: outcome.close });
-        else expect(closed).toEqual({ closeFrame: false });
-        await waitFor(() => spark.readyState === CLOSED, 10000, "the offender's spark to end");
-        expect(fromOffender()).toEqual([before]);
-      }
-      await arena.checkBystander();
-    }, TIMEOUT);
+        if (outcome.open) {
+          const after = `after: ${c.name}`;
+          await roundTrip(ws, after);
+          expect(fromOffender()).toEqual([before, ...(outcome.delivered ?? []), after]);
+        } else {
+          const closed = await withTimeout(ws.closed, 20000, 'the server to close the connection');
+          if (outcome.close !== undefined) expect(closed).toEqual({ closeFrame: true, code: outcome.close });
+          else expect(closed).toEqual({ closeFrame: false });
+          await waitFor(() => spark.readyState === CLOSED, 10000, "the offender's spark to end");
+          expect(fromOffender()).toEqual([before]);
+        }
+        await arena.checkBystander();
+      },
+      TIMEOUT,
+    );
   });
 }

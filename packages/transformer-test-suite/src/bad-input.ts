@@ -629,7 +629,18 @@ export interface RawPeer {
  */
 export function rawPeer(server: TestServer, t: Target, query: string): RawPeer {
   const whatwg = new URL(server.url);
-  const url: ParsedUrl = { href: whatwg.href, protocol: whatwg.protocol, auth: '', host: whatwg.host, hostname: whatwg.hostname, port: whatwg.port, pathname: whatwg.pathname, query: whatwg.search, hash: whatwg.hash, socketPath: '' };
+  const url: ParsedUrl = {
+    href: whatwg.href,
+    protocol: whatwg.protocol,
+    auth: '',
+    host: whatwg.host,
+    hostname: whatwg.hostname,
+    port: whatwg.port,
+    pathname: whatwg.pathname,
+    query: whatwg.search,
+    hash: whatwg.hash,
+    socketPath: '',
+  };
   const pathname = '/primus';
   const host: TransportHost = {
     url,
@@ -667,4 +678,3 @@ export function rawPeer(server: TestServer, t: Target, query: string): RawPeer {
     },
   };
 }
-

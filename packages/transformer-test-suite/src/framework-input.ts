@@ -152,7 +152,8 @@ export async function startBench(framework: Framework, maxLength: number): Promi
     close: () => server.close(),
   };
   server.primus.on('log', (level: string, ...args: unknown[]) => {
-    if (level === 'warn' || level === 'error') bench.logs.push(args.map((arg) => (arg instanceof Error ? `${arg.message} ${(arg as { code?: string }).code ?? ''}` : String(arg))).join(' '));
+    if (level === 'warn' || level === 'error')
+      bench.logs.push(args.map((arg) => (arg instanceof Error ? `${arg.message} ${(arg as { code?: string }).code ?? ''}` : String(arg))).join(' '));
   });
   server.primus.on('connection', (spark: Spark) => {
     spark.on('data', (data: unknown) => spark.write(data));
@@ -198,7 +199,8 @@ export function describeExpectation(c: FrameworkCase): string {
   const parts: string[] = [];
   if (e.pending) parts.push('no answer (request left waiting)');
   else if (e.status === 0) parts.push('connection closed without an answer');
-  else if (e.status !== undefined) parts.push(`${e.status}${e.body !== undefined ? ` ${JSON.stringify(e.body.length > 60 ? e.body.slice(0, 57) + '...' : e.body)}` : e.bodyMatch ? ` /${e.bodyMatch}/` : ''}`);
+  else if (e.status !== undefined)
+    parts.push(`${e.status}${e.body !== undefined ? ` ${JSON.stringify(e.body.length > 60 ? e.body.slice(0, 57) + '...' : e.body)}` : e.bodyMatch ? ` /${e.bodyMatch}/` : ''}`);
   if (e.frames?.length) parts.push(`frames ${e.frames.map((f) => `/${f}/`).join(', ')}`);
   if (e.closeCode !== undefined) parts.push(e.closeCode === null ? 'close frame' : `close ${e.closeCode}`);
   const state = stateOf(c);
@@ -236,7 +238,11 @@ async function checkCase(bench: Bench, framework: Framework, corpus: FrameworkCo
     const req: RawRequest = { ...c.request, path: fill(c.request.path, vars) };
     if (req.body !== undefined) req.body = fill(req.body, vars);
     const res = await rawRequest(port, req, c.request.waitMs ?? 5000);
-    observed = res.pending ? 'no answer (request left waiting)' : res.status === 0 ? 'connection closed without an answer' : `${res.status} ${JSON.stringify(res.body.length > 60 ? res.body.slice(0, 57) + '...' : res.body)}`;
+    observed = res.pending
+      ? 'no answer (request left waiting)'
+      : res.status === 0
+        ? 'connection closed without an answer'
+        : `${res.status} ${JSON.stringify(res.body.length > 60 ? res.body.slice(0, 57) + '...' : res.body)}`;
     if (c.expect.pending) {
       // A streaming answer may have started (its status is then given) but must not have ended.
       expect({ pending: res.pending, status: res.status }).toEqual({ pending: true, status: c.expect.status ?? 0 });
@@ -352,29 +358,37 @@ export function frameworkInputSuite(options: FrameworkInputSuiteOptions): void {
       await bench?.close();
     }, TIMEOUT);
 
-    it.each(corpus.cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-      try {
-        results.push(await runCase(bench, framework, corpus, c));
-      } catch (err) {
-        const observed = `FAILED: ${String((err as Error)?.message ?? err).split('\n')[0]}`;
-        results.push({ transformer: corpus.transformer, name: c.name, kind: c.kind, documented: describeExpectation(c), observed, passed: false });
-        throw err;
-      }
-    }, TIMEOUT);
+    it.each(corpus.cases.map((c) => [c.name, c] as const))(
+      '%s',
+      async (_name, c) => {
+        try {
+          results.push(await runCase(bench, framework, corpus, c));
+        } catch (err) {
+          const observed = `FAILED: ${String((err as Error)?.message ?? err).split('\n')[0]}`;
+          results.push({ transformer: corpus.transformer, name: c.name, kind: c.kind, documented: describeExpectation(c), observed, passed: false });
+          throw err;
+        }
+      },
+      TIMEOUT,
+    );
 
-    it('forgets sessions that were opened and abandoned once its session timeout passes', async () => {
-      const count = options.abandoned ?? 40;
-      const socket = bench.probe.socketOf(bench.bystanderSpark.id);
-      if (framework.shortenTimeout) {
-        if (!socket) throw new Error("the bystander's connection socket was not seen");
-        framework.shortenTimeout(socket);
-      }
-      const abandoned = await abandonSessions(bench, framework, count);
-      expect(bench.server.primus.connected).toBe(count + 1);
-      await waitFor(() => bench.server.primus.connected === 1, 20000, 'the abandoned sessions to time out');
-      expect(abandoned.sparks.every((spark) => bench.server.primus.spark(spark.id) === undefined)).toBe(true);
-      for (const vars of abandoned.ids) expect(await framework.knows(bench.server.port, vars, 'ping=false')).toBe(false);
-      await expectHealthy(bench);
-    }, TIMEOUT);
+    it(
+      'forgets sessions that were opened and abandoned once its session timeout passes',
+      async () => {
+        const count = options.abandoned ?? 40;
+        const socket = bench.probe.socketOf(bench.bystanderSpark.id);
+        if (framework.shortenTimeout) {
+          if (!socket) throw new Error("the bystander's connection socket was not seen");
+          framework.shortenTimeout(socket);
+        }
+        const abandoned = await abandonSessions(bench, framework, count);
+        expect(bench.server.primus.connected).toBe(count + 1);
+        await waitFor(() => bench.server.primus.connected === 1, 20000, 'the abandoned sessions to time out');
+        expect(abandoned.sparks.every((spark) => bench.server.primus.spark(spark.id) === undefined)).toBe(true);
+        for (const vars of abandoned.ids) expect(await framework.knows(bench.server.port, vars, 'ping=false')).toBe(false);
+        await expectHealthy(bench);
+      },
+      TIMEOUT,
+    );
   });
 }

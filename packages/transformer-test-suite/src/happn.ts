@@ -106,7 +106,9 @@ export const samples: readonly unknown[] = [
 
 /** The JSON text happn-primus puts on the wire: U+2028/U+2029 escaped after encoding. */
 export function wire(value: unknown): string {
-  return JSON.stringify(value).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 /**

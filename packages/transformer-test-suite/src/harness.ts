@@ -91,12 +91,7 @@ function defaultHandler(req: http.IncomingMessage, res: http.ServerResponse): vo
  * Start a server. Requests outside the pathname go to `handler`; by default it answers `/nothrow`
  * and fails anything else, which proves Primus keeps its own requests.
  */
-export async function startServer(
-  options: PrimusOptions,
-  port = 0,
-  host = '127.0.0.1',
-  handler: http.RequestListener = defaultHandler,
-): Promise<TestServer> {
+export async function startServer(options: PrimusOptions, port = 0, host = '127.0.0.1', handler: http.RequestListener = defaultHandler): Promise<TestServer> {
   return listen(options, handler, { port, host });
 }
 
@@ -235,7 +230,10 @@ export async function negotiatedExtensions(url: string): Promise<string | undefi
 }
 
 /** Make a plain HTTP request and collect the answer. */
-export function request(url: string, init: { method?: string; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+export function request(
+  url: string,
+  init: { method?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method: init.method ?? 'GET', headers: init.headers }, (res) => {
       let body = '';

@@ -114,7 +114,9 @@ export function interopSuite<O extends ServerOptions = ServerOptions>(options: I
           defer(() => {
             client.destroy();
             if (errors.length > 0) {
-              throw new Error(`a client emitted an error the test did not expect (pass { errors: 'expected' } to connect() where one is): ${errors.map((err) => (err as Error)?.message ?? String(err)).join('; ')}`);
+              throw new Error(
+                `a client emitted an error the test did not expect (pass { errors: 'expected' } to connect() where one is): ${errors.map((err) => (err as Error)?.message ?? String(err)).join('; ')}`,
+              );
             }
           });
           return client;
@@ -128,184 +130,220 @@ export function interopSuite<O extends ServerOptions = ServerOptions>(options: I
       const serverEnd = side === 'ours' && caps.happnClientErrorsOnServerEnd ? ({ errors: 'expected' } as const) : {};
       const pinned = (): Record<string, unknown> => options.pin?.({ side, transport, defer }) ?? {};
 
-      it('echoes objects and unicode, escaped identically in both directions', async () => {
-        const target = await server();
-        const spark = nextSpark(target);
-        const client = connect(target, pinned());
-        await once(client, 'open');
-        await expectEcho(client, await spark, 5000);
-      }, timeout);
-
-      it('passes the query, and keeps the heartbeat going for several rounds without a skip or a disconnect', async () => {
-        const target = await server({ pongSkipTime: 20 } as O);
-        const skipped = record(target.primus, 'heartbeat-skipped', 'flatline');
-        const sparkP = nextSpark(target);
-        const client = connect(target, { ping: 100, pong: 2000, ...pinned() }, 'room=lobby&n=1');
-        const events = record(client, 'outgoing::ping', 'incoming::pong', 'close', 'offline', 'reconnect scheduled');
-        const spark = await sparkP;
-        const sparkEvents = record(spark, 'heartbeat', 'outgoing::pong');
-        const heartbeat = side === 'happn' || caps.happnClientSendsHeartbeat !== false ? { ping: 100, pong: 2000 } : { ping: 25000 };
-        expect(spark.query).toMatchObject({ room: 'lobby', n: '1', ...heartbeat, ...caps.query });
-
-        await waitFor(() => events['incoming::pong']!.length >= 5, 5000, 'five pongs');
-
-        // Every pong answers a ping, in order, and carries that ping's own timestamp.
-        const pings = events['outgoing::ping']!.map(([time]) => time);
-        const pongs = events['incoming::pong']!.map(([time]) => time);
-        expect(pongs.slice(0, 5)).toEqual(pings.slice(0, 5));
-        for (const time of pongs) expect(pings).toContain(time);
-        expect(sparkEvents['outgoing::pong']!.length).toBeGreaterThanOrEqual(5);
-        expect(sparkEvents.heartbeat!.length).toBeGreaterThanOrEqual(5);
-        expect(skipped['heartbeat-skipped']).toEqual([]);
-        expect(skipped.flatline).toEqual([]);
-        expect(events.close).toEqual([]);
-        expect(events.offline).toEqual([]);
-        expect(events['reconnect scheduled']).toEqual([]);
-        expect(client.readyState).toBe(OPEN);
-        expect(typeof client.latency).toBe('number');
-        expect(client.latency).toBeGreaterThanOrEqual(0);
-        expect(client.latency).toBeLessThan(2000);
-      }, timeout);
-
-      it("gives the client the server's spark id", async () => {
-        const target = await server();
-        const sparkP = nextSpark(target);
-        const client = connect(target, pinned());
-        await once(client, 'open');
-        const id = await new Promise<string>((resolve) => client.id(resolve));
-        const spark = await sparkP;
-        expect(id).toBe(spark.id);
-        expect(id).toMatch(caps.idPattern ?? /.+/);
-        caps.checkIdSpark?.(spark, { id, transport });
-      }, timeout);
-
-      it('reconnects the client on spark.end(undefined, { reconnect: true })', async () => {
-        const target = await server();
-        const first = nextSpark(target);
-        const client = connect(target, { reconnect: { min: 20, max: 50 }, ...pinned() }, '', serverEnd);
-        await once(client, 'open');
-        const events = record(client, 'incoming::data', 'end');
-        const order: string[] = [];
-        for (const event of ['close', 'reconnect scheduled', 'reconnect', 'reconnected', 'open']) client.on(event, () => order.push(event));
-        const second = nextSpark(target);
-        const reopened = once(client, 'open');
-        // happn-primus clears a spark's fields shortly after it ends: read the id first.
-        const firstId = (await first).id;
-        (await first).end(undefined, { reconnect: true });
-        await reopened;
-
-        expect(order).toEqual(['close', 'reconnect scheduled', 'reconnect', 'reconnected', 'open']);
-        expect(events['incoming::data']).toEqual([]);
-        expect(events.end).toEqual([]);
-        expect(await second).not.toBe(await first);
-        expect(firstId).toBeTruthy();
-        expect((await second).id).not.toBe(firstId);
-        expect(client.readyState).toBe(OPEN);
-      }, timeout);
-
-      // Without a reliable end the client reconnects instead, depending on whether a poll happened
-      // to be waiting as the spark ended: a race, so those pairings skip these two tests.
-      if (caps.endsReliably?.({ side, transport }) ?? true) {
-        it('ends the client for good on spark.end(): primus::server::close, then close and end, no reconnect', async () => {
+      it(
+        'echoes objects and unicode, escaped identically in both directions',
+        async () => {
           const target = await server();
           const spark = nextSpark(target);
-          const client = connect(target, { reconnect: { min: 20 }, ...pinned() }, '', serverEnd);
+          const client = connect(target, pinned());
           await once(client, 'open');
-          const order: unknown[] = [];
-          client.on('incoming::data', (raw: unknown) => order.push(raw));
-          for (const event of ['close', 'end', 'reconnect scheduled', 'reconnect']) client.on(event, () => order.push(event));
-          const ended = once(client, 'end');
-          (await spark).end();
-          await ended;
+          await expectEcho(client, await spark, 5000);
+        },
+        timeout,
+      );
 
-          expect(order).toEqual(['"primus::server::close"', 'close', 'end']);
-          expect(client.readyState).toBe(CLOSED);
-          expect(client.recovery.reconnecting()).toBe(false);
-        }, timeout);
+      it(
+        'passes the query, and keeps the heartbeat going for several rounds without a skip or a disconnect',
+        async () => {
+          const target = await server({ pongSkipTime: 20 } as O);
+          const skipped = record(target.primus, 'heartbeat-skipped', 'flatline');
+          const sparkP = nextSpark(target);
+          const client = connect(target, { ping: 100, pong: 2000, ...pinned() }, 'room=lobby&n=1');
+          const events = record(client, 'outgoing::ping', 'incoming::pong', 'close', 'offline', 'reconnect scheduled');
+          const spark = await sparkP;
+          const sparkEvents = record(spark, 'heartbeat', 'outgoing::pong');
+          const heartbeat = side === 'happn' || caps.happnClientSendsHeartbeat !== false ? { ping: 100, pong: 2000 } : { ping: 25000 };
+          expect(spark.query).toMatchObject({ room: 'lobby', n: '1', ...heartbeat, ...caps.query });
 
-        it('ends the client for good on spark.end(data) right after it reconnected, data first', async () => {
+          await waitFor(() => events['incoming::pong']!.length >= 5, 5000, 'five pongs');
+
+          // Every pong answers a ping, in order, and carries that ping's own timestamp.
+          const pings = events['outgoing::ping']!.map(([time]) => time);
+          const pongs = events['incoming::pong']!.map(([time]) => time);
+          expect(pongs.slice(0, 5)).toEqual(pings.slice(0, 5));
+          for (const time of pongs) expect(pings).toContain(time);
+          expect(sparkEvents['outgoing::pong']!.length).toBeGreaterThanOrEqual(5);
+          expect(sparkEvents.heartbeat!.length).toBeGreaterThanOrEqual(5);
+          expect(skipped['heartbeat-skipped']).toEqual([]);
+          expect(skipped.flatline).toEqual([]);
+          expect(events.close).toEqual([]);
+          expect(events.offline).toEqual([]);
+          expect(events['reconnect scheduled']).toEqual([]);
+          expect(client.readyState).toBe(OPEN);
+          expect(typeof client.latency).toBe('number');
+          expect(client.latency).toBeGreaterThanOrEqual(0);
+          expect(client.latency).toBeLessThan(2000);
+        },
+        timeout,
+      );
+
+      it(
+        "gives the client the server's spark id",
+        async () => {
+          const target = await server();
+          const sparkP = nextSpark(target);
+          const client = connect(target, pinned());
+          await once(client, 'open');
+          const id = await new Promise<string>((resolve) => client.id(resolve));
+          const spark = await sparkP;
+          expect(id).toBe(spark.id);
+          expect(id).toMatch(caps.idPattern ?? /.+/);
+          caps.checkIdSpark?.(spark, { id, transport });
+        },
+        timeout,
+      );
+
+      it(
+        'reconnects the client on spark.end(undefined, { reconnect: true })',
+        async () => {
           const target = await server();
           const first = nextSpark(target);
           const client = connect(target, { reconnect: { min: 20, max: 50 }, ...pinned() }, '', serverEnd);
           await once(client, 'open');
+          const events = record(client, 'incoming::data', 'end');
+          const order: string[] = [];
+          for (const event of ['close', 'reconnect scheduled', 'reconnect', 'reconnected', 'open']) client.on(event, () => order.push(event));
           const second = nextSpark(target);
-          const reopened = once(client, 'reconnected');
+          const reopened = once(client, 'open');
+          // happn-primus clears a spark's fields shortly after it ends: read the id first.
+          const firstId = (await first).id;
           (await first).end(undefined, { reconnect: true });
           await reopened;
 
-          const events = record(client, 'incoming::data', 'data', 'close', 'reconnect scheduled');
-          const ended = once(client, 'end');
-          (await second).end('bye');
-          await ended;
-          expect(events['incoming::data']).toEqual([['"bye"'], ['"primus::server::close"']]);
-          expect(events.data!.map(([data]) => data)).toEqual(['bye']);
-          expect(events.close).toHaveLength(1);
-          expect(events['reconnect scheduled']).toEqual([]);
-          expect(client.readyState).toBe(CLOSED);
-        }, timeout);
+          expect(order).toEqual(['close', 'reconnect scheduled', 'reconnect', 'reconnected', 'open']);
+          expect(events['incoming::data']).toEqual([]);
+          expect(events.end).toEqual([]);
+          expect(await second).not.toBe(await first);
+          expect(firstId).toBeTruthy();
+          expect((await second).id).not.toBe(firstId);
+          expect(client.readyState).toBe(OPEN);
+        },
+        timeout,
+      );
+
+      // Without a reliable end the client reconnects instead, depending on whether a poll happened
+      // to be waiting as the spark ended: a race, so those pairings skip these two tests.
+      if (caps.endsReliably?.({ side, transport }) ?? true) {
+        it(
+          'ends the client for good on spark.end(): primus::server::close, then close and end, no reconnect',
+          async () => {
+            const target = await server();
+            const spark = nextSpark(target);
+            const client = connect(target, { reconnect: { min: 20 }, ...pinned() }, '', serverEnd);
+            await once(client, 'open');
+            const order: unknown[] = [];
+            client.on('incoming::data', (raw: unknown) => order.push(raw));
+            for (const event of ['close', 'end', 'reconnect scheduled', 'reconnect']) client.on(event, () => order.push(event));
+            const ended = once(client, 'end');
+            (await spark).end();
+            await ended;
+
+            expect(order).toEqual(['"primus::server::close"', 'close', 'end']);
+            expect(client.readyState).toBe(CLOSED);
+            expect(client.recovery.reconnecting()).toBe(false);
+          },
+          timeout,
+        );
+
+        it(
+          'ends the client for good on spark.end(data) right after it reconnected, data first',
+          async () => {
+            const target = await server();
+            const first = nextSpark(target);
+            const client = connect(target, { reconnect: { min: 20, max: 50 }, ...pinned() }, '', serverEnd);
+            await once(client, 'open');
+            const second = nextSpark(target);
+            const reopened = once(client, 'reconnected');
+            (await first).end(undefined, { reconnect: true });
+            await reopened;
+
+            const events = record(client, 'incoming::data', 'data', 'close', 'reconnect scheduled');
+            const ended = once(client, 'end');
+            (await second).end('bye');
+            await ended;
+            expect(events['incoming::data']).toEqual([['"bye"'], ['"primus::server::close"']]);
+            expect(events.data!.map(([data]) => data)).toEqual(['bye']);
+            expect(events.close).toHaveLength(1);
+            expect(events['reconnect scheduled']).toEqual([]);
+            expect(client.readyState).toBe(CLOSED);
+          },
+          timeout,
+        );
       }
 
-      it('recovery on one side only: everything works as without it, and nothing of the extension reaches either application', async () => {
-        // Ours has recovery on (server or client); happn-primus ignores both the option and the announcement.
-        const target = await server({ recovery: true } as unknown as O);
-        const first = nextSpark(target);
-        const client = connect(target, { recovery: true, reconnect: { min: 20, max: 50 }, ...pinned() }, '', serverEnd);
-        const events = record(client, 'data', 'recovered', 'recovery failed');
-        await once(client, 'open');
-        const spark = await first;
-        const atServer: unknown[] = [];
-        spark.on('data', (data: unknown) => atServer.push(data));
-        // More than one acknowledgement's worth (256): a leaked acknowledgement would arrive as data.
-        const numbers = Array.from({ length: 300 }, (_, i) => i);
-        for (const n of numbers) {
-          client.write(n);
-          spark.write(n);
-        }
-        await waitFor(() => atServer.length >= numbers.length && events.data!.length >= numbers.length, 10000, 'every message');
-        expect(atServer).toEqual(numbers);
-        expect(events.data!.map(([data]) => data)).toEqual(numbers);
+      it(
+        'recovery on one side only: everything works as without it, and nothing of the extension reaches either application',
+        async () => {
+          // Ours has recovery on (server or client); happn-primus ignores both the option and the announcement.
+          const target = await server({ recovery: true } as unknown as O);
+          const first = nextSpark(target);
+          const client = connect(target, { recovery: true, reconnect: { min: 20, max: 50 }, ...pinned() }, '', serverEnd);
+          const events = record(client, 'data', 'recovered', 'recovery failed');
+          await once(client, 'open');
+          const spark = await first;
+          const atServer: unknown[] = [];
+          spark.on('data', (data: unknown) => atServer.push(data));
+          // More than one acknowledgement's worth (256): a leaked acknowledgement would arrive as data.
+          const numbers = Array.from({ length: 300 }, (_, i) => i);
+          for (const n of numbers) {
+            client.write(n);
+            spark.write(n);
+          }
+          await waitFor(() => atServer.length >= numbers.length && events.data!.length >= numbers.length, 10000, 'every message');
+          expect(atServer).toEqual(numbers);
+          expect(events.data!.map(([data]) => data)).toEqual(numbers);
 
-        // A reconnect gives a new spark, as without recovery.
-        const second = nextSpark(target);
-        const reopened = once(client, 'open');
-        spark.end(undefined, { reconnect: true });
-        await reopened;
-        const next = await second;
-        expect(next).not.toBe(spark);
-        const after: unknown[] = [];
-        next.on('data', (data: unknown) => after.push(data));
-        next.write('after');
-        client.write('after');
-        await waitFor(() => after.length === 1 && events.data!.length === numbers.length + 1, 10000, 'the messages after the reconnect');
-        expect(after).toEqual(['after']);
-        expect(events.data!.at(-1)).toEqual(['after', expect.anything()]);
-        expect(events.recovered).toEqual([]);
-        expect(events['recovery failed']).toEqual([]);
-      }, timeout);
+          // A reconnect gives a new spark, as without recovery.
+          const second = nextSpark(target);
+          const reopened = once(client, 'open');
+          spark.end(undefined, { reconnect: true });
+          await reopened;
+          const next = await second;
+          expect(next).not.toBe(spark);
+          const after: unknown[] = [];
+          next.on('data', (data: unknown) => after.push(data));
+          next.write('after');
+          client.write('after');
+          await waitFor(() => after.length === 1 && events.data!.length === numbers.length + 1, 10000, 'the messages after the reconnect');
+          expect(after).toEqual(['after']);
+          expect(events.data!.at(-1)).toEqual(['after', expect.anything()]);
+          expect(events.recovered).toEqual([]);
+          expect(events['recovery failed']).toEqual([]);
+        },
+        timeout,
+      );
 
-      it('ends the spark when the client ends', async () => {
-        const target = await server();
-        const sparkP = nextSpark(target);
-        const client = connect(target, pinned());
-        await once(client, 'open');
-        const spark = await sparkP;
-        const ended = once(spark, 'end', 5000);
-        client.end();
-        await ended;
-      }, timeout);
+      it(
+        'ends the spark when the client ends',
+        async () => {
+          const target = await server();
+          const sparkP = nextSpark(target);
+          const client = connect(target, pinned());
+          await once(client, 'open');
+          const spark = await sparkP;
+          const ended = once(spark, 'end', 5000);
+          client.end();
+          await ended;
+        },
+        timeout,
+      );
 
-      it('delivers writes made before the connection opened, in order', async () => {
-        const target = await server();
-        const received: unknown[] = [];
-        // Listen inside `connection`: a polling transport may deliver the first messages with it.
-        target.primus.on('connection', (spark: Spark) => spark.on('data', (data: unknown) => received.push(data)));
-        const client = connect(target, pinned());
-        const sent = [...samples, ...Array.from({ length: 10 }, (_, i) => i)];
-        for (const value of sent) client.write(value);
-        expect(client.readyState).not.toBe(OPEN);
-        await waitFor(() => received.length === sent.length, 5000, 'every buffered write');
-        expect(received).toEqual(sent);
-      }, timeout);
+      it(
+        'delivers writes made before the connection opened, in order',
+        async () => {
+          const target = await server();
+          const received: unknown[] = [];
+          // Listen inside `connection`: a polling transport may deliver the first messages with it.
+          target.primus.on('connection', (spark: Spark) => spark.on('data', (data: unknown) => received.push(data)));
+          const client = connect(target, pinned());
+          const sent = [...samples, ...Array.from({ length: 10 }, (_, i) => i)];
+          for (const value of sent) client.write(value);
+          expect(client.readyState).not.toBe(OPEN);
+          await waitFor(() => received.length === sent.length, 5000, 'every buffered write');
+          expect(received).toEqual(sent);
+        },
+        timeout,
+      );
     };
 
     if (options.transports) describe.each(options.transports)('over %s', (transport) => common(transport));

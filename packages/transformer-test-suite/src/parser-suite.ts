@@ -144,89 +144,113 @@ export function parserSuite(options: ParserSuiteOptions): void {
   }
 
   describe(`parser conformance: ${parser.name}`, () => {
-    it('is found by its name, and /primus/spec reports it', async () => {
-      const server = await startServer({ transformer, parser: parser.name });
-      defer(() => server.close());
-      expect(server.primus.parser.name).toBe(parser.name);
-      const sample = samples[0]!.value;
-      expect(server.primus.parser.encode(sample)).toEqual(parser.encode(sample));
-      const spec = await request(`${server.url}/primus/spec`);
-      expect(JSON.parse(spec.body)).toMatchObject({ parser: parser.name });
-    }, timeout);
+    it(
+      'is found by its name, and /primus/spec reports it',
+      async () => {
+        const server = await startServer({ transformer, parser: parser.name });
+        defer(() => server.close());
+        expect(server.primus.parser.name).toBe(parser.name);
+        const sample = samples[0]!.value;
+        expect(server.primus.parser.encode(sample)).toEqual(parser.encode(sample));
+        const spec = await request(`${server.url}/primus/spec`);
+        expect(JSON.parse(spec.body)).toMatchObject({ parser: parser.name });
+      },
+      timeout,
+    );
 
-    it('carries every sample both ways between our server and our Node client', async () => {
-      const server = await ours();
-      const target = { primus: server.primus as unknown as happnInterop.Emitter, url: server.url, close: () => server.close() };
-      await expectSamplesBothWays(target, () => server.client() as unknown as happnInterop.Client);
-    }, timeout);
+    it(
+      'carries every sample both ways between our server and our Node client',
+      async () => {
+        const server = await ours();
+        const target = { primus: server.primus as unknown as happnInterop.Emitter, url: server.url, close: () => server.close() };
+        await expectSamplesBothWays(target, () => server.client() as unknown as happnInterop.Client);
+      },
+      timeout,
+    );
 
-    it('keeps the heartbeat going: pings and pongs go through the parser', async () => {
-      const server = await ours();
-      const client = server.client({ ping: 50, pong: 2000 });
-      const closed: unknown[] = [];
-      client.on('close', () => closed.push('close'));
-      let pongs = 0;
-      client.on('incoming::pong', () => pongs++);
-      await waitFor(() => pongs >= 3, 5000, 'three pongs');
-      expect(closed).toEqual([]);
-    }, timeout);
+    it(
+      'keeps the heartbeat going: pings and pongs go through the parser',
+      async () => {
+        const server = await ours();
+        const client = server.client({ ping: 50, pong: 2000 });
+        const closed: unknown[] = [];
+        client.on('close', () => closed.push('close'));
+        let pongs = 0;
+        client.on('incoming::pong', () => pongs++);
+        await waitFor(() => pongs >= 3, 5000, 'three pongs');
+        expect(closed).toEqual([]);
+      },
+      timeout,
+    );
 
-    it('refuses a malformed frame with PRIMUS_ERR_PARSER_DECODE and keeps the connection', async () => {
-      const server = await ours();
-      // A client whose own parser passes frames through untouched, to put exact bytes on the wire.
-      const identity = { encode: (data: unknown) => data as string, decode: (raw: unknown) => raw };
-      const Raw = compile({ transport: transformer.client, parser: identity, pathname: '/primus' });
-      const sparkP = once<[OurSpark]>(server.primus, 'connection');
-      const raw = new Raw(server.url, { ping: false, strategy: false });
-      defer(() => raw.destroy());
-      await once(raw, 'open');
-      const [spark] = await sparkP;
-      const errored = once<[Error & { code?: string; cause?: unknown }]>(spark, 'error');
-      raw.write(options.garbage);
-      const [err] = await errored;
-      expect(err.code).toBe('PRIMUS_ERR_PARSER_DECODE');
-      expect(err.cause).toBeInstanceOf(Error);
-      const data = once<[unknown]>(spark, 'data');
-      raw.write(parser.encode('still here'));
-      expect((await data)[0]).toBe('still here');
-    }, timeout);
+    it(
+      'refuses a malformed frame with PRIMUS_ERR_PARSER_DECODE and keeps the connection',
+      async () => {
+        const server = await ours();
+        // A client whose own parser passes frames through untouched, to put exact bytes on the wire.
+        const identity = { encode: (data: unknown) => data as string, decode: (raw: unknown) => raw };
+        const Raw = compile({ transport: transformer.client, parser: identity, pathname: '/primus' });
+        const sparkP = once<[OurSpark]>(server.primus, 'connection');
+        const raw = new Raw(server.url, { ping: false, strategy: false });
+        defer(() => raw.destroy());
+        await once(raw, 'open');
+        const [spark] = await sparkP;
+        const errored = once<[Error & { code?: string; cause?: unknown }]>(spark, 'error');
+        raw.write(options.garbage);
+        const [err] = await errored;
+        expect(err.code).toBe('PRIMUS_ERR_PARSER_DECODE');
+        expect(err.cause).toBeInstanceOf(Error);
+        const data = once<[unknown]>(spark, 'data');
+        raw.write(parser.encode('still here'));
+        expect((await data)[0]).toBe('still here');
+      },
+      timeout,
+    );
 
-    it('reports a value it cannot encode with PRIMUS_ERR_PARSER_ENCODE, on both sides, and keeps the connection', async () => {
-      const server = await ours();
-      const sparkP = once<[OurSpark]>(server.primus, 'connection');
-      // The client's encode error is the point of the test: it checks it below.
-      const client = server.client({}, { errors: 'expected' });
-      await once(client, 'open');
-      const [spark] = await sparkP;
+    it(
+      'reports a value it cannot encode with PRIMUS_ERR_PARSER_ENCODE, on both sides, and keeps the connection',
+      async () => {
+        const server = await ours();
+        const sparkP = once<[OurSpark]>(server.primus, 'connection');
+        // The client's encode error is the point of the test: it checks it below.
+        const client = server.client({}, { errors: 'expected' });
+        await once(client, 'open');
+        const [spark] = await sparkP;
 
-      const sparkError = once<[Error & { code?: string }]>(spark, 'error');
-      spark.write(options.unencodable);
-      expect((await sparkError)[0].code).toBe('PRIMUS_ERR_PARSER_ENCODE');
-      const clientError = once<[Error & { code?: string }]>(client, 'error');
-      client.write(options.unencodable);
-      expect((await clientError)[0].code).toBe('PRIMUS_ERR_PARSER_ENCODE');
+        const sparkError = once<[Error & { code?: string }]>(spark, 'error');
+        spark.write(options.unencodable);
+        expect((await sparkError)[0].code).toBe('PRIMUS_ERR_PARSER_ENCODE');
+        const clientError = once<[Error & { code?: string }]>(client, 'error');
+        client.write(options.unencodable);
+        expect((await clientError)[0].code).toBe('PRIMUS_ERR_PARSER_ENCODE');
 
-      const atClient = once<[unknown]>(client, 'data');
-      const atServer = once<[unknown]>(spark, 'data');
-      spark.write('after');
-      client.write('after');
-      expect((await atClient)[0]).toBe('after');
-      expect((await atServer)[0]).toBe('after');
-    }, timeout);
+        const atClient = once<[unknown]>(client, 'data');
+        const atServer = once<[unknown]>(spark, 'data');
+        spark.write('after');
+        client.write('after');
+        expect((await atClient)[0]).toBe('after');
+        expect((await atServer)[0]).toBe('after');
+      },
+      timeout,
+    );
 
     for (const textOnly of options.refusedBy ?? []) {
-      it(`is refused over ${textOnly.name}, which carries text only: at construction, by createSocket() and by parsers()`, async () => {
-        const refusal = expect.objectContaining({
-          code: 'PRIMUS_ERR_INVALID_OPTION',
-          message: expect.stringMatching(new RegExp(`"parser".*"${textOnly.name}" transformer, which carries text only.*got "${parser.name}"`)),
-        });
-        expect(() => new Primus(new EventEmitter() as never, { transformer: textOnly, parser })).toThrow(refusal);
-        expect(() => Primus.createSocket({ transformer: textOnly, parser })).toThrow(refusal);
-        const server = await startServer({ transformer: textOnly });
-        defer(() => server.close());
-        expect(() => server.primus.parsers(parser)).toThrow(refusal);
-        expect(server.primus.parser.name).toBe('json');
-      }, timeout);
+      it(
+        `is refused over ${textOnly.name}, which carries text only: at construction, by createSocket() and by parsers()`,
+        async () => {
+          const refusal = expect.objectContaining({
+            code: 'PRIMUS_ERR_INVALID_OPTION',
+            message: expect.stringMatching(new RegExp(`"parser".*"${textOnly.name}" transformer, which carries text only.*got "${parser.name}"`)),
+          });
+          expect(() => new Primus(new EventEmitter() as never, { transformer: textOnly, parser })).toThrow(refusal);
+          expect(() => Primus.createSocket({ transformer: textOnly, parser })).toThrow(refusal);
+          const server = await startServer({ transformer: textOnly });
+          defer(() => server.close());
+          expect(() => server.primus.parsers(parser)).toThrow(refusal);
+          expect(server.primus.parser.name).toBe('json');
+        },
+        timeout,
+      );
     }
 
     if (options.happn) {
@@ -253,33 +277,45 @@ export function parserSuite(options: ParserSuiteOptions): void {
           return { client: connect(target, clientOptions), spark };
         }
 
-        it('carries every sample both ways', async () => {
-          const target = await start();
-          defer(() => target.close());
-          await expectSamplesBothWays(target, () => connect(target));
-        }, timeout);
+        it(
+          'carries every sample both ways',
+          async () => {
+            const target = await start();
+            defer(() => target.close());
+            await expectSamplesBothWays(target, () => connect(target));
+          },
+          timeout,
+        );
 
-        it('keeps the heartbeat going and gives the client its spark id', async () => {
-          const { client, spark } = await pair({ ping: 50, pong: 2000 });
-          let pongs = 0;
-          client.on('incoming::pong', () => pongs++);
-          await waitFor(() => pongs >= 3, 5000, 'three pongs');
-          const id = await new Promise<string>((resolve) => client.id(resolve));
-          expect(id).toBe((await spark).id);
-          expect(client.readyState).toBe(happnInterop.OPEN);
-        }, timeout);
+        it(
+          'keeps the heartbeat going and gives the client its spark id',
+          async () => {
+            const { client, spark } = await pair({ ping: 50, pong: 2000 });
+            let pongs = 0;
+            client.on('incoming::pong', () => pongs++);
+            await waitFor(() => pongs >= 3, 5000, 'three pongs');
+            const id = await new Promise<string>((resolve) => client.id(resolve));
+            expect(id).toBe((await spark).id);
+            expect(client.readyState).toBe(happnInterop.OPEN);
+          },
+          timeout,
+        );
 
-        it('ends the client for good on spark.end(data), data first', async () => {
-          const { client, spark } = await pair({ reconnect: { min: 20 } });
-          await once(client, 'open');
-          const data: unknown[] = [];
-          client.on('data', (value: unknown) => data.push(describeValue(value)));
-          const ended = once(client, 'end');
-          (await spark).end(samples[0]!.value);
-          await ended;
-          expect(data).toEqual([expected(samples[0]!)]);
-          expect(client.readyState).toBe(happnInterop.CLOSED);
-        }, timeout);
+        it(
+          'ends the client for good on spark.end(data), data first',
+          async () => {
+            const { client, spark } = await pair({ reconnect: { min: 20 } });
+            await once(client, 'open');
+            const data: unknown[] = [];
+            client.on('data', (value: unknown) => data.push(describeValue(value)));
+            const ended = once(client, 'end');
+            (await spark).end(samples[0]!.value);
+            await ended;
+            expect(data).toEqual([expected(samples[0]!)]);
+            expect(client.readyState).toBe(happnInterop.CLOSED);
+          },
+          timeout,
+        );
       });
     }
 
@@ -320,34 +356,46 @@ function browserTests(options: ParserSuiteOptions, ours: (handler?: Parameters<t
   }
 
   describe('in Chromium, through primus.js', () => {
-    it('carries every sample both ways between a browser and our server', async () => {
-      const { server, tab, connected } = await open();
-      const received: unknown[] = [];
-      const sparkP = once<[OurSpark]>(server.primus, 'connection');
-      server.primus.on('connection', (spark: OurSpark) => spark.on('data', (data: unknown) => received.push(describeValue(data))));
-      await connected;
-      const [spark] = await sparkP;
-      const writes = samples.map((sample) => {
-        if (!sample.browser) throw new Error(`the sample "${sample.name}" has no browser expression`);
-        return `primus.write(${sample.browser});`;
-      });
-      await tab.evaluate(`(function () { ${writes.join('\n')} })()`);
-      await waitFor(() => received.length === samples.length, 10000, 'every sample at the server');
-      expect(received).toEqual(samples.map(expected));
+    it(
+      'carries every sample both ways between a browser and our server',
+      async () => {
+        const { server, tab, connected } = await open();
+        const received: unknown[] = [];
+        const sparkP = once<[OurSpark]>(server.primus, 'connection');
+        server.primus.on('connection', (spark: OurSpark) => spark.on('data', (data: unknown) => received.push(describeValue(data))));
+        await connected;
+        const [spark] = await sparkP;
+        const writes = samples.map((sample) => {
+          if (!sample.browser) throw new Error(`the sample "${sample.name}" has no browser expression`);
+          return `primus.write(${sample.browser});`;
+        });
+        await tab.evaluate(`(function () { ${writes.join('\n')} })()`);
+        await waitFor(() => received.length === samples.length, 10000, 'every sample at the server');
+        expect(received).toEqual(samples.map(expected));
 
-      for (const sample of samples) spark.write(sample.value);
-      const inBrowser = await waitFor(async () => {
-        const got = await tab.evaluate(() => (window as unknown as { received: unknown[] }).received);
-        return got.length === samples.length ? got : undefined;
-      }, 10000, 'every sample in the browser');
-      expect(inBrowser).toEqual(samples.map(expected));
-      expect(await tab.evaluate(() => (window as unknown as { errors: string[] }).errors)).toEqual([]);
-    }, timeout);
+        for (const sample of samples) spark.write(sample.value);
+        const inBrowser = await waitFor(
+          async () => {
+            const got = await tab.evaluate(() => (window as unknown as { received: unknown[] }).received);
+            return got.length === samples.length ? got : undefined;
+          },
+          10000,
+          'every sample in the browser',
+        );
+        expect(inBrowser).toEqual(samples.map(expected));
+        expect(await tab.evaluate(() => (window as unknown as { errors: string[] }).errors)).toEqual([]);
+      },
+      timeout,
+    );
 
-    it('keeps the heartbeat going in the browser', async () => {
-      const { tab, connected } = await open({ ping: 50, pong: 2000 });
-      await connected;
-      await waitFor(async () => (await tab.evaluate(() => (window as unknown as { pongs: number }).pongs)) >= 3, 10000, 'three pongs in the browser');
-    }, timeout);
+    it(
+      'keeps the heartbeat going in the browser',
+      async () => {
+        const { tab, connected } = await open({ ping: 50, pong: 2000 });
+        await connected;
+        await waitFor(async () => (await tab.evaluate(() => (window as unknown as { pongs: number }).pongs)) >= 3, 10000, 'three pongs in the browser');
+      },
+      timeout,
+    );
   });
 }

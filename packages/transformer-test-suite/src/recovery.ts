@@ -42,12 +42,12 @@ const DONE = 'done';
  * will get.
  */
 export async function recoveryRun(transformer: Transformer, recovery: boolean, messages: number, cuts: number, stack: Stack): Promise<RecoveryRun> {
-  const { server, proxy, socket, spark: first } = await throughProxy(
-    transformer,
-    { ping: 1000, pong: 2000, reconnect: { min: 20, max: 200, retries: 1000, 'reconnect timeout': 5000 } },
-    stack,
-    { recovery },
-  );
+  const {
+    server,
+    proxy,
+    socket,
+    spark: first,
+  } = await throughProxy(transformer, { ping: 1000, pong: 2000, reconnect: { min: 20, max: 200, retries: 1000, 'reconnect timeout': 5000 } }, stack, { recovery });
   const primus = server.primus;
   const run: RecoveryRun = { client: [], server: [], connections: 1, sparkIds: 1, recovered: { server: 0, client: 0 }, closes: 0 };
   const ids = new Set([first.id]);
@@ -83,7 +83,7 @@ export async function recoveryRun(transformer: Transformer, recovery: boolean, m
   let next = 1;
   const writeChunk = (): void => {
     const end = Math.min(messages, next + chunk - 1);
-    for (; next <= end; ) {
+    for (; next <= end;) {
       const n = next++;
       current.write(n);
       socket.write(n);
@@ -128,27 +128,35 @@ export function recoverySuite(options: RecoverySuiteOptions): void {
     const stack = new Stack();
     afterEach(() => stack.dispose());
 
-    it(`recovery on: ${messages} messages each way, ${cuts} cuts, every one exactly once and in order, on one spark`, async () => {
-      const run = await recoveryRun(transformer, true, messages, cuts, stack);
-      expect(run.closes).toBeGreaterThanOrEqual(cuts);
-      expect(run.client).toEqual(range(messages));
-      expect(run.server).toEqual(range(messages));
-      expect(run.connections).toBe(1);
-      expect(run.sparkIds).toBe(1);
-      expect(run.recovered.server).toBeGreaterThanOrEqual(cuts);
-      // A polling transport may lose the answer itself to the next cut; the client then resumes
-      // on a later connection, so it can count fewer recoveries than the server.
-      expect(run.recovered.client).toBeGreaterThanOrEqual(1);
-      expect(run.recovered.client).toBeLessThanOrEqual(run.recovered.server);
-    }, timeout);
+    it(
+      `recovery on: ${messages} messages each way, ${cuts} cuts, every one exactly once and in order, on one spark`,
+      async () => {
+        const run = await recoveryRun(transformer, true, messages, cuts, stack);
+        expect(run.closes).toBeGreaterThanOrEqual(cuts);
+        expect(run.client).toEqual(range(messages));
+        expect(run.server).toEqual(range(messages));
+        expect(run.connections).toBe(1);
+        expect(run.sparkIds).toBe(1);
+        expect(run.recovered.server).toBeGreaterThanOrEqual(cuts);
+        // A polling transport may lose the answer itself to the next cut; the client then resumes
+        // on a later connection, so it can count fewer recoveries than the server.
+        expect(run.recovered.client).toBeGreaterThanOrEqual(1);
+        expect(run.recovered.client).toBeLessThanOrEqual(run.recovered.server);
+      },
+      timeout,
+    );
 
-    it(`recovery off: the same run loses messages`, async () => {
-      const run = await recoveryRun(transformer, false, messages, cuts, stack);
-      expect(run.closes).toBeGreaterThanOrEqual(cuts);
-      expect(run.connections).toBeGreaterThan(1);
-      const distinct = new Set(run.client).size + new Set(run.server).size;
-      expect(distinct).toBeLessThan(2 * messages);
-    }, timeout);
+    it(
+      `recovery off: the same run loses messages`,
+      async () => {
+        const run = await recoveryRun(transformer, false, messages, cuts, stack);
+        expect(run.closes).toBeGreaterThanOrEqual(cuts);
+        expect(run.connections).toBeGreaterThan(1);
+        const distinct = new Set(run.client).size + new Set(run.server).size;
+        expect(distinct).toBeLessThan(2 * messages);
+      },
+      timeout,
+    );
   });
 }
 

@@ -107,51 +107,59 @@ export function soakSuite(options: SoakSuiteOptions): void {
      */
     const minPongs = Math.floor(held.holdMs / PING) - 2;
     describe(`soak: ${held.connections} connections held for ${held.holdMs / 1000} s with heartbeats`, () => {
-      it(name, async () => {
-        requireBuilt();
-        const result = await hold(entry, { transformer: name, ...held, ping: PING, pong: PONG, concurrency: 100, warmup });
-        results.hold = result;
+      it(
+        name,
+        async () => {
+          requireBuilt();
+          const result = await hold(entry, { transformer: name, ...held, ping: PING, pong: PONG, concurrency: 100, warmup });
+          results.hold = result;
 
-        expect(result.connections).toBe(held.connections);
-        // Nobody dropped: no client closed or failed, the server ended no spark (a flatline would be one).
-        expect({ dropped: result.dropped, clientErrors: result.clientErrors, disconnections: result.disconnections, flatlines: result.flatlines }).toEqual({
-          dropped: 0,
-          clientErrors: 0,
-          disconnections: 0,
-          flatlines: 0,
-        });
-        // Every client's heartbeat kept going, answered by the server, for the whole hold.
-        expect(result.pongsMin).toBeGreaterThanOrEqual(minPongs);
-        // One file descriptor per connection: more would exhaust the file limit early.
-        expect(result.fdsPerConnection).toBeLessThan(1.5);
-        // Heartbeats do not accumulate memory, and releasing the clients frees every spark.
-        expect(result.objectsGrowthDuringHold).toBeLessThan(HOLD_SLACK);
-        expect(result.sparksAliveAfter).toBe(0);
-        expect(result.heapGrowthAfterRelease).toBeLessThan(HEAP_SLACK);
-        expect(result.jsGrowthAfterRelease).toBeLessThan(JS_SLACK);
-      }, 20 * 60_000);
+          expect(result.connections).toBe(held.connections);
+          // Nobody dropped: no client closed or failed, the server ended no spark (a flatline would be one).
+          expect({ dropped: result.dropped, clientErrors: result.clientErrors, disconnections: result.disconnections, flatlines: result.flatlines }).toEqual({
+            dropped: 0,
+            clientErrors: 0,
+            disconnections: 0,
+            flatlines: 0,
+          });
+          // Every client's heartbeat kept going, answered by the server, for the whole hold.
+          expect(result.pongsMin).toBeGreaterThanOrEqual(minPongs);
+          // One file descriptor per connection: more would exhaust the file limit early.
+          expect(result.fdsPerConnection).toBeLessThan(1.5);
+          // Heartbeats do not accumulate memory, and releasing the clients frees every spark.
+          expect(result.objectsGrowthDuringHold).toBeLessThan(HOLD_SLACK);
+          expect(result.sparksAliveAfter).toBe(0);
+          expect(result.heapGrowthAfterRelease).toBeLessThan(HEAP_SLACK);
+          expect(result.jsGrowthAfterRelease).toBeLessThan(JS_SLACK);
+        },
+        20 * 60_000,
+      );
     });
   }
 
   describe(`soak: ${size.cycles} connect, echo and disconnect cycles`, () => {
-    it(name, async () => {
-      requireBuilt();
-      const result = await cycles(entry, { transformer: name, cycles: size.cycles, concurrency: 50, warmup, settleMs: size.settleMs ?? 120_000 });
-      results.cycles = result;
+    it(
+      name,
+      async () => {
+        requireBuilt();
+        const result = await cycles(entry, { transformer: name, cycles: size.cycles, concurrency: 50, warmup, settleMs: size.settleMs ?? 120_000 });
+        results.cycles = result;
 
-      // Every cycle's connection reached the server (its echo proved it) and every spark ended
-      // there. sockjs-client may open more than one session per cycle: when a transport does not
-      // open within a few round trips (a loaded machine), it abandons it for the next one, whose
-      // spark the server also sees and ends.
-      expect(result.connections).toBeGreaterThanOrEqual(warmup + size.cycles);
-      expect(result.disconnections).toBe(result.connections);
-      // The server is back where it started: no spark, no socket, no descriptor, no timer left...
-      expect({ connected: result.connected, sockets: result.sockets, sparksAlive: result.sparksAlive }).toEqual({ connected: 0, sockets: 0, sparksAlive: 0 });
-      expect(result.fdsAfter).toBeLessThanOrEqual(result.fdsBaseline);
-      expect(result.timersAfter).toBeLessThanOrEqual(result.timersBaseline);
-      // ...and its heap is back at the baseline.
-      expect(result.heapGrowth).toBeLessThan(HEAP_SLACK);
-      expect(result.jsGrowth).toBeLessThan(JS_SLACK);
-    }, 60 * 60_000);
+        // Every cycle's connection reached the server (its echo proved it) and every spark ended
+        // there. sockjs-client may open more than one session per cycle: when a transport does not
+        // open within a few round trips (a loaded machine), it abandons it for the next one, whose
+        // spark the server also sees and ends.
+        expect(result.connections).toBeGreaterThanOrEqual(warmup + size.cycles);
+        expect(result.disconnections).toBe(result.connections);
+        // The server is back where it started: no spark, no socket, no descriptor, no timer left...
+        expect({ connected: result.connected, sockets: result.sockets, sparksAlive: result.sparksAlive }).toEqual({ connected: 0, sockets: 0, sparksAlive: 0 });
+        expect(result.fdsAfter).toBeLessThanOrEqual(result.fdsBaseline);
+        expect(result.timersAfter).toBeLessThanOrEqual(result.timersBaseline);
+        // ...and its heap is back at the baseline.
+        expect(result.heapGrowth).toBeLessThan(HEAP_SLACK);
+        expect(result.jsGrowth).toBeLessThan(JS_SLACK);
+      },
+      60 * 60_000,
+    );
   });
 }

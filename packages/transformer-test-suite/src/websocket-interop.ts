@@ -57,7 +57,6 @@ export function websocketInteropSuite(options: WebSocketInteropOptions): void {
   const startOurs = (serverOptions: happnInterop.ServerOptions = {}) => happnInterop.startOurs(transformer, serverOptions);
   const implementations = { startOurs, startHappn, HappnClient: HappnSocket, OurClient: OurSocket };
 
-
   interopSuite({
     ...implementations,
     tests({ server, connect }) {
@@ -72,68 +71,77 @@ export function websocketInteropSuite(options: WebSocketInteropOptions): void {
         return client;
       }
 
-      it("learns the client's ping and pong from the connect query", async () => {
-        const target = await server();
-        const spark = nextSpark(target);
-        connect(target, { ping: 150, pong: 700 });
-        const { query, timeout } = await spark;
-        expect(query.ping).toBe(150);
-        expect(query.pong).toBe(700);
-        expect(query._primuscb).toEqual(expect.any(String));
-        expect(timeout).not.toBeNull();
-      }, TIMEOUT);
+      it(
+        "learns the client's ping and pong from the connect query",
+        async () => {
+          const target = await server();
+          const spark = nextSpark(target);
+          connect(target, { ping: 150, pong: 700 });
+          const { query, timeout } = await spark;
+          expect(query.ping).toBe(150);
+          expect(query.pong).toBe(700);
+          expect(query._primuscb).toEqual(expect.any(String));
+          expect(timeout).not.toBeNull();
+        },
+        TIMEOUT,
+      );
 
-      it('keeps a ping:false client forever while it drops a silent one', async () => {
-        const target = await server({ pongSkipTime: 1 });
-        echo(target);
-        const quiet = nextSpark(target);
-        const unpinged = connect(target, { ping: false });
-        const quietSpark = await quiet;
-        await once(unpinged, 'open');
-        const unpingedEvents = record(unpinged, 'close', 'incoming::pong');
-        silent(target);
-        const [skips] = await once<[number]>(target.primus, 'flatline', 5000);
+      it(
+        'keeps a ping:false client forever while it drops a silent one',
+        async () => {
+          const target = await server({ pongSkipTime: 1 });
+          echo(target);
+          const quiet = nextSpark(target);
+          const unpinged = connect(target, { ping: false });
+          const quietSpark = await quiet;
+          await once(unpinged, 'open');
+          const unpingedEvents = record(unpinged, 'close', 'incoming::pong');
+          silent(target);
+          const [skips] = await once<[number]>(target.primus, 'flatline', 5000);
 
-        expect(skips).toBe(3);
-        expect(quietSpark.query.ping).toBe('false');
-        expect(quietSpark.timeout).toBeNull();
-        // Still connected after the silent client's whole allowance has run out.
-        unpinged.write({ still: 'here' });
-        const [data] = await once(unpinged, 'data');
-        expect(data).toEqual({ still: 'here' });
-        expect(unpinged.readyState).toBe(OPEN);
-        expect(unpingedEvents.close).toEqual([]);
-        expect(unpingedEvents['incoming::pong']).toEqual([]);
-      }, TIMEOUT);
+          expect(skips).toBe(3);
+          expect(quietSpark.query.ping).toBe('false');
+          expect(quietSpark.timeout).toBeNull();
+          // Still connected after the silent client's whole allowance has run out.
+          unpinged.write({ still: 'here' });
+          const [data] = await once(unpinged, 'data');
+          expect(data).toEqual({ still: 'here' });
+          expect(unpinged.readyState).toBe(OPEN);
+          expect(unpingedEvents.close).toEqual([]);
+          expect(unpingedEvents['incoming::pong']).toEqual([]);
+        },
+        TIMEOUT,
+      );
 
-      it('sends unsolicited pongs to a client that stops pinging, then drops it so it reconnects', async () => {
-        // happn-primus reads pongSkipTime: 0 as "use the default of 1000 ms"; 1 ms lets every skip pong.
-        const target = await server({ pongSkipTime: 1 });
-        const serverEvents = record(target.primus, 'heartbeat-skipped', 'flatline');
-        const first = nextSpark(target);
-        const client = silent(target, { reconnect: { min: 20 } });
-        const clientEvents = record(client, 'incoming::pong', 'incoming::data', 'end');
-        await once(client, 'open');
-        const connected = Date.now();
-        const second = once<[AnySpark]>(target.primus, 'connection');
-        const reconnected = once(client, 'reconnected');
-        await once(target.primus, 'flatline', 5000);
-        const dropped = Date.now() - connected;
-        await reconnected;
+      it(
+        'sends unsolicited pongs to a client that stops pinging, then drops it so it reconnects',
+        async () => {
+          // happn-primus reads pongSkipTime: 0 as "use the default of 1000 ms"; 1 ms lets every skip pong.
+          const target = await server({ pongSkipTime: 1 });
+          const serverEvents = record(target.primus, 'heartbeat-skipped', 'flatline');
+          const first = nextSpark(target);
+          const client = silent(target, { reconnect: { min: 20 } });
+          const clientEvents = record(client, 'incoming::pong', 'incoming::data', 'end');
+          await once(client, 'open');
+          const connected = Date.now();
+          const second = once<[AnySpark]>(target.primus, 'connection');
+          const reconnected = once(client, 'reconnected');
+          await once(target.primus, 'flatline', 5000);
+          const dropped = Date.now() - connected;
+          await reconnected;
 
-        // T = ping + pong / 2 = 200 ms; two skips are tolerated, the third drops the spark.
-        expect(serverEvents['heartbeat-skipped']!.map(([count]) => count)).toEqual([1, 2]);
-        expect(serverEvents.flatline!.map(([count]) => count)).toEqual([3]);
-        expect(dropped).toBeGreaterThanOrEqual(550);
-        expect(clientEvents['incoming::pong']).toHaveLength(2);
-        expect(clientEvents['incoming::data']!.map(([raw]) => raw)).toEqual([
-          expect.stringMatching(/^"primus::pong::\d+"$/),
-          expect.stringMatching(/^"primus::pong::\d+"$/),
-        ]);
-        expect(clientEvents.end).toEqual([]);
-        const [spark] = await second;
-        expect(spark).not.toBe(await first);
-      }, TIMEOUT);
+          // T = ping + pong / 2 = 200 ms; two skips are tolerated, the third drops the spark.
+          expect(serverEvents['heartbeat-skipped']!.map(([count]) => count)).toEqual([1, 2]);
+          expect(serverEvents.flatline!.map(([count]) => count)).toEqual([3]);
+          expect(dropped).toBeGreaterThanOrEqual(550);
+          expect(clientEvents['incoming::pong']).toHaveLength(2);
+          expect(clientEvents['incoming::data']!.map(([raw]) => raw)).toEqual([expect.stringMatching(/^"primus::pong::\d+"$/), expect.stringMatching(/^"primus::pong::\d+"$/)]);
+          expect(clientEvents.end).toEqual([]);
+          const [spark] = await second;
+          expect(spark).not.toBe(await first);
+        },
+        TIMEOUT,
+      );
     },
   });
 
@@ -165,23 +173,22 @@ export function websocketInteropSuite(options: WebSocketInteropOptions): void {
       return { frames, id, code };
     }
 
-    it('both servers send identical frames for data, pong, id and server close', async () => {
-      const happn = await serverFrames(startHappn);
-      const ours = await serverFrames(startOurs);
+    it(
+      'both servers send identical frames for data, pong, id and server close',
+      async () => {
+        const happn = await serverFrames(startHappn);
+        const ours = await serverFrames(startOurs);
 
-      const expected = [
-        ...samples.map(wire),
-        '"primus::pong::1496913600000"',
-        expect.any(String),
-        '"primus::server::close"',
-      ];
-      expect(happn.frames).toEqual(expected);
-      expect(ours.frames).toEqual(expected);
-      expect(happn.frames[samples.length + 1]).toBe(JSON.stringify(`primus::id::${happn.id}`));
-      expect(ours.frames[samples.length + 1]).toBe(JSON.stringify(`primus::id::${ours.id}`));
-      expect(happn.code).toBe(1000);
-      expect(ours.code).toBe(1000);
-    }, TIMEOUT);
+        const expected = [...samples.map(wire), '"primus::pong::1496913600000"', expect.any(String), '"primus::server::close"'];
+        expect(happn.frames).toEqual(expected);
+        expect(ours.frames).toEqual(expected);
+        expect(happn.frames[samples.length + 1]).toBe(JSON.stringify(`primus::id::${happn.id}`));
+        expect(ours.frames[samples.length + 1]).toBe(JSON.stringify(`primus::id::${ours.id}`));
+        expect(happn.code).toBe(1000);
+        expect(ours.code).toBe(1000);
+      },
+      TIMEOUT,
+    );
 
     /** Let a client talk to a bare WebSocket server and record its URL and every frame. */
     async function clientFrames(Client: happnInterop.ClientClass): Promise<{ path: string; query: [string, string][]; frames: string[]; code: number }> {
@@ -208,20 +215,28 @@ export function websocketInteropSuite(options: WebSocketInteropOptions): void {
       return { path: url.pathname, query: [...url.searchParams], frames, code };
     }
 
-    it('both clients send identical frames for data, id and ping, and the same connect query', async () => {
-      const happn = await clientFrames(HappnSocket);
-      const ours = await clientFrames(OurSocket);
+    it(
+      'both clients send identical frames for data, id and ping, and the same connect query',
+      async () => {
+        const happn = await clientFrames(HappnSocket);
+        const ours = await clientFrames(OurSocket);
 
-      const expected = [...samples.map(wire), '"primus::id::"', expect.stringMatching(/^"primus::ping::\d{13}"$/)];
-      expect(happn.frames).toEqual(expected);
-      expect(ours.frames).toEqual(expected);
-      expect(happn.path).toBe('/primus');
-      expect(ours.path).toBe('/primus');
-      const shape = (query: [string, string][]) => query.map(([key, value]) => [key, key === '_primuscb' ? 'yeast' : value]);
-      expect(shape(happn.query)).toEqual([['_primuscb', 'yeast'], ['ping', '50'], ['pong', '5000']]);
-      expect(shape(ours.query)).toEqual(shape(happn.query));
-      // No status code from either client; a browser's WebSocket#close() sends none either.
-      expect(ours.code).toBe(happn.code);
-    }, TIMEOUT);
+        const expected = [...samples.map(wire), '"primus::id::"', expect.stringMatching(/^"primus::ping::\d{13}"$/)];
+        expect(happn.frames).toEqual(expected);
+        expect(ours.frames).toEqual(expected);
+        expect(happn.path).toBe('/primus');
+        expect(ours.path).toBe('/primus');
+        const shape = (query: [string, string][]) => query.map(([key, value]) => [key, key === '_primuscb' ? 'yeast' : value]);
+        expect(shape(happn.query)).toEqual([
+          ['_primuscb', 'yeast'],
+          ['ping', '50'],
+          ['pong', '5000'],
+        ]);
+        expect(shape(ours.query)).toEqual(shape(happn.query));
+        // No status code from either client; a browser's WebSocket#close() sends none either.
+        expect(ours.code).toBe(happn.code);
+      },
+      TIMEOUT,
+    );
   });
 }

@@ -134,7 +134,12 @@ export interface StreamResult {
  * streamed in chunks without one (`chunked: true`), and stop as soon as the server answers or
  * closes. A server that bounds what it buffers answers long before the whole body is out.
  */
-export function streamBody(port: number, req: Omit<RawRequest, 'body' | 'bodyBase64'>, total: number, options: { chunked?: boolean; fill?: string; waitMs?: number } = {}): Promise<StreamResult> {
+export function streamBody(
+  port: number,
+  req: Omit<RawRequest, 'body' | 'bodyBase64'>,
+  total: number,
+  options: { chunked?: boolean; fill?: string; waitMs?: number } = {},
+): Promise<StreamResult> {
   const fill = options.fill ?? 'x';
   const chunk = Buffer.from(fill.repeat(Math.ceil(16384 / fill.length)).slice(0, 16384), 'utf8');
   const headers: Record<string, string> = { ...req.headers };
@@ -286,7 +291,12 @@ export function openWebSocket(port: number, path: string, headers: Record<string
         });
       },
       closed(ms = 5000) {
-        return ws.until(() => ws.ended, ms).then(() => ws.ended, () => false);
+        return ws
+          .until(() => ws.ended, ms)
+          .then(
+            () => ws.ended,
+            () => false,
+          );
       },
       destroy() {
         socket.destroy();
