@@ -516,7 +516,8 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
 
   /** Get the connection id the server uses as `spark.id`. */
   id(fn: (id: string) => void): this {
-    const known = this._connection && this._connection.id;
+    // A resumed session keeps its spark's id; a transport's own id (engine.io's sid) is the new connection's.
+    const known = (this.session && this.session.id) || (this._connection && this._connection.id);
     if (known) {
       fn(known);
       return this;

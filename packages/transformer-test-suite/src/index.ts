@@ -1,5 +1,6 @@
 export { transformerSuite, type Capabilities, type SuiteOptions } from './suite';
 export { browserSuite, type BrowserSuiteOptions } from './browser';
+export { browserRecoverySuite, type BrowserRecoverySuiteOptions } from './browser-recovery';
 export { CHROMIUM_ARGS, PAGE_EVENTS, testPage, useBrowser, type BrowserHarness, type TestPageOptions, type TestTab, type UseBrowserOptions } from './browser-harness';
 export {
   collect,
