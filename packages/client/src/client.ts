@@ -346,7 +346,21 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
       transport: transport || {},
       manual: !!given.manual,
     }) as ResolvedClientOptions);
-    const recovery = (this.recovery = new Recovery(resolved.reconnect));
+    // The back-off's events are the client's own: it emits them on the client.
+    const recovery = (this.recovery = new Recovery(resolved.reconnect, (event, ...args) => {
+      if (event === 'reconnect') {
+        this.emit('outgoing::reconnect');
+        this._openTransport();
+      } else if (event === 'reconnect failed') {
+        if (this.session) this.session._forget();
+        this._closeTransport();
+        // The failed attempt's socket was just closed and will not report its end, so settle here.
+        this._setState(CLOSED);
+        this.writable = this.readable = false;
+        this.emit('end');
+      }
+      (this.emit as (event: string, ...args: unknown[]) => boolean)(event, ...args);
+    }));
     this.url = parseUrl(url != null ? url : defaultUrl(), defaultUrl(), this);
     this.transport = resolved.transport;
     if (given.websockets !== undefined) this.AVOID_WEBSOCKETS = !given.websockets;
@@ -367,25 +381,6 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     if (network && hasOnline) this.online = navigator.onLine;
 
     if (!resolved.manual) this.timers.set('open', () => this.open(), 0);
-
-    // The back-off's events are the client's own.
-    recovery.on('reconnect', (attempt, done) => {
-      this.emit('outgoing::reconnect');
-      this._openTransport();
-      this.emit('reconnect', attempt, done);
-    });
-    recovery.on('reconnect scheduled', (attempt) => this.emit('reconnect scheduled', attempt));
-    recovery.on('reconnected', (attempt) => this.emit('reconnected', attempt));
-    recovery.on('reconnect timeout', (err, attempt) => this.emit('reconnect timeout', err, attempt));
-    recovery.on('reconnect failed', (err, attempt) => {
-      if (this.session) this.session._forget();
-      this._closeTransport();
-      // The failed attempt's socket was just closed and will not report its end, so settle here.
-      this._setState(CLOSED);
-      this.writable = this.readable = false;
-      this.emit('end');
-      this.emit('reconnect failed', err, attempt);
-    });
 
     for (const name of Object.keys(this.ark)) this.ark[name]!.call(this, this, resolved);
 

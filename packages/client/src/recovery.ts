@@ -42,6 +42,9 @@ export interface RecoveryEvents {
   'reconnect failed': (err: Error, attempt: ReconnectAttempt) => void;
 }
 
+/** Where a `Recovery` sends its events. */
+export type RecoveryEmit = <E extends keyof RecoveryEvents>(event: E, ...args: Parameters<RecoveryEvents[E]>) => void;
+
 /** The reconnect defaults from happn-primus 6.0.1. */
 export const RECONNECT_DEFAULTS: Readonly<ReconnectOptions> = Object.freeze({
   min: 500,
@@ -80,10 +83,16 @@ export class Recovery extends EventEmitter<RecoveryEvents> {
   private readonly _options: ReconnectOptions;
   private readonly _timers = new Timers();
   private _pending: AttemptDone | null = null;
+  private readonly _emit: RecoveryEmit;
 
-  constructor(options?: Partial<ReconnectOptions>) {
+  /**
+   * `emit` receives every event instead of this emitter's listeners: the client passes its own,
+   * so the back-off's events are the client's without a forwarding listener per event.
+   */
+  constructor(options?: Partial<ReconnectOptions>, emit?: RecoveryEmit) {
     super();
     this._options = reconnectOptions(options);
+    this._emit = emit || ((event, ...args) => (this.emit as (event: string, ...args: unknown[]) => boolean)(event, ...args));
   }
 
   /** True while a reconnect is scheduled or in flight. */
@@ -133,7 +142,7 @@ export class Recovery extends EventEmitter<RecoveryEvents> {
       },
       opts.scheduled,
     );
-    this.emit('reconnect scheduled', opts);
+    this._emit('reconnect scheduled', opts);
     return this;
   }
 
@@ -160,7 +169,7 @@ export class Recovery extends EventEmitter<RecoveryEvents> {
   private _onScheduled = (err: Error | undefined, opts: ReconnectAttempt): void => {
     if (err) {
       this.reset();
-      this.emit('reconnect failed', err, opts);
+      this._emit('reconnect failed', err, opts);
       return;
     }
     const done: AttemptDone = (failure) => {
@@ -170,7 +179,7 @@ export class Recovery extends EventEmitter<RecoveryEvents> {
         this.backoff(this._onScheduled, opts);
         return;
       }
-      this.emit('reconnected', opts);
+      this._emit('reconnected', opts);
     };
     this._pending = done;
     this.attempt = opts;
@@ -178,11 +187,11 @@ export class Recovery extends EventEmitter<RecoveryEvents> {
       'timeout',
       () => {
         const timeout = new PrimusError('PRIMUS_ERR_RECONNECT_TIMEOUT', 'Failed to reconnect in a timely manner');
-        this.emit('reconnect timeout', timeout, opts);
+        this._emit('reconnect timeout', timeout, opts);
         done(timeout);
       },
       opts['reconnect timeout'],
     );
-    this.emit('reconnect', opts, done);
+    this._emit('reconnect', opts, done);
   };
 }
