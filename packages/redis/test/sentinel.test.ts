@@ -188,5 +188,5 @@ it('starts a Sentinel connection again when ioredis gives it up, and leaves no c
   expect(await sentinelClients()).toBeGreaterThan(before);
   client.socket.destroy();
   await Promise.all([a!.close(), b!.close()]);
-  await waitFor(async () => (await sentinelClients()) === before, 5000, 'the connections to the sentinels to close');
+  await waitFor(async () => (await sentinelClients()) === before, 15_000, 'the connections to the sentinels to close');
 });

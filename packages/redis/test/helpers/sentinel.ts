@@ -31,7 +31,7 @@ export interface SentinelGroup {
   options: { sentinels: Array<{ host: string; port: number }>; name: string };
   /** The primary's port as the sentinels see it now. */
   currentPrimary(): Promise<number>;
-  /** How many connections a process of the group has now, this helper's own included. */
+  /** How many connections a process of the group has now, this helper's own included and the sentinels' links to each other left out. */
   clientCount(port: number): Promise<number>;
   /** The names of the connections a Redis of the group has now (`CLIENT LIST`). */
   clientNames(port: number): Promise<string[]>;
@@ -162,7 +162,10 @@ export async function startSentinelGroup(): Promise<SentinelGroup> {
     },
     async clientCount(port) {
       const clients = port === replicaPort ? replicaClient : (sentinelClients[sentinels.findIndex((s) => s.port === port)] ?? client(port));
-      return ((await clients.call('CLIENT', 'LIST')) as string).split('\n').filter(Boolean).length;
+      // The sentinels' own links to each other (named sentinel-<id>-cmd) come and go on their own
+      // schedule: only the connections of the application are counted.
+      const lines = ((await clients.call('CLIENT', 'LIST')) as string).split('\n').filter(Boolean);
+      return lines.filter((line) => !/(?:^| )name=sentinel-/.test(line)).length;
     },
     async clientNames(port) {
       const list = (await (port === replicaPort ? replicaClient : client(port)).call('CLIENT', 'LIST')) as string;
