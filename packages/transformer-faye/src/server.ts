@@ -8,25 +8,111 @@ type TrackedSocket = Faye & { sink?: ConnectionSink };
 
 const OPEN = 1;
 
-/** The core's handle on one faye-websocket connection. */
+/** Payloads up to this size are framed here in one buffer; larger ones go through faye's driver. */
+const MAX_OWN_FRAME = 64 * 1024;
+
+/**
+ * An unmasked, final text or binary frame (RFC 6455 section 5.2) holding `payload`, header and
+ * payload in one buffer: the bytes faye's driver writes for `send()` when no extension is in use.
+ */
+export function frameMessage(payload: string | Uint8Array): Buffer {
+  const isText = typeof payload === 'string';
+  const size = isText ? Buffer.byteLength(payload) : payload.byteLength;
+  const offset = size <= 125 ? 2 : size <= 0xffff ? 4 : 10;
+  const out = Buffer.allocUnsafe(offset + size);
+  out[0] = isText ? 0x81 : 0x82;
+  if (offset === 2) {
+    out[1] = size;
+  } else if (offset === 4) {
+    out[1] = 126;
+    out.writeUInt16BE(size, 2);
+  } else {
+    out[1] = 127;
+    out.writeUInt32BE(Math.floor(size / 0x100000000), 2);
+    out.writeUInt32BE(size >>> 0, 6);
+  }
+  if (isText) out.write(payload, offset, 'utf8');
+  else out.set(payload, offset);
+  return out;
+}
+
+function sizeOf(payload: string | Uint8Array): number {
+  return typeof payload === 'string' ? payload.length : payload.byteLength;
+}
+
+/** The part of faye's private state read here: whether the handshake settled on any extension. */
+interface FayeInternals {
+  _driver?: { _extensions?: { _sessions?: unknown[] } };
+}
+
+/**
+ * Whether faye's driver frames this connection's messages synchronously and as sent: no extension
+ * (permessage-deflate) was negotiated. Its driver then writes every frame, pings, pongs and the
+ * close frame included, straight to the TCP socket in the call that made it, so a frame written
+ * to the socket here takes its place in the same order. Unknown internals count as "no".
+ */
+function framesPlain(ws: Faye): boolean {
+  return (ws as unknown as FayeInternals)._driver?._extensions?._sessions?.length === 0;
+}
+
+// FayeConnectionSocket.state bits.
+/** Messages may be framed here and written to the TCP socket directly (see `framesPlain`). */
+const PLAIN = 1;
+/** The TCP socket is corked until the core's per-tick flush. */
+const HELD = 2;
+
+/**
+ * The core's handle on one faye-websocket connection. Writes of one tick are held in the corked
+ * TCP socket and leave in one `writev()` when the core flushes (`context.flushSoon`), before the
+ * tick ends.
+ */
 class FayeConnectionSocket implements ConnectionSocket {
+  /** The server half's context, on the prototype of each server's subclass (not a field per connection). */
+  declare protected readonly context: TransformerContext;
+  private state: number;
+
   constructor(
     private readonly ws: Faye,
     private readonly stream: Duplex,
-  ) {}
+  ) {
+    this.state = framesPlain(ws) ? PLAIN : 0;
+  }
 
   send(payload: string | Buffer | Uint8Array): void {
     if (this.ws.readyState !== OPEN) return;
+    this.hold();
     // faye's own return value is not passed on: it turns false as soon as the TCP socket is over
     // its 16 KiB highWaterMark, far below Primus's.
-    this.ws.send(toBuffer(payload));
+    if (this.state & PLAIN && sizeOf(payload) <= MAX_OWN_FRAME) this.stream.write(frameMessage(payload));
+    else this.ws.send(toBuffer(payload));
+  }
+
+  /** A broadcast: the frame the server half built once (see `frame()` below). */
+  sendFrame(frame: unknown, payload: string | Buffer | Uint8Array): void {
+    if (this.ws.readyState !== OPEN) return;
+    if (!(this.state & PLAIN)) return this.send(payload);
+    this.hold();
+    this.stream.write(frame as Buffer);
+  }
+
+  flush(): void {
+    if (!(this.state & HELD)) return;
+    this.state &= ~HELD;
+    this.stream.uncork();
+  }
+
+  private hold(): void {
+    if (this.state & HELD) return;
+    this.state |= HELD;
+    this.stream.cork();
+    this.context.flushSoon(this);
   }
 
   /**
-   * The TCP socket's write buffer. faye-websocket frames every message at once and its driver
-   * writes the frame straight to the socket, so that is where a slow client's bytes wait; faye's
-   * own `bufferedAmount` is never updated (always 0). With compression, a message is counted once
-   * deflated: the deflate step holds it only for as long as zlib takes.
+   * The TCP socket's write buffer, held frames included. faye-websocket frames every message at
+   * once and its driver writes the frame straight to the socket, so that is where a slow client's
+   * bytes wait; faye's own `bufferedAmount` is never updated (always 0). With compression, a
+   * message is counted once deflated: the deflate step holds it only for as long as zlib takes.
    */
   get bufferedAmount(): number {
     return this.stream.writableLength;
@@ -35,6 +121,7 @@ class FayeConnectionSocket implements ConnectionSocket {
   close(): void {
     // Close code 1000, as happn-primus's faye transformer sent.
     this.ws.close();
+    this.flush();
   }
 }
 
@@ -66,6 +153,9 @@ export function createServer(context: TransformerContext): TransformerServer {
     extensions: context.options.compression ? [permessageDeflate] : [],
   };
 
+  class ServerSocket extends FayeConnectionSocket {}
+  Object.defineProperty(ServerSocket.prototype, 'context', { value: context });
+
   return {
     upgrade(req, socket, head) {
       if (!Faye.isWebSocket(req)) {
@@ -75,12 +165,16 @@ export function createServer(context: TransformerContext): TransformerServer {
       const ws: TrackedSocket = new Faye(req, socket, head, null, options);
       // The handshake is complete only on `open`; a socket that fails before it never becomes a connection.
       ws.once('open', () => {
-        ws.sink = context.connect({ headers: req.headers, address: req.socket, request: req }, new FayeConnectionSocket(ws, socket));
+        ws.sink = context.connect({ headers: req.headers, address: req.socket, request: req }, new ServerSocket(ws, socket));
         ws.on('message', onMessage);
         ws.on('error', onError);
         ws.on('drain', onDrain);
         ws.on('close', onClose);
       });
+    },
+    // A broadcast's frame, built once and written as is to every connection without extensions.
+    frame(payload: string | Buffer | Uint8Array) {
+      return sizeOf(payload) <= MAX_OWN_FRAME ? frameMessage(payload) : undefined;
     },
   };
 }
