@@ -6,8 +6,9 @@ Bundles <entry> (TypeScript or JavaScript) for the browser into one minified ES2
 whose value is an object of the entry's named exports, and writes <output> as a module that
 exports that source as a string constant named exportName (default: source).
 
-  --alias <pkg>=<file>   bundle <file> wherever <pkg> is imported
-  --mangle-private       shorten properties starting with "_" (self-contained code only)`;
+  --alias <pkg>=<file>     bundle <file> wherever <pkg> is imported
+  --define <name>=<value>  replace the global <name> with the JavaScript literal <value>
+  --mangle-private         shorten properties starting with "_" (self-contained code only)`;
 
 function usage(message?: string): never {
   if (message) console.error(`primus-bundle-browser: ${message}`);
@@ -17,6 +18,7 @@ function usage(message?: string): never {
 
 const positional: string[] = [];
 const alias: Record<string, string> = {};
+const define: Record<string, string> = {};
 let manglePrivate = false;
 const args = process.argv.slice(2);
 for (let i = 0; i < args.length; i++) {
@@ -29,6 +31,11 @@ for (let i = 0; i < args.length; i++) {
     const [pkg, file] = (args[++i] ?? '').split('=');
     if (!pkg || !file) usage('--alias expects <pkg>=<file>');
     alias[pkg] = file;
+  } else if (arg === '--define') {
+    const value = args[++i] ?? '';
+    const eq = value.indexOf('=');
+    if (eq < 1 || eq === value.length - 1) usage('--define expects <name>=<value>');
+    define[value.slice(0, eq)] = value.slice(eq + 1);
   } else if (arg.startsWith('-')) usage(`unknown option ${arg}`);
   else positional.push(arg);
 }
@@ -36,7 +43,7 @@ const [entry, output, exportName = 'source', ...rest] = positional;
 if (!entry || !output) usage();
 if (rest.length) usage(`unexpected argument ${rest[0]}`);
 
-writeBrowserModule({ entry, output, exportName, alias, manglePrivate }).then(
+writeBrowserModule({ entry, output, exportName, alias, define, manglePrivate }).then(
   ({ bytes, gzipped }) => console.log(`${entry}: ${bytes} bytes minified, ${gzipped} gzipped`),
   (err: Error & { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }) => {
     // esbuild's failures carry one entry per problem, with the file and line.

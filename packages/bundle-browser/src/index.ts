@@ -28,6 +28,11 @@ export interface BundleBrowserOptions {
   manglePrivate?: boolean;
   /** Properties `manglePrivate` leaves alone. @default RESERVED_PROPS */
   reserveProps?: RegExp;
+  /**
+   * Global identifiers replaced by a JavaScript literal at build time (`{ FLAG: 'false' }`), so that
+   * code behind a false flag is left out of the bundle. @default {}
+   */
+  define?: Record<string, string>;
   /** The directory `entry` and the alias files are relative to. @default process.cwd() */
   cwd?: string;
 }
@@ -67,7 +72,7 @@ export async function bundleBrowser(options: BundleBrowserOptions): Promise<Brow
     legalComments: 'none',
     alias,
     ...(options.manglePrivate ? { mangleProps: /^_/, reserveProps: options.reserveProps ?? RESERVED_PROPS } : {}),
-    define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' },
+    define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis', ...options.define },
   });
   const code = result.outputFiles[0]!.text.trim();
   const match = /export\s*\{([^}]*)\};?$/.exec(code);

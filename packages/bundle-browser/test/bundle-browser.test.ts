@@ -75,6 +75,21 @@ describe('primus-bundle-browser', () => {
     expect(evaluate(mangled.expression).box()._write(2)).toBe(3);
   });
 
+  it('leaves out code behind a flag given false with --define, and keeps it otherwise', async () => {
+    await writeFile(join(dir, 'flag.ts'), "declare const FLAG: boolean;\nexport const flagged = () => (FLAG ? 'kept-branch' : 'other');\n");
+    const off = await run(['flag.ts', 'out/flag-off.js', '--define', 'FLAG=false'], dir);
+    expect(off.code).toBe(0);
+    const offSource = await readFile(join(dir, 'out/flag-off.js'), 'utf8');
+    expect(offSource).not.toContain('kept-branch');
+    const on = await bundleBrowser({ entry: 'flag.ts', cwd: dir, define: { FLAG: 'true' } });
+    expect(on.expression).toContain('kept-branch');
+    expect(evaluate(on.expression).flagged()).toBe('kept-branch');
+
+    const badDefine = await run(['flag.ts', 'out.ts', '--define', 'FLAG'], dir);
+    expect(badDefine.code).toBe(2);
+    expect(badDefine.stderr).toContain('--define expects <name>=<value>');
+  });
+
   it('fails with the usage when arguments are missing, and names the file and line of a syntax error', async () => {
     const missing = await run(['entry.ts'], dir);
     expect(missing.code).toBe(2);

@@ -7,6 +7,15 @@ import { connectionError, invalidValue } from './errors';
 import type { ClientTransport, TransportConnection, TransportEvents, TransportHost, UriOptions } from './transport';
 import { parseQuery, parseUrl, stringifyQuery, yeast, type ParsedUrl } from './url';
 
+/**
+ * The primus.js builds define this (package.json): false for servers without recovery, which
+ * leaves every call into the session out of their primus.js, true for servers with it. Elsewhere
+ * it is undefined and the calls stay. Each check spells out
+ * `typeof PRIMUS_SESSION_HOOKS === 'undefined' || PRIMUS_SESSION_HOOKS`: esbuild folds that where
+ * the name is defined, but does not inline a module constant holding it.
+ */
+declare const PRIMUS_SESSION_HOOKS: boolean | undefined;
+
 /** A message codec as the client uses it. */
 export interface ClientParser {
   encode(data: unknown): string | ArrayBuffer | Uint8Array | undefined;
@@ -352,7 +361,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
         this.emit('outgoing::reconnect');
         this._openTransport();
       } else if (event === 'reconnect failed') {
-        if (this.session) this.session._forget();
+        if ((typeof PRIMUS_SESSION_HOOKS === 'undefined' || PRIMUS_SESSION_HOOKS) && this.session) this.session._forget();
         this._closeTransport();
         // The failed attempt's socket was just closed and will not report its end, so settle here.
         this._setState(CLOSED);
@@ -366,7 +375,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     if (given.websockets !== undefined) this.AVOID_WEBSOCKETS = !given.websockets;
     if (given.recovery !== undefined && typeof given.recovery !== 'boolean') throw invalidValue('options.recovery', 'a boolean', given.recovery);
     if (given.recovery !== undefined ? given.recovery : this.defaultRecovery) {
-      const Session = sessions.Session;
+      const Session = typeof PRIMUS_SESSION_HOOKS === 'undefined' || PRIMUS_SESSION_HOOKS ? sessions.Session : undefined;
       if (!Session) throw invalidValue('options.recovery', 'false: this browser library comes from a server without recovery', true);
       this.session = new Session({
         _resend: (payload) => this._send(payload),
@@ -452,7 +461,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     }
     const payload = encode<PrimusClient, string | ArrayBuffer | Uint8Array>(this, side, data);
     if (payload === undefined) return false;
-    if (this.session !== null && !isControl(data)) this.session._sent(payload);
+    if ((typeof PRIMUS_SESSION_HOOKS === 'undefined' || PRIMUS_SESSION_HOOKS) && this.session !== null && !isControl(data)) this.session._sent(payload);
     this._send(payload);
     return true;
   }
@@ -467,7 +476,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     if (!(this instanceof PrimusClient)) throw contextError('end');
     if (this.readyState === CLOSED && !this.timers.active('connect') && !this.timers.active('open')) {
       if (this.recovery.reconnecting()) {
-        if (this.session) this.session._forget();
+        if ((typeof PRIMUS_SESSION_HOOKS === 'undefined' || PRIMUS_SESSION_HOOKS) && this.session) this.session._forget();
         this.recovery.reset();
         this._closeTransport();
         this.emit('end');
@@ -475,7 +484,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
       return this;
     }
     if (data !== undefined) this.write(data);
-    if (this.session) this.session._end();
+    if ((typeof PRIMUS_SESSION_HOOKS === 'undefined' || PRIMUS_SESSION_HOOKS) && this.session) this.session._end();
     this.writable = this.readable = false;
     this._setState(CLOSED);
     this.timers.clearAll();
@@ -512,7 +521,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
   /** Get the connection id the server uses as `spark.id`. */
   id(fn: (id: string) => void): this {
     // A resumed session keeps its spark's id; a transport's own id (engine.io's sid) is the new connection's.
-    const known = (this.session && this.session.id) || (this._connection && this._connection.id);
+    const known = ((typeof PRIMUS_SESSION_HOOKS === 'undefined' || PRIMUS_SESSION_HOOKS) && this.session && this.session.id) || (this._connection && this._connection.id);
     if (known) {
       fn(known);
       return this;
@@ -567,7 +576,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     query._primuscb = yeast();
     query.ping = this.options.ping;
     query.pong = this.options.pong;
-    if (this.session) query._primusrecovery = this.session._param();
+    if ((typeof PRIMUS_SESSION_HOOKS === 'undefined' || PRIMUS_SESSION_HOOKS) && this.session) query._primusrecovery = this.session._param();
     const querystring = stringifyQuery(query);
 
     const protocol = options.secure ? options.protocol.replace(':', 's:') : options.protocol;
@@ -591,7 +600,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
 
   private _sendPing(): void {
     const time = Date.now();
-    if (this.session) this.session._ackIfChanged();
+    if ((typeof PRIMUS_SESSION_HOOKS === 'undefined' || PRIMUS_SESSION_HOOKS) && this.session) this.session._ackIfChanged();
     this._write(`primus::ping::${time}`);
     this.emit('outgoing::ping', time);
     this.timers.set('pong', () => this._onPongTimeout(), this.options.pong);
@@ -682,7 +691,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     this.latency = Date.now() - this._openedAt;
     this.timers.clear('ping', 'pong');
     this.heartbeat();
-    if (this.session) this.session._opened();
+    if ((typeof PRIMUS_SESSION_HOOKS === 'undefined' || PRIMUS_SESSION_HOOKS) && this.session) this.session._opened();
     if (this.buffer.length) {
       const buffer = this.buffer;
       this.buffer = [];
@@ -757,7 +766,7 @@ const side: Side<PrimusClient> = {
   },
   // The client knows pong, server and id; other types are ignored, as the protocol says.
   control(type, value) {
-    if (this.session) this.session._control(type, value);
+    if ((typeof PRIMUS_SESSION_HOOKS === 'undefined' || PRIMUS_SESSION_HOOKS) && this.session) this.session._control(type, value);
     if (type === 'pong') {
       const time = +value;
       this.emit('incoming::pong', time);
@@ -775,7 +784,7 @@ const side: Side<PrimusClient> = {
     // A frame the transport still reports after its end is not delivered (see deliver), so it
     // must not count either: recovery sends it again.
     if (this.readyState === CLOSED) return false;
-    if (this.session) this.session._data();
+    if ((typeof PRIMUS_SESSION_HOOKS === 'undefined' || PRIMUS_SESSION_HOOKS) && this.session) this.session._data();
     return true;
   },
   deliver(data, raw) {

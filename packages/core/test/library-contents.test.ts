@@ -49,6 +49,12 @@ describe('the recovery session in primus.js', () => {
     client.destroy();
   });
 
+  it("leaves the client's calls into the session out as well, for a server without recovery", () => {
+    // The connect query's recovery parameter is written only by one of those calls.
+    expect(detachedWs().library()).not.toContain('_primusrecovery');
+    expect(detachedWs({ recovery: true }).library()).toContain('_primusrecovery');
+  });
+
   it('ships to the pages of a server with recovery on, on by default there', () => {
     const { Primus } = evaluateLibrary(detachedWs({ recovery: true }).library());
     const client = new Primus('http://example.com', { manual: true });
