@@ -41,22 +41,13 @@ interface OutgoingArray {
   queuedBefore?: number;
 }
 
-/**
- * The core's handle on one BrowserChannel session. Messages of one tick are queued on the session
- * and written to its back channel together when the core flushes (`context.flushSoon`), before
- * the tick ends: one `_flush()` per session and tick, where `session.send()` schedules one per
- * message (a broadcast touching every session used to queue as many callbacks as sessions for
- * each message).
- */
+/** The core's handle on one BrowserChannel session. */
 class BrowserChannelConnectionSocket implements ConnectionSocket {
   /** Bytes of every message the core has queued on the session, acknowledged or not. */
   private queued = 0;
-  /** A flush of the session is due this tick. */
-  private held = false;
 
   constructor(
     private readonly session: Session,
-    private readonly context: TransformerContext,
     private readonly stopping: () => void,
   ) {}
 
@@ -65,14 +56,8 @@ class BrowserChannelConnectionSocket implements ConnectionSocket {
     const session = this.session;
     // A closed session drops what it is given.
     if (session.state === 'closed') return;
-    const internals = session as unknown as SessionInternals;
-    // `session.send()` without its flush: `flush()` below writes the tick's messages at once.
-    const id = internals._queueArray(text, null, undefined);
-    if (!this.held) {
-      this.held = true;
-      this.context.flushSoon(this);
-    }
-    const arrays = internals._outgoingArrays;
+    const id = session.send(text);
+    const arrays = (session as unknown as SessionInternals)._outgoingArrays;
     const array = arrays[arrays.length - 1];
     if (array?.id === id) array.queuedBefore = this.queued;
     this.queued += Buffer.byteLength(text);
@@ -94,17 +79,8 @@ class BrowserChannelConnectionSocket implements ConnectionSocket {
     return 0;
   }
 
-  flush(): void {
-    if (!this.held) return;
-    this.held = false;
-    // What `session.flush()` runs on the next tick: every unsent array, in order, to the back
-    // channel if the client has one open (else they wait for the next one).
-    (this.session as unknown as SessionInternals)._flush();
-  }
-
   close(): void {
     const session = this.session;
-    this.flush();
     this.stopping();
     // `stop` tells the client not to come back. It is written with the queued messages on the
     // client's next back channel; closing the session before that would drop them all.
@@ -173,10 +149,6 @@ interface SessionInternals {
   _mapBuffer: Sequencer;
   /** Messages not yet acknowledged by the client, oldest first. */
   readonly _outgoingArrays: readonly OutgoingArray[];
-  /** Queue one message without flushing; returns its array id (what `send()` does before its `flush()`). */
-  _queueArray(data: string, sendCallback: null, confirmCallback: undefined): number;
-  /** Write every unsent array to the back channel, if one is open (what `flush()` runs on the next tick). */
-  _flush(): void;
 }
 
 /**
@@ -328,7 +300,7 @@ export function createServer(context: TransformerContext): TransformerServer {
         id: session.id,
         request: req,
       },
-      new BrowserChannelConnectionSocket(session, context, () => {
+      new BrowserChannelConnectionSocket(session, () => {
         entry.stopping = true;
         session.removeListener('message', onMessage);
       }),
