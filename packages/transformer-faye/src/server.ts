@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import Faye from 'faye-websocket';
-import type { ConnectionSink, ConnectionSocket, TransformerContext, TransformerServer } from '@primus/core/contract';
+import { websocketFrame, type ConnectionSink, type ConnectionSocket, type TransformerContext, type TransformerServer } from '@primus/core/contract';
 import { toBuffer } from './bytes';
 import permessageDeflate from 'permessage-deflate';
 
@@ -10,31 +10,6 @@ const OPEN = 1;
 
 /** Payloads up to this size are framed here in one buffer; larger ones go through faye's driver. */
 const MAX_OWN_FRAME = 64 * 1024;
-
-/**
- * An unmasked, final text or binary frame (RFC 6455 section 5.2) holding `payload`, header and
- * payload in one buffer: the bytes faye's driver writes for `send()` when no extension is in use.
- */
-export function frameMessage(payload: string | Uint8Array): Buffer {
-  const isText = typeof payload === 'string';
-  const size = isText ? Buffer.byteLength(payload) : payload.byteLength;
-  const offset = size <= 125 ? 2 : size <= 0xffff ? 4 : 10;
-  const out = Buffer.allocUnsafe(offset + size);
-  out[0] = isText ? 0x81 : 0x82;
-  if (offset === 2) {
-    out[1] = size;
-  } else if (offset === 4) {
-    out[1] = 126;
-    out.writeUInt16BE(size, 2);
-  } else {
-    out[1] = 127;
-    out.writeUInt32BE(Math.floor(size / 0x100000000), 2);
-    out.writeUInt32BE(size >>> 0, 6);
-  }
-  if (isText) out.write(payload, offset, 'utf8');
-  else out.set(payload, offset);
-  return out;
-}
 
 function sizeOf(payload: string | Uint8Array): number {
   return typeof payload === 'string' ? payload.length : payload.byteLength;
@@ -83,7 +58,7 @@ class FayeConnectionSocket implements ConnectionSocket {
     this.hold();
     // faye's own return value is not passed on: it turns false as soon as the TCP socket is over
     // its 16 KiB highWaterMark, far below Primus's.
-    if (this.state & PLAIN && sizeOf(payload) <= MAX_OWN_FRAME) this.stream.write(frameMessage(payload));
+    if (this.state & PLAIN && sizeOf(payload) <= MAX_OWN_FRAME) this.stream.write(websocketFrame(payload));
     else this.ws.send(toBuffer(payload));
   }
 
@@ -174,7 +149,7 @@ export function createServer(context: TransformerContext): TransformerServer {
     },
     // A broadcast's frame, built once and written as is to every connection without extensions.
     frame(payload: string | Buffer | Uint8Array) {
-      return sizeOf(payload) <= MAX_OWN_FRAME ? frameMessage(payload) : undefined;
+      return sizeOf(payload) <= MAX_OWN_FRAME ? websocketFrame(payload) : undefined;
     },
   };
 }

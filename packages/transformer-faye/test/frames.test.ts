@@ -7,7 +7,7 @@ import Faye from 'faye-websocket';
 import permessageDeflate from 'permessage-deflate';
 import { Primus, type Spark } from '@primus/core';
 import faye from '../src';
-import { frameMessage } from '../src/server';
+import { websocketFrame } from '@primus/core/contract';
 
 const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -40,7 +40,7 @@ async function rawClient(port: number, deflate: boolean) {
   return { received, next };
 }
 
-describe('frameMessage', () => {
+describe('websocketFrame', () => {
   it.each([0, 1, 125, 126, 127, 65535, 65536, 70000])('frames a %i-byte payload with the RFC 6455 header', (size) => {
     const text = 'é'.repeat(Math.floor(size / 2)) + 'x'.repeat(size % 2);
     const bytes = new Uint8Array(size).fill(7);
@@ -50,8 +50,8 @@ describe('frameMessage', () => {
         : size <= 0xffff
           ? Buffer.from([126, size >> 8, size & 0xff])
           : Buffer.concat([Buffer.from([127, 0, 0, 0, 0]), Buffer.from([size >>> 24, (size >> 16) & 0xff, (size >> 8) & 0xff, size & 0xff])]);
-    expect(frameMessage(text).equals(Buffer.concat([Buffer.from([0x81]), length, Buffer.from(text)]))).toBe(true);
-    expect(frameMessage(bytes).equals(Buffer.concat([Buffer.from([0x82]), length, bytes]))).toBe(true);
+    expect(websocketFrame(text).equals(Buffer.concat([Buffer.from([0x81]), length, Buffer.from(text)]))).toBe(true);
+    expect(websocketFrame(bytes).equals(Buffer.concat([Buffer.from([0x82]), length, bytes]))).toBe(true);
   });
 });
 

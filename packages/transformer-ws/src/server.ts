@@ -1,37 +1,20 @@
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { compactListeners, type ConnectionSink, type ConnectionSocket, type PrimusRequest, type TransformerContext, type TransformerServer } from '@primus/core/contract';
+import {
+  compactListeners,
+  websocketFrame,
+  type ConnectionSink,
+  type ConnectionSocket,
+  type PrimusRequest,
+  type TransformerContext,
+  type TransformerServer,
+} from '@primus/core/contract';
 
 type TrackedSocket = WebSocket & { sink?: ConnectionSink };
 type TcpSocket = Duplex & { ws?: TrackedSocket };
 
 /** Payloads up to this size are framed into one buffer with their header; larger ones go through `ws`. */
 const MAX_OWN_FRAME = 64 * 1024;
-
-/**
- * An unmasked, final text or binary frame (RFC 6455 section 5.2) of `payload` in one buffer: what
- * `ws` writes for `send()` on a connection without extensions, as header and payload, in one piece.
- */
-export function buildFrame(payload: string | Uint8Array): Buffer {
-  const text = typeof payload === 'string';
-  const length = text ? Buffer.byteLength(payload) : payload.byteLength;
-  const head = length < 126 ? 2 : length < 65536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(head + length);
-  frame[0] = text ? 0x81 : 0x82;
-  if (length < 126) {
-    frame[1] = length;
-  } else if (length < 65536) {
-    frame[1] = 126;
-    frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = 127;
-    frame.writeUInt32BE(Math.floor(length / 0x100000000), 2);
-    frame.writeUInt32BE(length >>> 0, 6);
-  }
-  if (text) frame.write(payload, head, 'utf8');
-  else frame.set(payload, head);
-  return frame;
-}
 
 // WsConnectionSocket.state bits.
 /** No extension (permessage-deflate) was negotiated: frames may be written to the TCP socket as built here. */
@@ -62,7 +45,7 @@ class WsConnectionSocket implements ConnectionSocket {
     if (this.ws.readyState !== WebSocket.OPEN) return;
     this.hold();
     if (this.state & PLAIN && (typeof payload === 'string' ? payload.length : payload.byteLength) <= MAX_OWN_FRAME) {
-      this.tcp.write(buildFrame(payload));
+      this.tcp.write(websocketFrame(payload));
     } else {
       this.ws.send(payload, { binary: typeof payload !== 'string' });
     }
@@ -148,7 +131,7 @@ export function createServer(context: TransformerContext): TransformerServer {
     },
     // A broadcast's frame, built once and written as is to every connection without extensions.
     frame(payload: string | Buffer | Uint8Array) {
-      return (typeof payload === 'string' ? payload.length : payload.byteLength) <= MAX_OWN_FRAME ? buildFrame(payload) : undefined;
+      return (typeof payload === 'string' ? payload.length : payload.byteLength) <= MAX_OWN_FRAME ? websocketFrame(payload) : undefined;
     },
     close() {
       return new Promise<void>((resolve) => wss.close(() => resolve()));

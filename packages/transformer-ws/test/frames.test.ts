@@ -6,20 +6,20 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import WebSocket from 'ws';
 import { Primus, type Spark } from '@primus/core';
 import websockets from '../src';
-import { buildFrame } from '../src/server';
+import { websocketFrame } from '@primus/core/contract';
 
 /** ws's own framing (exported as `WebSocket.Sender`, not in its type declarations). */
 const { Sender } = WebSocket as unknown as { Sender: { frame(data: Buffer, options: Record<string, unknown>): Buffer[] } };
 
-describe('buildFrame', () => {
+describe('websocketFrame', () => {
   const sizes = [0, 1, 125, 126, 127, 65535, 65536, 70000];
   it.each(sizes)('frames a %i-byte text or binary payload as ws does', (size) => {
     const text = 'é'.repeat(Math.floor(size / 2)) + 'x'.repeat(size % 2);
     const bytes = Buffer.alloc(size, 7);
     const frame = (data: Buffer, opcode: number) => Buffer.concat(Sender.frame(data, { fin: true, opcode, mask: false, readOnly: false, rsv1: false }));
-    expect(buildFrame(text).equals(frame(Buffer.from(text), 1))).toBe(true);
-    expect(buildFrame(bytes).equals(frame(bytes, 2))).toBe(true);
-    expect(buildFrame(new Uint8Array(bytes)).equals(frame(bytes, 2))).toBe(true);
+    expect(websocketFrame(text).equals(frame(Buffer.from(text), 1))).toBe(true);
+    expect(websocketFrame(bytes).equals(frame(bytes, 2))).toBe(true);
+    expect(websocketFrame(new Uint8Array(bytes)).equals(frame(bytes, 2))).toBe(true);
   });
 });
 
