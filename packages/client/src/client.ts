@@ -520,8 +520,10 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
 
   /** Get the connection id the server uses as `spark.id`. */
   id(fn: (id: string) => void): this {
-    // A resumed session keeps its spark's id; a transport's own id (engine.io's sid) is the new connection's.
-    const known = ((typeof PRIMUS_SESSION_HOOKS === 'undefined' || PRIMUS_SESSION_HOOKS) && this.session && this.session.id) || (this._connection && this._connection.id);
+    // A resumed session keeps its spark's id; a transport's own id (engine.io's sid) is the new
+    // connection's. Until the server answers, the session may resume or start anew: ask the server.
+    const session = (typeof PRIMUS_SESSION_HOOKS === 'undefined' || PRIMUS_SESSION_HOOKS) && this.session ? this.session._sparkId() : undefined;
+    const known = session !== undefined ? session : this._connection && this._connection.id;
     if (known) {
       fn(known);
       return this;

@@ -33,6 +33,15 @@ export class ClientSession {
 
   constructor(private readonly _owner: SessionOwner) {}
 
+  /**
+   * The spark id as far as this connection knows it: the session's once the server has answered,
+   * '' while its answer is awaited (the session may resume or start anew), undefined when the
+   * server does not speak recovery.
+   */
+  _sparkId(): string | undefined {
+    return this._state === 1 ? this.id : this._state === 0 ? '' : undefined;
+  }
+
   /** The connect-query value that announces recovery, or resumes the session. */
   _param(): string {
     return this.id ? `1.${this._received}.${this._acked}.${this.id}` : '1';

@@ -173,6 +173,22 @@ describe('recovery: not recovered', () => {
     await waitFor(() => client.session!.id === fresh.id);
   });
 
+  it("id() on a new connection waits for the server's answer: after a failed recovery it gives the new spark's id, not the old one", async () => {
+    const server = await start({ maxMessages: 1 });
+    const { client, spark } = await connect(server);
+    const suspended = once(spark, 'suspended');
+    vanish(client);
+    await suspended;
+    for (let i = 0; i < 3; i++) spark.write(i);
+    const newSpark = nextSpark(server.primus);
+    // Asked as soon as the connection opens, before the server has said whether the session resumed.
+    const idOnOpen = new Promise<string>((resolve) => client.once('open', () => client.id(resolve)));
+    (client as unknown as { _onTransportEnd(): void })._onTransportEnd();
+    const fresh = await newSpark;
+    expect(fresh.id).not.toBe(spark.id);
+    expect(await idOnOpen).toBe(fresh.id);
+  });
+
   it('window expiry (fake timers): the spark ends after the window, frees everything, and a late client gets recovery failed (unknown)', async () => {
     const server = await start({ window: 60_000 });
     const { client, spark } = await connect(server);
