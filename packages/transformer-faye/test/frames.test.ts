@@ -7,7 +7,6 @@ import Faye from 'faye-websocket';
 import permessageDeflate from 'permessage-deflate';
 import { Primus, type Spark } from '@primus/core';
 import faye from '../src';
-import { websocketFrame } from '@primus/core/contract';
 
 const cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -39,21 +38,6 @@ async function rawClient(port: number, deflate: boolean) {
   const next = () => new Promise<void>((resolve) => waiting.push(resolve));
   return { received, next };
 }
-
-describe('websocketFrame', () => {
-  it.each([0, 1, 125, 126, 127, 65535, 65536, 70000])('frames a %i-byte payload with the RFC 6455 header', (size) => {
-    const text = 'é'.repeat(Math.floor(size / 2)) + 'x'.repeat(size % 2);
-    const bytes = new Uint8Array(size).fill(7);
-    const length =
-      size <= 125
-        ? Buffer.from([size])
-        : size <= 0xffff
-          ? Buffer.from([126, size >> 8, size & 0xff])
-          : Buffer.concat([Buffer.from([127, 0, 0, 0, 0]), Buffer.from([size >>> 24, (size >> 16) & 0xff, (size >> 8) & 0xff, size & 0xff])]);
-    expect(websocketFrame(text).equals(Buffer.concat([Buffer.from([0x81]), length, Buffer.from(text)]))).toBe(true);
-    expect(websocketFrame(bytes).equals(Buffer.concat([Buffer.from([0x82]), length, bytes]))).toBe(true);
-  });
-});
 
 describe('writes of one tick', () => {
   it.each([false, true])('keep their order across own frames, faye frames and broadcasts (compression %s)', async (compression) => {
