@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { renderChart } from './lib/chart.mjs';
 import { writeDocs } from './lib/docs.mjs';
+import { summarizeHeapProfile } from './lib/heapprofile.mjs';
 import { summarizeProfile } from './lib/profile.mjs';
 import {
   BASELINE,
@@ -28,6 +29,7 @@ import {
   TARGET_SERVER,
   textTable,
 } from './lib/report.mjs';
+import { analyze, describe, parseInterleaved, runRound, summaryOf } from './lib/interleaved.mjs';
 import { METRICS, SCENARIOS, startServer } from './lib/scenarios.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -43,6 +45,16 @@ const HELP = `Usage: node run.mjs [options]
   --scenarios <names>   comma-separated, from: ${Object.keys(SCENARIOS).join(', ')}, library (default: all)
   --profile <id>        run one scenario (echo, or the first of --scenarios) against <id> under --cpu-prof
                         and print its hottest functions
+  --alloc-prof <id>     run the echo scenario against <id> with its allocations sampled over the measured
+                        phase (freed objects kept) and print the bytes allocated per echo by function
+  --interleaved <ids>   interleaved round trip instead of the scenarios: these servers (comma-separated,
+                        the first is the reference) all run at once and one load generator drives them
+                        in turn in short slices, shuffled; pooled p50/p99 per server, p99 ratios with a
+                        bootstrap interval. An id may repeat (A/A check); <id>@busy=<µs> slows ws or a
+                        primus-ts server by a busy-wait per message. --rounds: fresh processes each round
+  --slices <n>          with --interleaved: slices per server per round (default 30; 8 with --quick)
+  --slice-ms <ms>       with --interleaved: length of a slice (default 250; 200 with --quick)
+  --seed <n>            with --interleaved: seed of the slice order and the bootstrap (default: from the clock)
   --docs                write docs/performance.md from this run
   --note <text>         a sentence about the machine or the run, shown with the results
   --report <file>       re-render a saved results/*.json (table, chart, and the docs with --docs)
@@ -60,6 +72,9 @@ const CONFIGS = {
     broadcast: { clients: 1000, count: 100, timeoutMs: 10_000 },
     setup: { count: 1500, concurrency: 50 },
     idle: { count: 10_000, rounds: 1 },
+    // --interleaved: slices per server per round, each `sliceMs` long, its first `sliceWarmupMs`
+    // not recorded; `warmupSlices` unrecorded slices of each server first.
+    interleaved: { clients: 16, slices: 30, sliceMs: 250, sliceWarmupMs: 25, warmupSlices: 4 },
     // Transformers the targets are not about (ours and Primus 8's) run one round, so each one
     // that joins adds minutes, not a third of the run.
     otherTransformerRounds: 1,
@@ -72,6 +87,7 @@ const CONFIGS = {
     broadcast: { clients: 200, count: 30, timeoutMs: 10_000 },
     setup: { count: 300, concurrency: 25 },
     idle: { count: 1000, rounds: 1 },
+    interleaved: { clients: 8, slices: 8, sliceMs: 200, sliceWarmupMs: 20, warmupSlices: 2 },
     otherTransformerRounds: 1,
   },
 };
@@ -115,6 +131,17 @@ const PRIMUS8_TRANSFORMERS = ['browserchannel', 'engine.io', 'faye', 'sockjs'];
 function serverList(transformers) {
   return [
     { id: BASELINE, label: 'ws 8 (raw)', kind: 'raw', file: 'raw-ws', args: [], wire: 'json', path: '/' },
+    // The issue's broadcast baseline: the same raw ws server, its broadcast framed once.
+    {
+      id: 'ws/frame-once',
+      label: 'ws 8 (raw, broadcast framed once)',
+      kind: 'raw',
+      file: 'raw-ws',
+      args: ['--frame-once', 'true'],
+      wire: 'json',
+      path: '/',
+      scenarios: ['broadcast'],
+    },
     ...transformers.map((t) => ({
       id: `primus-ts/${t.name}`,
       label: `@primus/core (${t.name})`,
@@ -251,7 +278,7 @@ async function runCell(server, scenario, round, cfg, options) {
   const load1 = os.loadavg()[0];
   let child;
   try {
-    child = await startServer(server, { payload: PAYLOAD, profileDir: options.profileDir, lifetimeMs: 300_000 });
+    child = await startServer(server, { payload: PAYLOAD, profileDir: options.profileDir, allocProfDir: options.allocProfDir, lifetimeMs: 300_000 });
     const metrics = await SCENARIOS[scenario](server, child, cfg);
     return { server: server.id, scenario, round, ok: true, metrics, ms: Date.now() - started, load1 };
   } catch (err) {
@@ -291,6 +318,11 @@ async function main() {
       servers: { type: 'string' },
       scenarios: { type: 'string' },
       profile: { type: 'string' },
+      'alloc-prof': { type: 'string' },
+      interleaved: { type: 'string' },
+      slices: { type: 'string' },
+      'slice-ms': { type: 'string' },
+      seed: { type: 'string' },
       docs: { type: 'boolean', default: false },
       note: { type: 'string' },
       list: { type: 'boolean', default: false },
@@ -326,6 +358,10 @@ async function main() {
     const unknown = scenarios.filter((s) => s !== 'library' && !(s in SCENARIOS));
     if (unknown.length) throw new Error(`unknown scenario(s): ${unknown.join(', ')}`);
   }
+  if (values.interleaved) {
+    await interleaved(parseInterleaved(values.interleaved, servers), cfg, values);
+    return;
+  }
   if (values.servers) {
     const wanted = new Set([BASELINE, ...values.servers.split(',').map((s) => s.trim())]);
     const unknown = [...wanted].filter((id) => !servers.some((s) => s.id === id));
@@ -335,6 +371,10 @@ async function main() {
 
   if (values.profile) {
     await profile(servers, values.profile, values.scenarios ? scenarios[0] : 'echo', cfg);
+    return;
+  }
+  if (values['alloc-prof']) {
+    await allocationProfile(servers, values['alloc-prof'], values.scenarios ? scenarios[0] : 'echo', cfg);
     return;
   }
 
@@ -389,7 +429,7 @@ async function main() {
  */
 function publish(run, outDir, docs, writeLatest = true) {
   run.summary = summarize(run.cells, run.servers, run.library);
-  run.targets = checkTargets(run.summary);
+  run.targets = checkTargets(run.summary, run.cells);
   run.pairs = comparePairs(run.cells, run.servers);
   const { servers, summary, targets, pairs } = run;
 
@@ -398,7 +438,7 @@ function publish(run, outDir, docs, writeLatest = true) {
   console.log(`Ratios are to ${servers[0].label} in the same round (median over rounds). Targets for ${TARGET_SERVER}:`);
   for (const t of targets) {
     const measured = t.library ? `${t.measured} bytes` : `${Number.isFinite(t.measured) ? t.measured.toFixed(3) : '-'}×`;
-    console.log(`  ${t.met ? 'MET    ' : 'NOT MET'}  ${t.text}: ${t.failure ? `failed (${t.failure})` : measured}`);
+    console.log(`  ${t.info ? 'INFO   ' : t.met ? 'MET    ' : 'NOT MET'}  ${t.text}: ${t.failure ? `failed (${t.failure})` : measured}`);
   }
   if (pairs.length) {
     console.log('\nPer transformer: @primus/core vs Primus 8 with the same transformer (ours ÷ Primus 8 in the same round, median over rounds; "ahead" = ours is better):\n');
@@ -448,7 +488,15 @@ function publish(run, outDir, docs, writeLatest = true) {
 
 /** Re-render a saved run (after a change to the tables, chart or docs page) without rerunning it. */
 function report(file, docs) {
+  if (file.includes(',')) {
+    reportInterleaved(file.split(','));
+    return;
+  }
   const run = JSON.parse(readFileSync(file, 'utf8'));
+  if (run.kind === 'interleaved') {
+    reportInterleaved([file]);
+    return;
+  }
   const dir = dirname(resolve(file));
   // Re-rendering an older run must not replace latest.* with it.
   const newest = readdirSync(dir)
@@ -457,6 +505,91 @@ function report(file, docs) {
     .pop();
   const stamp = run.startedAt.replace(/[:.]/g, '-').replace(/-\d+Z$/, 'Z');
   publish(run, dir, docs, `${stamp}.json` === newest);
+}
+
+/**
+ * Interleaved round trip: every round starts all `entries` at once and runs one shuffled schedule
+ * of slices through one load generator; the rounds' slices are pooled per server. Writes
+ * results/<time>-interleaved.json (results/tmp/ with --quick).
+ */
+async function interleaved(entries, cfg, values) {
+  const ic = { ...cfg.interleaved, concurrency: cfg.concurrency, payload: PAYLOAD };
+  if (values.slices) ic.slices = Math.max(2, Number.parseInt(values.slices, 10) || 2);
+  if (values['slice-ms']) ic.sliceMs = Math.max(20, Number.parseInt(values['slice-ms'], 10) || 20);
+  ic.sliceWarmupMs = Math.min(ic.sliceWarmupMs, Math.floor(ic.sliceMs / 4));
+  const seed = values.seed ? Number.parseInt(values.seed, 10) : Date.now() % 2 ** 31;
+  const startedAt = new Date().toISOString();
+  const env = environment(values.note);
+  const loads = [os.loadavg()[0]];
+  console.log(
+    `Interleaved round trip: ${entries.map((e) => e.label).join(', ')}; ${cfg.rounds} round(s) of ${ic.slices} slices × ${ic.sliceMs} ms per server, ${ic.clients} clients each; seed ${seed}; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  const wall = Date.now();
+  const rounds = [];
+  for (let round = 0; round < cfg.rounds; round++) {
+    const r = await runRound(entries, ic, round, seed + round);
+    loads.push(os.loadavg()[0]);
+    r.load1 = os.loadavg()[0];
+    rounds.push(r);
+    const one = analyze(entries, [r], { resamples: 500, seed });
+    console.log(
+      `  r${round + 1}: ${one.servers.map((s) => `${s.label} p50 ${Math.round(s.p50Us)} µs p99 ${Math.round(s.p99Us)} µs`).join('; ')}; load average ${r.load1.toFixed(2)}  [${((Date.now() - wall) / 1000).toFixed(0)} s]`,
+    );
+  }
+  const result = analyze(entries, rounds, { seed });
+  console.log(`\n${describe(result)}`);
+  env.loadAverage = { samples: loads, mean: loads.reduce((a, b) => a + b, 0) / loads.length };
+  console.log(`\n1-minute load average during the run: ${loads.map((l) => l.toFixed(1)).join(', ')} (${env.cpus} CPUs)`);
+  const run = {
+    kind: 'interleaved',
+    startedAt,
+    durationS: Math.round((Date.now() - wall) / 1000),
+    quick: values.quick,
+    seed,
+    env,
+    config: ic,
+    servers: entries.map(({ id, label, wire, transformer, env: e }) => ({ id, label, wire, transformer, env: e })),
+    rounds,
+    result,
+  };
+  // The full run (every slice's histogram, a few MB) goes to results/tmp/; a summary without the
+  // histograms to results/, unless --quick.
+  const stamp = startedAt.replace(/[:.]/g, '-').replace(/-\d+Z$/, 'Z');
+  mkdirSync(join(here, 'results', 'tmp'), { recursive: true });
+  const written = [join(here, 'results', 'tmp', `${stamp}-interleaved.json`)];
+  writeFileSync(written[0], JSON.stringify(run) + '\n');
+  if (!values.quick) {
+    written.push(join(here, 'results', `${stamp}-interleaved.json`));
+    writeFileSync(written[1], JSON.stringify(summaryOf(run), null, 1) + '\n');
+  }
+  console.log(`Wrote ${written.map((p) => relative(process.cwd(), p)).join(' and ')} (${run.durationS} s)`);
+}
+
+/**
+ * Print the analysis of one or more interleaved runs (`--report a.json,b.json`), their rounds
+ * pooled as if they were one run's. Runs of different server lists are pooled on the servers
+ * every run has: each block keeps the slices of those servers, in the order they ran.
+ */
+function reportInterleaved(files) {
+  const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')));
+  for (const run of runs) {
+    if (run.kind !== 'interleaved') throw new Error(`${run.startedAt}: not an interleaved run`);
+    if (run.summary) throw new Error(`${run.startedAt}: a summary without histograms; the full run is in results/tmp/ of the machine that ran it`);
+  }
+  const common = runs[0].servers.filter((s) => runs.every((run) => run.servers.some((t) => t.label === s.label)));
+  if (common.length < 2) throw new Error('the runs have fewer than two servers in common');
+  const rounds = runs.flatMap((run) => {
+    const index = run.servers.map((s) => common.findIndex((c) => c.label === s.label));
+    return run.rounds.map((r) => ({ ...r, slices: r.slices.filter((s) => index[s.server] !== -1).map((s) => ({ ...s, server: index[s.server] })) }));
+  });
+  const loads = runs.flatMap((run) => run.env.loadAverage?.samples ?? []);
+  console.log(
+    `${runs.length} run(s), ${rounds.length} round(s), ${rounds.reduce((n, r) => n + r.slices.length, 0)} slices of ${common.map((s) => s.label).join(', ')}; 1-minute load average ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)}\n`,
+  );
+  console.log(describe(analyze(common, rounds, { seed: runs[0].seed })));
 }
 
 /** One scenario (echo unless --scenarios names another) against one server under --cpu-prof, then its hottest functions. */
@@ -472,6 +605,26 @@ async function profile(servers, id, scenario, cfg) {
   if (!file) throw new Error(`no profile was written to ${profileDir}`);
   console.log(`\n${summarizeProfile(join(profileDir, file), { top: 30 })}`);
   console.log(`\nProfile: ${relative(process.cwd(), join(profileDir, file))} (open it in Chrome DevTools > Performance)`);
+}
+
+/**
+ * The echo scenario against one server with its allocations sampled between the load generator's
+ * `start` and `end` marks, objects already freed included; then the bytes allocated per echo by
+ * function.
+ */
+async function allocationProfile(servers, id, scenario, cfg) {
+  const server = servers.find((s) => s.id === id);
+  if (!server) throw new Error(`unknown server ${id} (see --list)`);
+  if (scenario !== 'echo') throw new Error('--alloc-prof samples the echo scenario only (its phase is marked)');
+  const dir = join(here, 'results', 'tmp', 'allocations', `${id.replace(/\W+/g, '-')}-${Date.now()}`);
+  mkdirSync(dir, { recursive: true });
+  const cell = await runCell(server, scenario, 0, cfg, { allocProfDir: dir });
+  console.log(`${scenario} ${server.id}: ${describeCell(cell)}`);
+  if (!cell.ok) throw new Error(`the ${scenario} cell failed`);
+  const file = readdirSync(dir).find((f) => f.endsWith('.heapprofile'));
+  if (!file) throw new Error(`no allocation profile was written to ${dir}`);
+  console.log(`\n${summarizeHeapProfile(join(dir, file), { top: 30, units: cell.metrics.echoes })}`);
+  console.log(`\nProfile: ${relative(process.cwd(), join(dir, file))} (open it in Chrome DevTools > Memory)`);
 }
 
 main().catch((err) => {

@@ -7,16 +7,16 @@ export class Child {
   /**
    * @param {string} file   script to fork
    * @param {string[]} args script arguments
-   * @param {{ execArgv?: string[], label: string }} options
+   * @param {{ execArgv?: string[], env?: Record<string, string>, label: string }} options
    */
-  constructor(file, args, { execArgv = [], label }) {
+  constructor(file, args, { execArgv = [], env, label }) {
     this.label = label;
     this.inbox = [];
     this.waiters = [];
     this.stderr = '';
     this.exited = false;
     this.exitCode = null;
-    this.proc = fork(file, args, { execArgv, stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'json' });
+    this.proc = fork(file, args, { execArgv, env: env ? { ...process.env, ...env } : process.env, stdio: ['ignore', 'inherit', 'pipe', 'ipc'], serialization: 'json' });
     this.proc.stderr.setEncoding('utf8');
     this.proc.stderr.on('data', (chunk) => {
       // Keep the tail only: a chatty child must not grow the orchestrator's memory.

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** Where a script lives, shortened: "core/src/spark.ts", "ws@8.23.0/lib/sender.js", "node:internal/...". */
-function shortUrl(url) {
+export function shortUrl(url) {
   if (!url) return '';
   let u = url.replace(/^file:\/\//, '');
   const pnpm = /node_modules\/\.pnpm\/([^/]+)\/node_modules\/(?:@[^/]+\/)?[^/]+\/(.*)$/.exec(u);
@@ -16,7 +16,7 @@ function shortUrl(url) {
 }
 
 /** The code area a frame belongs to, for the coarse breakdown. */
-function area(callFrame) {
+export function area(callFrame) {
   const url = callFrame.url ?? '';
   const name = callFrame.functionName;
   if (!url) {

@@ -39,11 +39,13 @@ function cpuUs(usage) {
 }
 
 /** Start a server process; resolves once it listens. */
-export async function startServer(server, { payload, profileDir, lifetimeMs }) {
+export async function startServer(server, { payload, profileDir, allocProfDir, lifetimeMs, env }) {
   const execArgv = ['--expose-gc'];
   if (profileDir) execArgv.push('--cpu-prof', '--cpu-prof-dir', profileDir);
+  if (allocProfDir) env = { ...env, BENCH_ALLOC_PROF: allocProfDir };
   const child = new Child(serverFile(server.file), [...server.args, '--payload', payload, '--lifetime-ms', String(lifetimeMs)], {
     execArgv,
+    env,
     label: `server ${server.id}`,
   });
   try {
@@ -71,7 +73,8 @@ async function result(load, timeoutMs) {
 function sampleAtMarks(load, server) {
   const marks = {};
   load.onMessage('mark', (msg) => {
-    const usage = server.request({ cmd: 'usage' }, 'usage', 10_000);
+    // The mark's name lets a server sample allocations between `start` and `end` (--alloc-prof).
+    const usage = server.request({ cmd: 'usage', mark: msg.name }, 'usage', 10_000);
     // Awaited later; a failure before then must not surface as an unhandled rejection.
     usage.catch(() => {});
     marks[msg.name] = usage;

@@ -5,7 +5,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Primus } from '@primus/core';
-import { arg, listen, serve } from './common.mjs';
+import { arg, busyWait, listen, serve } from './common.mjs';
 
 serve(async () => {
   const dir = arg('transformer');
@@ -23,7 +23,15 @@ serve(async () => {
     plugin,
     recovery: arg('recovery', 'false') === 'true',
   });
+  const busy = busyWait();
   primus.on('connection', (spark) => {
+    if (busy) {
+      spark.on('data', (data) => {
+        busy();
+        spark.write(data);
+      });
+      return;
+    }
     spark.on('data', (data) => spark.write(data));
   });
   return {

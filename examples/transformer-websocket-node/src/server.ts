@@ -31,7 +31,33 @@ class WebSocketNodeSocket implements ConnectionSocket {
   }
 
   close(): void {
-    this.connection.close();
+    const { connection } = this;
+    // Already closing (the client asked first, or the connection dropped): nothing to hold.
+    if (!connection.connected) {
+      connection.close();
+      return;
+    }
+    const tcp = connection.socket;
+    // WebSocket-Node ends the TCP socket right after its close frame. Its own client parses one
+    // frame per event-loop turn and, when that end arrives first, reports an abnormal close and
+    // drops the frames it had not parsed yet: the last messages before a close
+    // (theturtle32/WebSocket-Node#256). So that end waits for the client's answer (the first bytes
+    // it sends after the close frame, or its own end), which the client sends once it has parsed
+    // everything before the close frame; WebSocket-Node's close timer still ends the socket if
+    // no answer comes.
+    const end = tcp.end;
+    tcp.end = function holdUntilAnswered(this: typeof tcp) {
+      tcp.end = end;
+      const answered = (): void => {
+        tcp.off('data', answered);
+        tcp.off('end', answered);
+        if (!tcp.writableEnded) tcp.end();
+      };
+      if (tcp.readableEnded) answered();
+      else tcp.on('data', answered).on('end', answered);
+      return this;
+    } as typeof tcp.end;
+    connection.close();
   }
 }
 

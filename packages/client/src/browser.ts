@@ -6,7 +6,10 @@
 // public and kept), and `??` / `?.` are spelled out where they would otherwise compile to
 // temporaries at primus.js's ES2018 target. eventemitter3 is replaced by ./emitter.ts in this
 // build only (see package.json's build script).
-export { compile, PrimusClient } from './client';
-export { websocketTransport } from './websocket';
+//
+// The order of these exports is the order of the modules in the bundle; this one gzips about 14
+// bytes smaller than client-first.
 export { parseQuery, stringifyQuery } from './url';
+export { websocketTransport } from './websocket';
+export { compile, PrimusClient } from './client';
 export { toError } from '@primus/protocol';

@@ -3,7 +3,7 @@ import { Recovery, type AttemptDone, type ReconnectAttempt, type ReconnectOption
 import { Timers } from './timers';
 import type { ClientSession } from './session';
 import { addTransformer, emits, encode, isControl, PrimusError, receive, transmit, type MessageTransformer, type Packet, type Side } from '@primus/protocol';
-import { connectionError, invalidValue } from './errors';
+import { connectionError, invalidValue, optionalObject } from './errors';
 import type { ClientTransport, TransportConnection, TransportEvents, TransportHost, UriOptions } from './transport';
 import { parseQuery, parseUrl, stringifyQuery, yeast, type ParsedUrl } from './url';
 
@@ -15,6 +15,13 @@ import { parseQuery, parseUrl, stringifyQuery, yeast, type ParsedUrl } from './u
  * the name is defined, but does not inline a module constant holding it.
  */
 declare const PRIMUS_SESSION_HOOKS: boolean | undefined;
+
+/**
+ * True in the primus.js builds (package.json), undefined elsewhere: code that only a Node client
+ * or a direct user of `PrimusClient` can reach is left out of primus.js behind
+ * `typeof PRIMUS_BROWSER === 'undefined'`.
+ */
+declare const PRIMUS_BROWSER: boolean | undefined;
 
 /** A message codec as the client uses it. */
 export interface ClientParser {
@@ -215,9 +222,9 @@ const reservedEvents = new Set([
 const strategies = ['disconnect', 'online', 'timeout'];
 
 function defaultUrl(): string {
-  const location = (globalThis as { location?: { origin?: string; protocol?: string; host?: string } }).location;
-  if (location && location.host) return location.origin || `${location.protocol}//${location.host}`;
-  return 'http://127.0.0.1';
+  // Every ES2018 browser has location.origin; a page without a host (file:) gets the default.
+  const location = (globalThis as { location?: { origin: string; host: string } }).location;
+  return location && location.host ? location.origin : 'http://127.0.0.1';
 }
 
 function normaliseStrategy(strategy: unknown, authorization: boolean): string {
@@ -231,7 +238,7 @@ function normaliseStrategy(strategy: unknown, authorization: boolean): string {
   const names = list.map((s) => s.trim().toLowerCase());
   for (const name of names) {
     if (!strategies.includes(name)) {
-      throw invalidValue('options.strategy', 'made of disconnect, online and timeout', name);
+      throw invalidValue('options.strategy', 'disconnect, online or timeout', name);
     }
   }
   return names.join(',');
@@ -247,8 +254,9 @@ function optionalNumber(options: ClientOptions, key: 'queueSize' | 'timeout' | '
   return value;
 }
 
-function contextError(method: string): PrimusError {
-  return new PrimusError('PRIMUS_ERR_CONTEXT', `Primus#${method}'s context should be called with a Primus instance`);
+/** happn-primus's context check: `method` was called on something that is not a client. */
+function checkContext(self: unknown, method: string): void {
+  if (!(self instanceof PrimusClient)) throw new PrimusError('PRIMUS_ERR_CONTEXT', `Primus#${method}'s context should be called with a Primus instance`);
 }
 
 /**
@@ -329,30 +337,21 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
       options = url;
       url = (options.url != null ? options.url : options.uri) as string | undefined;
     }
-    if (typeof this.client !== 'object' || typeof this.encoder !== 'function') {
+    // primus.js hands pages the compiled class only.
+    if (typeof PRIMUS_BROWSER === 'undefined' && (typeof this.client !== 'object' || typeof this.encoder !== 'function')) {
       throw new PrimusError('PRIMUS_ERR_NOT_COMPILED', 'Primus: this client class has not been compiled; use primus.Socket, Primus.createSocket() or compile()');
     }
-    if (options !== undefined && (typeof options !== 'object' || options === null)) {
-      throw invalidValue('options', 'an object', options);
-    }
-    const given: ClientOptions = options || {};
+    const given: ClientOptions = optionalObject('options', options);
     if (url !== undefined && typeof url !== 'string') throw invalidValue('url', 'a string', url);
-    const queueSize = optionalNumber(given, 'queueSize', Infinity, false) as number;
-    const timeout = optionalNumber(given, 'timeout', 10000, true);
-    const ping = optionalNumber(given, 'ping', this.defaultPing, true);
-    const pong = optionalNumber(given, 'pong', 10000, false) as number;
-    const transport = given.transport;
-    if (transport !== undefined && (typeof transport !== 'object' || transport === null)) {
-      throw invalidValue('options.transport', 'an object', transport);
-    }
+    // Checked in this order: queueSize, timeout, ping, pong, transport, strategy.
     const resolved = (this.options = Object.assign(given, {
-      queueSize,
-      timeout,
-      ping,
-      pong,
+      queueSize: optionalNumber(given, 'queueSize', Infinity, false),
+      timeout: optionalNumber(given, 'timeout', 10000, true),
+      ping: optionalNumber(given, 'ping', this.defaultPing, true),
+      pong: optionalNumber(given, 'pong', 10000, false),
       reconnect: given.reconnect != null ? given.reconnect : {},
+      transport: optionalObject('options.transport', given.transport),
       strategy: normaliseStrategy(given.strategy, this.authorization),
-      transport: transport || {},
       manual: !!given.manual,
     }) as ResolvedClientOptions);
     // The back-off's events are the client's own: it emits them on the client.
@@ -373,10 +372,16 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     this.url = parseUrl(url != null ? url : defaultUrl(), defaultUrl(), this);
     this.transport = resolved.transport;
     if (given.websockets !== undefined) this.AVOID_WEBSOCKETS = !given.websockets;
-    if (given.recovery !== undefined && typeof given.recovery !== 'boolean') throw invalidValue('options.recovery', 'a boolean', given.recovery);
-    if (given.recovery !== undefined ? given.recovery : this.defaultRecovery) {
-      const Session = typeof PRIMUS_SESSION_HOOKS === 'undefined' || PRIMUS_SESSION_HOOKS ? sessions.Session : undefined;
-      if (!Session) throw invalidValue('options.recovery', 'false: this browser library comes from a server without recovery', true);
+    if (typeof PRIMUS_SESSION_HOOKS !== 'undefined' && !PRIMUS_SESSION_HOOKS) {
+      // The primus.js of a server without recovery, which has no session to offer.
+      if (given.recovery !== undefined && given.recovery !== false) {
+        throw invalidValue('options.recovery', 'false: the server has recovery off', given.recovery);
+      }
+    } else if (given.recovery !== undefined && typeof given.recovery !== 'boolean') {
+      throw invalidValue('options.recovery', 'a boolean', given.recovery);
+    } else if (given.recovery !== undefined ? given.recovery : this.defaultRecovery) {
+      const Session = sessions.Session;
+      if (!Session) throw invalidValue('options.recovery', 'false: the server has recovery off', true);
       this.session = new Session({
         _resend: (payload) => this._send(payload),
         _control: (message) => this.readyState === OPEN && this._write(message),
@@ -404,8 +409,8 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
           if (this._setOnline(true) && this._strategy('online')) recovery.reconnect();
         },
       });
-      window.addEventListener('offline', handlers.offline, false);
-      window.addEventListener('online', handlers.online, false);
+      window.addEventListener('offline', handlers.offline);
+      window.addEventListener('online', handlers.online);
     }
   }
 
@@ -421,8 +426,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
 
   /** The framework's socket of the current connection, or null. */
   get socket(): unknown {
-    const socket = this._connection && this._connection.socket;
-    return socket != null ? socket : null;
+    return (this._connection && this._connection.socket) || null;
   }
 
   /** Whether `evt` is one of Primus's own events, which plugins must not emit for other purposes. */
@@ -432,8 +436,8 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
 
   /** Connect. Called automatically unless `manual`; call it again after `end()` to reconnect. */
   open(): this {
-    if (!(this instanceof PrimusClient)) throw contextError('open');
-    if (this._destroyed) throw new PrimusError('PRIMUS_ERR_CLIENT_DESTROYED', 'Primus: open() on a destroyed client; create a new one');
+    checkContext(this, 'open');
+    if (this._destroyed) throw new PrimusError('PRIMUS_ERR_CLIENT_DESTROYED', 'Primus: open() on a destroyed client');
     this.timers.clear('open');
     if (!this.recovery.reconnecting() && this.options.timeout) this._startConnectTimeout();
     this._openTransport();
@@ -442,7 +446,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
 
   /** Send data to the server; buffered (and sent in order on open) while not connected. */
   write(data: unknown): boolean {
-    if (!(this instanceof PrimusClient)) throw contextError('write');
+    checkContext(this, 'write');
     transmit(this, side, this.transformers.outgoing, data, this._write);
     return true;
   }
@@ -454,9 +458,8 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
   _write(data: unknown): boolean {
     if (this.readyState !== OPEN) {
       const size = this.options.queueSize;
-      if (size === 0) return false;
-      if (this.buffer.length >= size) this.buffer.splice(0, this.buffer.length - size + 1);
-      this.buffer.push(data);
+      // Over `size`, the oldest writes go.
+      if (size !== 0 && this.buffer.push(data) > size) this.buffer.splice(0, this.buffer.length - size);
       return false;
     }
     const payload = encode<PrimusClient, string | ArrayBuffer | Uint8Array>(this, side, data);
@@ -473,7 +476,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
 
   /** Close the connection for good (until `open()`); `data` is written first if given. */
   end(data?: unknown): this {
-    if (!(this instanceof PrimusClient)) throw contextError('end');
+    checkContext(this, 'end');
     if (this.readyState === CLOSED && !this.timers.active('connect') && !this.timers.active('open')) {
       if (this.recovery.reconnecting()) {
         if ((typeof PRIMUS_SESSION_HOOKS === 'undefined' || PRIMUS_SESSION_HOOKS) && this.session) this.session._forget();
@@ -509,8 +512,8 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     this.transformers.incoming.length = 0;
     this.transformers.outgoing.length = 0;
     if (this._networkHandlers) {
-      window.removeEventListener('offline', this._networkHandlers.offline, false);
-      window.removeEventListener('online', this._networkHandlers.online, false);
+      window.removeEventListener('offline', this._networkHandlers.offline);
+      window.removeEventListener('online', this._networkHandlers.online);
       this._networkHandlers = null;
     }
     this.emit('destroy');
@@ -535,7 +538,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
 
   /** Add a message transformer; see `MessageTransformer` for sync and async forms. */
   transform(type: 'incoming' | 'outgoing', fn: MessageTransformer<PrimusClient, Packet>): this {
-    if (!(this instanceof PrimusClient)) throw contextError('transform');
+    checkContext(this, 'transform');
     addTransformer(this.transformers, type, fn);
     return this;
   }
@@ -544,7 +547,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
   plugin(): Record<string, ClientPlugin>;
   plugin(name: string): ClientPlugin | undefined;
   plugin(name?: string): ClientPlugin | Record<string, ClientPlugin> | undefined {
-    if (!(this instanceof PrimusClient)) throw contextError('plugin');
+    checkContext(this, 'plugin');
     if (name !== undefined) return this.ark[name];
     return { ...this.ark };
   }
@@ -566,11 +569,11 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     const url = this.url;
     const qsa = !!options.query;
     if (options.protocol == null) options.protocol = 'http:';
-    options.query = url.query && qsa ? url.query.slice(1) : qsa ? '' : false;
+    options.query = qsa && url.query.slice(1);
     if (options.secure == null) options.secure = url.protocol === 'https:' || url.protocol === 'wss:';
     if (options.auth == null) options.auth = url.auth;
     // A Unix domain socket's URL may name the HTTP path after the socket; a TCP URL's path is ignored.
-    if (options.pathname == null) options.pathname = url.socketPath ? url.pathname || this.pathname : this.pathname;
+    if (options.pathname == null) options.pathname = typeof PRIMUS_BROWSER === 'undefined' && url.socketPath ? url.pathname || this.pathname : this.pathname;
     if (options.port == null) options.port = +url.port || (options.secure ? 443 : 80);
     this.emit('outgoing::url', options);
 
@@ -760,14 +763,14 @@ export const sessions: { Session?: typeof ClientSession } = {};
 
 /** The client as the protocol kernel sees it. */
 const side: Side<PrimusClient> = {
-  decode(raw) {
+  _decode(raw) {
     return this.decoder(raw);
   },
-  encode(data) {
+  _encode(data) {
     return this.encoder(data);
   },
   // The client knows pong, server and id; other types are ignored, as the protocol says.
-  control(type, value) {
+  _control(type, value) {
     if ((typeof PRIMUS_SESSION_HOOKS === 'undefined' || PRIMUS_SESSION_HOOKS) && this.session) this.session._control(type, value);
     if (type === 'pong') {
       const time = +value;
@@ -782,19 +785,19 @@ const side: Side<PrimusClient> = {
       this.emit('incoming::id', value);
     }
   },
-  accept() {
+  _accept() {
     // A frame the transport still reports after its end is not delivered (see deliver), so it
     // must not count either: recovery sends it again.
     if (this.readyState === CLOSED) return false;
     if ((typeof PRIMUS_SESSION_HOOKS === 'undefined' || PRIMUS_SESSION_HOOKS) && this.session) this.session._data();
     return true;
   },
-  deliver(data, raw) {
+  _deliver(data, raw) {
     // A message whose incoming transformers finished after the client closed is dropped, as a
     // closed spark drops one.
     if (this.readyState !== CLOSED) this.emit('data', data, raw);
   },
-  fail(error) {
+  _fail(error) {
     this.emit('error', error);
   },
 };
@@ -816,30 +819,43 @@ export interface PrimusConstructor {
  * what `primus.Socket`, `Primus.createSocket()` and the generated `primus.js` return.
  */
 export function compile(config: ClientConfig): PrimusConstructor {
-  const transport = config && config.transport;
-  const parser = config && config.parser;
-  if (!config || typeof (transport && transport.connect) !== 'function') {
-    throw new PrimusError('PRIMUS_ERR_INVALID_TRANSFORMER', 'Primus: compile() needs a transport with a connect() method');
-  }
-  if (typeof (parser && parser.encode) !== 'function' || typeof parser.decode !== 'function') {
-    throw new PrimusError('PRIMUS_ERR_INVALID_PARSER', 'Primus: compile() needs a parser with encode() and decode()');
+  // primus.js calls this once, with the transformer's browser half and the parser's that the
+  // server put in it, and always with pathname, version and ping (core's library.ts); a page cannot
+  // call it. The checks and the defaults are for Node and direct users.
+  const transport = (typeof PRIMUS_BROWSER !== 'undefined' || config) && config.transport;
+  const parser = (typeof PRIMUS_BROWSER !== 'undefined' || config) && config.parser;
+  if (typeof PRIMUS_BROWSER === 'undefined') {
+    if (!config || typeof (transport && transport.connect) !== 'function') {
+      throw new PrimusError('PRIMUS_ERR_INVALID_TRANSFORMER', 'Primus: compile() needs a transport with a connect() method');
+    }
+    if (typeof (parser && parser.encode) !== 'function' || typeof parser.decode !== 'function') {
+      throw new PrimusError('PRIMUS_ERR_INVALID_PARSER', 'Primus: compile() needs a parser with encode() and decode()');
+    }
   }
   class Primus extends PrimusClient {}
   const baked: Record<string, unknown> = {
     client: transport,
     encoder: parser.encode,
     decoder: parser.decode,
-    pathname: config.pathname != null ? config.pathname : '/primus',
-    version: config.version != null ? config.version : '0.0.0',
+    pathname: typeof PRIMUS_BROWSER !== 'undefined' || config.pathname != null ? config.pathname : '/primus',
+    version: typeof PRIMUS_BROWSER !== 'undefined' || config.version != null ? config.version : '0.0.0',
     authorization: !!config.authorization,
     ark: Object.freeze({ ...config.plugins }),
-    defaultPing: config.ping === undefined ? 25000 : config.ping,
+    defaultPing: typeof PRIMUS_BROWSER !== 'undefined' || config.ping !== undefined ? config.ping : 25000,
     defaultRecovery: !!config.recovery,
   };
   for (const key of Object.keys(baked)) Object.defineProperty(Primus.prototype, key, { value: baked[key] });
-  const callable = new Proxy(Primus, {
-    apply: (target, _this, args: [string?, ClientOptions?]) => new target(...args),
-  }) as unknown as PrimusConstructor;
+  const apply = (target: typeof Primus, _this: unknown, args: [string?, ClientOptions?]): PrimusClient => new target(...args);
+  // With the proxy as new.target, V8 gives every client a hidden class of its own and its property
+  // accesses go megamorphic: constructing with the class itself keeps one, which counts where a
+  // process opens many clients (a page opens one; primus.js leaves the trap out). A subclass stays
+  // new.target.
+  const callable = new Proxy(
+    Primus,
+    typeof PRIMUS_BROWSER === 'undefined'
+      ? { apply, construct: (target, args, newTarget) => Reflect.construct(target, args, newTarget === callable ? target : newTarget) }
+      : { apply },
+  ) as unknown as PrimusConstructor;
   Object.defineProperty(Primus, 'connect', {
     value: (url?: string | ClientOptions, options?: ClientOptions) => new Primus(url, options),
   });

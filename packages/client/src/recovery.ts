@@ -1,6 +1,9 @@
 import { EventEmitter } from 'eventemitter3';
-import { invalidValue, parseDuration, PrimusError } from './errors';
+import { invalidValue, optionalObject, parseDuration, PrimusError } from './errors';
 import { Timers } from './timers';
+
+/** True in the primus.js builds: see client.ts. */
+declare const PRIMUS_BROWSER: boolean | undefined;
 
 /** Reconnect back-off settings (`options.reconnect`). */
 export interface ReconnectOptions {
@@ -55,10 +58,8 @@ export const RECONNECT_DEFAULTS: Readonly<ReconnectOptions> = Object.freeze({
 });
 
 /** Validate and complete `options.reconnect`; throws a TypeError naming the bad option. */
-export function reconnectOptions(input: Partial<Record<keyof ReconnectOptions, unknown>> = {}): ReconnectOptions {
-  if (typeof input !== 'object' || input === null) {
-    throw invalidValue('options.reconnect', 'an object', input);
-  }
+export function reconnectOptions(options?: Partial<Record<keyof ReconnectOptions, unknown>>): ReconnectOptions {
+  const input = optionalObject('options.reconnect', options);
   const result = { ...RECONNECT_DEFAULTS };
   for (const key of Object.keys(RECONNECT_DEFAULTS) as (keyof ReconnectOptions)[]) {
     if (input[key] === undefined) continue;
@@ -92,7 +93,8 @@ export class Recovery extends EventEmitter<RecoveryEvents> {
   constructor(options?: Partial<ReconnectOptions>, emit?: RecoveryEmit) {
     super();
     this._options = reconnectOptions(options);
-    this._emit = emit || ((event, ...args) => (this.emit as (event: string, ...args: unknown[]) => boolean)(event, ...args));
+    // In primus.js the client is the only caller, and it always passes its emit.
+    this._emit = typeof PRIMUS_BROWSER !== 'undefined' ? emit! : emit || ((event, ...args) => (this.emit as (event: string, ...args: unknown[]) => boolean)(event, ...args));
   }
 
   /** True while a reconnect is scheduled or in flight. */
@@ -110,14 +112,10 @@ export class Recovery extends EventEmitter<RecoveryEvents> {
    * nothing, so the attempt count is not inflated.
    */
   backoff(fn: (err: Error | undefined, attempt: ReconnectAttempt) => void, attempt?: Partial<ReconnectAttempt>): this {
-    const opts = (attempt ?? {}) as ReconnectAttempt;
+    const opts = (attempt || {}) as Record<string, unknown> & ReconnectAttempt;
     if (opts.backoff) return this;
-    for (const key of Object.keys(this._options) as (keyof ReconnectOptions)[]) {
-      if (opts[key] === undefined) opts[key] = this._options[key];
-    }
-    if (opts.attempt == null) opts.attempt = 0;
-    if (opts.start == null) opts.start = Date.now();
-    if (opts.duration == null) opts.duration = 0;
+    const defaults: Record<string, unknown> = { ...this._options, attempt: 0, start: Date.now(), duration: 0 };
+    for (const key in defaults) if (opts[key] == null) opts[key] = defaults[key];
 
     // A newer schedule supersedes the previous attempt's timeout and completion; happn-primus
     // left them armed, and a late timeout could cancel the freshly scheduled attempt.
@@ -137,7 +135,6 @@ export class Recovery extends EventEmitter<RecoveryEvents> {
       () => {
         opts.duration = Date.now() - opts.start;
         opts.backoff = false;
-        this._timers.clear('reconnect', 'timeout');
         fn.call(this, undefined, opts);
       },
       opts.scheduled,

@@ -1,5 +1,8 @@
-import { optionError } from './errors';
+import { invalidValue } from './errors';
 import type { PrimusClient } from './client';
+
+/** True in the primus.js builds: see client.ts. */
+declare const PRIMUS_BROWSER: boolean | undefined;
 
 /** A URL split the way the client needs it; `query` keeps its leading `?`. */
 export interface ParsedUrl {
@@ -31,79 +34,59 @@ export const unixUrls: { parse?: (input: string, client: PrimusClient) => Parsed
 /** Parse an absolute URL; a protocol-relative one takes `base`'s protocol. */
 export function parseUrl(input: string, base?: string, client?: PrimusClient): ParsedUrl {
   if (/^ws\+unix:/i.test(input)) {
-    if (unixUrls.parse) return unixUrls.parse(input, client!);
-    throw optionError(`Primus: cannot use ${JSON.stringify(input)}: Unix domain sockets are reached from Node clients only, not from browsers`);
+    if (typeof PRIMUS_BROWSER === 'undefined' && unixUrls.parse) return unixUrls.parse(input, client!);
+    throw invalidValue('url', 'a network URL (ws+unix: is for Node)', input);
   }
   let url: URL;
   try {
     url = new URL(input, base);
   } catch {
-    throw optionError(`Primus: cannot parse the url ${JSON.stringify(input)}; pass an absolute url such as "http://localhost:8080"`);
+    throw invalidValue('url', 'a valid URL', input);
   }
   const { href, protocol, username, password, host, hostname, port, pathname, search, hash } = url;
   const auth = username ? (password ? `${username}:${password}` : username) : '';
   return { href, protocol, auth, host, hostname, port, pathname, query: search, hash, socketPath: '' };
 }
 
-/** Parse a query string (with or without `?`) into an object. Later duplicates win. */
+/**
+ * Parse a query string (with or without `?`) into an object, as `URLSearchParams` reads it (`+` is
+ * a space; a malformed escape stays as written). Later duplicates win; an empty name is skipped.
+ */
 export function parseQuery(query: string): Record<string, string> {
   const result: Record<string, string> = Object.create(null);
-  const text = query.charAt(0) === '?' ? query.slice(1) : query;
-  if (!text) return result;
-  for (const part of text.split('&')) {
-    if (!part) continue;
-    const eq = part.indexOf('=');
-    const key = decode(eq === -1 ? part : part.slice(0, eq));
-    const value = eq === -1 ? '' : decode(part.slice(eq + 1));
-    if (key) result[key] = value;
-  }
+  new URLSearchParams(query).forEach((value, key) => key && (result[key] = value));
   return result;
-}
-
-function decode(text: string): string {
-  try {
-    return decodeURIComponent(text.replace(/\+/g, ' '));
-  } catch {
-    return text;
-  }
 }
 
 /** Serialise an object as `k=v&k=v` with `encodeURIComponent`. */
 export function stringifyQuery(query: Record<string, unknown>): string {
-  const parts: string[] = [];
-  for (const key of Object.keys(query)) {
-    const value = query[key];
-    parts.push(encodeURIComponent(key) + '=' + encodeURIComponent(value === undefined || value === null ? '' : String(value)));
-  }
-  return parts.join('&');
+  return Object.keys(query)
+    .map((key) => {
+      const value = query[key];
+      return encodeURIComponent(key) + '=' + encodeURIComponent(value == null ? '' : String(value));
+    })
+    .join('&');
 }
 
-// yeast's alphabet, 0-9 A-Z a-z - _, built from base 36 digits: the literal costs the browser
-// bundle more gzipped bytes than any error message.
-const base36 = Array.from({ length: 36 }, (_, i) => i.toString(36)).join('');
-const alphabet = base36.toUpperCase() + base36.slice(10) + '-_';
-let previous = '';
-let seed = 0;
-
 function encode(num: number): string {
+  // primus.js writes base 36, which the browser does natively: the id is a cache buster, and only
+  // its uniqueness counts. yeast's own alphabet (0-9 A-Z a-z - _) cost about 100 gzipped bytes there.
+  if (typeof PRIMUS_BROWSER !== 'undefined') return num.toString(36);
+  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_';
   let encoded = '';
-  do {
-    encoded = alphabet[num % 64] + encoded;
-    num = Math.floor(num / 64);
-  } while (num > 0);
+  do encoded = alphabet[num % 64] + encoded;
+  while ((num = Math.floor(num / 64)));
   return encoded;
 }
 
+let previous = '';
+let seed = 0;
+
 /**
- * A time-based id: `Date.now()` in base 64, plus `.n` for repeats within one millisecond. Used as
- * the `_primuscb` cache buster, as happn-primus does.
+ * A time-based id: `Date.now()` in base 64 (in primus.js, base 36), plus `.n` for repeats within
+ * one millisecond. Used as the `_primuscb` cache buster, as happn-primus does.
  */
 export function yeast(): string {
   const now = encode(Date.now());
-  if (now !== previous) {
-    seed = 0;
-    previous = now;
-    return now;
-  }
-  return now + '.' + encode(seed++);
+  return now === previous ? now + '.' + encode(seed++) : ((seed = 0), (previous = now));
 }

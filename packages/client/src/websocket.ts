@@ -25,7 +25,7 @@ const noop = (): void => {};
 function browserFactory(url: string): SocketLike {
   const Ctor = (globalThis as { WebSocket?: new (url: string) => SocketLike }).WebSocket;
   if (typeof Ctor !== 'function') {
-    throw new PrimusError('PRIMUS_ERR_NO_WEBSOCKET', 'Primus: no WebSocket implementation found; in Node install "ws" and use the websockets transformer\'s client');
+    throw new PrimusError('PRIMUS_ERR_NO_WEBSOCKET', 'Primus: no global WebSocket (in Node, use primus.Socket)');
   }
   return new Ctor(url);
 }
@@ -47,14 +47,9 @@ export function websocketTransport(factory: WebSocketFactory = browserFactory, n
     name,
     connect(host: TransportHost, events: TransportEvents): TransportConnection {
       const url = host.uri({ protocol: 'ws:', query: true }) as string;
-      let socket: SocketLike;
-      try {
-        socket = factory(url, host);
-      } catch (err) {
-        // Report on the next tick so the client has finished opening before it hears of failure.
-        setTimeout(() => events.error(err), 0);
-        return { send: noop, close: noop };
-      }
+      // A factory that throws (no WebSocket, a URL the browser refuses) makes connect() throw: the
+      // client reports that as a connection error on the next tick.
+      const socket = factory(url, host);
       socket.binaryType = 'arraybuffer';
       socket.onopen = () => events.open();
       socket.onerror = (ev) => events.error(socketError(ev));
@@ -71,8 +66,7 @@ export function websocketTransport(factory: WebSocketFactory = browserFactory, n
           }
         },
         close() {
-          socket.onopen = socket.onerror = socket.onclose = noop;
-          socket.onmessage = noop;
+          socket.onopen = socket.onerror = socket.onclose = socket.onmessage = noop;
           try {
             socket.close();
           } catch {

@@ -112,6 +112,22 @@ describe('constructing a client', () => {
     expect(connected.url.host).toBe('localhost:3');
   });
 
+  it('gives `new Primus()` the class prototype and a subclass its own', () => {
+    const { Primus } = memoryPrimus();
+    class Custom extends Primus {
+      custom(): string {
+        return this.url.host;
+      }
+    }
+    const plain = track(new Primus('http://localhost:1', { manual: true }));
+    const custom = track(new Custom('http://localhost:2', { manual: true }));
+
+    expect(Object.getPrototypeOf(plain)).toBe(Primus.prototype);
+    expect(Object.getPrototypeOf(custom)).toBe(Custom.prototype);
+    expect(custom).toBeInstanceOf(Primus);
+    expect(custom.custom()).toBe('localhost:2');
+  });
+
   it('takes the url from options.url or options.uri when the first argument is an object', () => {
     const { Primus } = memoryPrimus();
     const byUrl = track(new Primus({ url: 'http://example.com:8080', manual: true, pong: 5000 }));
@@ -132,7 +148,7 @@ describe('constructing a client', () => {
   it('rejects a url that is not a string or cannot be parsed', () => {
     const { Primus } = memoryPrimus();
     expect(() => new Primus(42 as never, { manual: true })).toThrow(TypeError);
-    expect(() => new Primus('http://[not-ipv6', { manual: true })).toThrow(/cannot parse the url/);
+    expect(() => new Primus('http://[not-ipv6', { manual: true })).toThrow('Primus: url must be a valid URL, got "http://[not-ipv6"');
   });
 
   it('exposes the readyState constants with the same numbers as a Spark', () => {

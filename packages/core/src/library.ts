@@ -9,16 +9,18 @@ import type { Primus } from './primus';
 interface ClientSettings {
   pathname: string;
   version: string;
-  authorization: boolean;
+  authorization?: true;
   ping: number | false;
   recovery?: true;
 }
 
 function clientSettings(primus: Primus): ClientSettings {
   const timeout = primus.options.timeout;
-  const settings: ClientSettings = { pathname: primus.pathname, version: primus.version, authorization: !!primus.auth, ping: timeout ? Math.max(timeout - 10000, 0) : false };
-  // Left out when off, so a server without recovery builds the same primus.js as before.
-  return primus.options.recovery ? { ...settings, recovery: true } : settings;
+  const settings: ClientSettings = { pathname: primus.pathname, version: primus.version, ping: timeout ? Math.max(timeout - 10000, 0) : false };
+  // Flags are left out when off (compile() reads a missing one as false), keeping primus.js short.
+  if (primus.auth) settings.authorization = true;
+  if (primus.options.recovery) settings.recovery = true;
+  return settings;
 }
 
 /**
@@ -44,27 +46,29 @@ export function buildLibrary(primus: Primus): string {
     }
   }
   const settings = clientSettings(primus);
+  // An empty plugin list is left out: compile() reads a missing one as none.
   const config = [
     ...Object.entries(settings).map(([key, value]) => `${key}: ${JSON.stringify(value)}`),
     "transport: typeof transport === 'function' ? transport(lib) : transport",
     `parser: (${parser.browser})`,
-    `plugins: {${plugins.join(',\n')}}`,
+    ...(plugins.length ? [`plugins: {${plugins.join(',\n')}}`] : []),
   ];
-  // Plugin libraries are defined outside the factory, so they see globals and `Primus` only; the
-  // loop that runs them is left out when there are none.
+  // Plugin libraries are defined outside the client's function, so they see globals and `Primus`
+  // only; the loop that runs them is left out when there are none. The client needs `globalThis`
+  // (it reads `globalThis.location` and `globalThis.WebSocket`), so the global is set on it
+  // without falling back to `self` or `this`.
   return [
-    '(function (root, name, factory, libraries) {',
-    '  var Primus = factory();',
-    '  if (root) root[name] = Primus;',
+    `(function (Primus${libraries.length ? ', libraries' : ''}) {`,
+    `  globalThis[${JSON.stringify(options.global)}] = Primus;`,
     ...(libraries.length ? ['  for (var i = 0; i < libraries.length; i++) libraries[i](Primus);'] : []),
     "  if (typeof module === 'object' && module && module.exports) module.exports = Primus;",
     "  else if (typeof define === 'function' && define.amd) define(function () { return Primus; });",
-    "})(typeof globalThis !== 'undefined' ? globalThis : typeof self !== 'undefined' ? self : this, " + JSON.stringify(options.global) + ', function () {',
+    '})(function () {',
     // The recovery session ships only to the pages of a server that has recovery on.
     `  var lib = ${options.recovery ? clientLibraryRecovery : clientLibrary};`,
     `  var transport = (${transformer.browser()});`,
     `  return lib.compile({\n    ${config.join(',\n    ')}\n  });`,
-    '}, [' + libraries.join(',\n') + ']);',
+    libraries.length ? '}(), [' + libraries.join(',\n') + ']);' : '}());',
     '',
   ].join('\n');
 }

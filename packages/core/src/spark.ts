@@ -594,21 +594,21 @@ export class SparkBase extends Stream {
 
 /** A spark as the protocol kernel sees it. */
 const side: Side<SparkBase> = {
-  decode(raw) {
+  _decode(raw) {
     return this.primus.decode(raw, this);
   },
-  encode(data) {
+  _encode(data) {
     const payload = this.primus.encode(data, this);
     if (!payload) this.primus.emit('log', 'debug', 'dropped a write that encoded to nothing', this);
     return payload;
   },
-  control(type, value, message) {
+  _control(type, value, message) {
     this.protocol(type, value, message);
   },
-  deliver(data, raw) {
+  _deliver(data, raw) {
     this.deliver(data, raw);
   },
-  fail(error) {
+  _fail(error) {
     this.report(error);
   },
 };
@@ -616,7 +616,7 @@ const side: Side<SparkBase> = {
 /** A spark with a recovery session: data messages are counted, and resent duplicates dropped. */
 const recoverySide: Side<SparkBase> = {
   ...side,
-  accept() {
+  _accept() {
     return this.session!.accept();
   },
 };

@@ -14,7 +14,7 @@ describe('ws+unix: URLs in primus.js', () => {
     const source = primus.library();
     const { Primus } = evaluateLibrary(source);
     expect(() => new Primus('ws+unix:///var/run/app.sock', { manual: true })).toThrow(
-      'Primus: cannot use "ws+unix:///var/run/app.sock": Unix domain sockets are reached from Node clients only, not from browsers',
+      'Primus: url must be a network URL (ws+unix: is for Node), got "ws+unix:///var/run/app.sock"',
     );
     const client = new Primus('http://example.com:8080/?token=1', { manual: true });
     expect(client.url).toMatchObject({ hostname: 'example.com', port: '8080', query: '?token=1' });
@@ -41,9 +41,7 @@ describe('the recovery session in primus.js', () => {
     const source = detachedWs().library();
     const { Primus } = evaluateLibrary(source);
     expect(source.length).toBeLessThan(detachedWs({ recovery: true }).library().length - 1000);
-    expect(() => new Primus('http://example.com', { manual: true, recovery: true })).toThrow(
-      'Primus: options.recovery must be false: this browser library comes from a server without recovery, got true',
-    );
+    expect(() => new Primus('http://example.com', { manual: true, recovery: true })).toThrow('Primus: options.recovery must be false: the server has recovery off, got true');
     const client = new Primus('http://example.com', { manual: true });
     expect(client.session).toBeNull();
     client.destroy();
@@ -66,6 +64,17 @@ describe('the recovery session in primus.js', () => {
   it('is always there for Node clients', () => {
     const client = new (detachedWs().Socket)('http://example.com', { manual: true, recovery: true });
     expect(client.session).not.toBeNull();
+    client.destroy();
+  });
+});
+
+describe('the _primuscb cache buster in primus.js', () => {
+  it('is unique per connect URL, written in base 36', () => {
+    const { Primus } = evaluateLibrary(detachedWs().library());
+    const client = new Primus('http://example.com', { manual: true });
+    const ids = Array.from({ length: 50 }, () => new URL(client.uri({ protocol: 'http:', query: true })).searchParams.get('_primuscb'));
+    expect(new Set(ids).size).toBe(50);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-z]+(\.[0-9a-z]+)?$/);
     client.destroy();
   });
 });

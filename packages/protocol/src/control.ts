@@ -19,8 +19,8 @@ export function isControl(data: unknown): data is string {
   return typeof data === 'string' && data.startsWith(CONTROL_PREFIX);
 }
 
-const separators = /[\u2028\u2029]/;
-const separatorsAll = /[\u2028\u2029]/g;
+/** True in the primus.js builds (see kernel.ts). */
+declare const PRIMUS_BROWSER: boolean | undefined;
 
 /**
  * Escape U+2028 and U+2029 in an encoded payload as `\u2028` and `\u2029`. happn-primus does this
@@ -28,8 +28,11 @@ const separatorsAll = /[\u2028\u2029]/g;
  * literals the escape is loss-free.
  */
 export function escapeSeparators(payload: string): string {
-  if (!separators.test(payload)) return payload;
-  return payload.replace(separatorsAll, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'));
+  // A server escapes every message it sends: the usual payload, without either character, is
+  // returned after two searches, several times faster than the replaces. primus.js leaves the
+  // shortcut out (see kernel.ts).
+  if (typeof PRIMUS_BROWSER === 'undefined' && payload.indexOf('\u2028') < 0 && payload.indexOf('\u2029') < 0) return payload;
+  return payload.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
 /** Format a control message: `control('pong', 5)` is `primus::pong::5`. */

@@ -2,6 +2,13 @@ import { isControl, parseControl, escapeSeparators } from './control';
 import { ParserError, PrimusError } from './errors';
 import { runTransformers, type MessageTransformer, type Packet } from './transform';
 
+/**
+ * True in the primus.js builds (@primus/client defines it), undefined elsewhere. The fast paths for
+ * an empty transformer list, which spare a server a closure per message, are left out there: the
+ * general path gives the same result, synchronously.
+ */
+declare const PRIMUS_BROWSER: boolean | undefined;
+
 /** The two lists of message transformers a client, or a server for all its sparks, holds. */
 export interface Transformers<Ctx = any> {
   readonly incoming: MessageTransformer<Ctx, Packet>[];
@@ -23,24 +30,25 @@ export function addTransformer<Ctx>(transformers: Transformers<Ctx>, type: unkno
 
 /**
  * One side of a connection as the kernel sees it: the client, or a spark on the server. Each hook
- * is called with the side as `this`.
+ * is called with the side as `this`. The hooks are internal to the two packages, so their names
+ * start with `_`: primus.js's build shortens those (see @primus/bundle-browser's `manglePrivate`).
  */
 export interface Side<Ctx> {
   /** The parser's decode. */
-  decode(this: Ctx, raw: unknown): unknown;
+  _decode(this: Ctx, raw: unknown): unknown;
   /** The parser's encode. */
-  encode(this: Ctx, data: unknown): unknown;
+  _encode(this: Ctx, data: unknown): unknown;
   /** A control message (`primus::<type>::<value>`) arrived; types a side does not know are ignored. */
-  control(this: Ctx, type: string, value: string, message: string): void;
+  _control(this: Ctx, type: string, value: string, message: string): void;
   /**
    * Optional: a data message arrived, before the incoming transformers; false drops it. Recovery
    * counts messages here and drops the ones a client sent again.
    */
-  accept?(this: Ctx, data: unknown): boolean;
+  _accept?(this: Ctx, data: unknown): boolean;
   /** A message for the application, after the incoming transformers: emit `data` (or hold it). */
-  deliver(this: Ctx, data: unknown, raw: unknown): void;
+  _deliver(this: Ctx, data: unknown, raw: unknown): void;
   /** A message failed (parser or transformer); the connection stays open. */
-  fail(this: Ctx, error: PrimusError): void;
+  _fail(this: Ctx, error: PrimusError): void;
 }
 
 /** A parser failure as a ParserError, with the parser's error as `cause`. */
@@ -50,35 +58,35 @@ export function parserError(code: 'PRIMUS_ERR_PARSER_ENCODE' | 'PRIMUS_ERR_PARSE
 }
 
 /**
- * Handle one frame from the other side: decode it; a control message goes to `side.control`, any
- * other message through the incoming transformers to `side.deliver`. Failures go to `side.fail`.
+ * Handle one frame from the other side: decode it; a control message goes to `side._control`, any
+ * other message through the incoming transformers to `side._deliver`. Failures go to `side._fail`.
  */
 export function receive<Ctx>(ctx: Ctx, side: Side<Ctx>, transformers: readonly MessageTransformer<Ctx, Packet>[], raw: unknown): void {
   let data: unknown;
   try {
-    data = side.decode.call(ctx, raw);
+    data = side._decode.call(ctx, raw);
   } catch (err) {
-    side.fail.call(ctx, parserError('PRIMUS_ERR_PARSER_DECODE', err));
+    side._fail.call(ctx, parserError('PRIMUS_ERR_PARSER_DECODE', err));
     return;
   }
   if (isControl(data)) {
     const parsed = parseControl(data);
-    side.control.call(ctx, parsed[0], parsed[1], data);
-  } else if (side.accept !== undefined && !side.accept.call(ctx, data)) {
+    side._control.call(ctx, parsed[0], parsed[1], data);
+  } else if (side._accept !== undefined && !side._accept.call(ctx, data)) {
     return;
-  } else if (transformers.length === 0) {
-    side.deliver.call(ctx, data, raw);
+  } else if (typeof PRIMUS_BROWSER === 'undefined' && transformers.length === 0) {
+    side._deliver.call(ctx, data, raw);
   } else {
     runTransformers(ctx, transformers, { data, raw }, (err, packet) => {
-      if (err) side.fail.call(ctx, transformError('incoming', err));
-      else if (packet) side.deliver.call(ctx, packet.data, raw);
+      if (err) side._fail.call(ctx, transformError('incoming', err));
+      else if (packet) side._deliver.call(ctx, packet.data, raw);
     });
   }
 }
 
 /**
  * Run the outgoing transformers over `data`, then hand what is left to `send` (with `ctx` as
- * `this`). A transformer that returns false drops the message; one that fails goes to `side.fail`.
+ * `this`). A transformer that returns false drops the message; one that fails goes to `side._fail`.
  */
 export function transmit<Ctx>(
   ctx: Ctx,
@@ -87,12 +95,12 @@ export function transmit<Ctx>(
   data: unknown,
   send: (this: Ctx, data: unknown) => unknown,
 ): void {
-  if (transformers.length === 0) {
+  if (typeof PRIMUS_BROWSER === 'undefined' && transformers.length === 0) {
     send.call(ctx, data);
     return;
   }
   runTransformers(ctx, transformers, { data }, (err, packet) => {
-    if (err) side.fail.call(ctx, transformError('outgoing', err));
+    if (err) side._fail.call(ctx, transformError('outgoing', err));
     else if (packet) send.call(ctx, packet.data);
   });
 }
@@ -100,14 +108,14 @@ export function transmit<Ctx>(
 /**
  * Encode one message for the wire: the parser, then U+2028/U+2029 escaped in text. Returns
  * undefined when it encodes to nothing (`undefined` or `''`: no frame is sent) or when the parser
- * fails (the ParserError goes to `side.fail`).
+ * fails (the ParserError goes to `side._fail`).
  */
 export function encode<Ctx, Payload>(ctx: Ctx, side: Side<Ctx>, data: unknown): Payload | undefined {
   let payload: unknown;
   try {
-    payload = side.encode.call(ctx, data);
+    payload = side._encode.call(ctx, data);
   } catch (err) {
-    side.fail.call(ctx, parserError('PRIMUS_ERR_PARSER_ENCODE', err));
+    side._fail.call(ctx, parserError('PRIMUS_ERR_PARSER_ENCODE', err));
     return undefined;
   }
   if (!payload) return undefined;

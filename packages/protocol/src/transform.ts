@@ -18,7 +18,7 @@ export type TransformNext = (err?: Error | null, keep?: boolean) => void;
 export type MessageTransformer<Ctx = unknown, P extends Packet = Packet> = (this: Ctx, packet: P, next: TransformNext) => unknown;
 
 /** Called once the chain is done: `packet` is undefined when a transformer dropped the message. */
-export type TransformDone<P> = (err: Error | null, packet: P | undefined) => void;
+export type TransformDone<P> = (err: Error | null, packet?: P) => void;
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
@@ -36,13 +36,13 @@ export function runTransformers<Ctx, P extends Packet>(ctx: Ctx, list: readonly 
       try {
         result = (fn as (this: Ctx, packet: P) => unknown).call(ctx, packet);
       } catch (err) {
-        return done(toError(err), undefined);
+        return done(toError(err));
       }
-      if (result === false) return done(null, undefined);
+      if (result === false) return done(null);
       if (isThenable(result)) {
         result.then(
-          (value) => (value === false ? done(null, undefined) : runTransformers(ctx, list, packet, done, i + 1)),
-          (err: unknown) => done(toError(err), undefined),
+          (value) => (value === false ? done(null) : runTransformers(ctx, list, packet, done, i + 1)),
+          (err: unknown) => done(toError(err)),
         );
         return;
       }
@@ -53,8 +53,8 @@ export function runTransformers<Ctx, P extends Packet>(ctx: Ctx, list: readonly 
       (fn as (this: Ctx, packet: P, next: TransformNext) => void).call(ctx, packet, (err, keep) => {
         if (called) return;
         called = true;
-        if (err) return done(toError(err), undefined);
-        if (keep === false) return done(null, undefined);
+        if (err) return done(toError(err));
+        if (keep === false) return done(null);
         runTransformers(ctx, list, packet, done, i + 1);
       });
     } catch (err) {
@@ -62,7 +62,7 @@ export function runTransformers<Ctx, P extends Packet>(ctx: Ctx, list: readonly 
       // this transformer's failure, so it goes on up unchanged.
       if (called) throw err;
       called = true;
-      return done(toError(err), undefined);
+      return done(toError(err));
     }
     return;
   }
@@ -72,7 +72,6 @@ export function runTransformers<Ctx, P extends Packet>(ctx: Ctx, list: readonly 
 /** Turn whatever was thrown or passed as an error into an Error. */
 export function toError(err: unknown): Error {
   if (err instanceof Error) return err;
-  if (typeof err === 'string') return new Error(err);
   if (err && typeof err === 'object') {
     const { message, reason } = err as { message?: unknown; reason?: unknown };
     const error = new Error(String(message != null ? message : reason != null ? reason : 'Unknown error'));

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 import { invalidValue, MemoryRecoveryStore, type LogLevel, type Plugin, type RecoveryStore, type ResolvedRecovery, type Spark } from '@primus/core';
 import { ClusterRecovery } from './cluster-recovery';
@@ -66,10 +68,36 @@ function describe(url: string | undefined, redis: RedisOptions): string {
   }
 }
 
+/** Sentinel's announcement of a new primary: `<name> <old-ip> <old-port> <new-ip> <new-port>`. */
+const SWITCH_MASTER = '+switch-master';
+
+/**
+ * For how long after an announcement a connection that comes up on another primary is moved.
+ * Sentinels tell each other of a new primary in hello messages every 2 s; past this, where the
+ * sentinels send a connection is where it stays.
+ */
+const ANNOUNCED_MS = 5000;
+
+/** The primary the sentinels announced last: where it is reached from here, and when. */
+interface Announced {
+  port: number;
+  addresses: string[];
+  at: number;
+}
+
+/** Where a primary that Sentinel announces is reached from here, through `natMap` as ioredis does. */
+function natMapped(natMap: RedisOptions['natMap'], host: string, port: number): { host: string; port: number } {
+  const key = `${host}:${port}`;
+  return (typeof natMap === 'function' ? natMap(key) : natMap?.[key]) ?? { host, port };
+}
+
+/** An IPv4 address as a dual-stack socket may report it (`::ffff:10.0.0.1`), plain. */
+const plain = (address: string | undefined): string | undefined => address?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+
 /** Close a client for good without waiting for a server that may be gone. */
 function shut(client: Redis, ms: number): Promise<void> {
-  // Through Sentinel, QUIT leaves the failover detector's connections to the sentinels open (and
-  // the process running); disconnect() closes them, and does nothing else to an ended connection.
+  // disconnect() after the wait closes a connection whose server never answered QUIT; on an ended
+  // connection it does nothing.
   const release = (): void => client.disconnect();
   if (client.status === 'end') {
     release();
@@ -107,6 +135,8 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
   private readonly primus: PrimusServer;
   private readonly pub: Client;
   private readonly sub: Redis;
+  /** One connection to each sentinel, listening to its announcements of a new primary. */
+  private readonly sentinels: Redis[];
   private readonly where: string;
   private readonly keys: { servers: string; sparks: string; sparkPrefix: string; broadcast: string; inbox: string; inboxPrefix: string };
   private readonly localWrite: (data: unknown) => boolean;
@@ -123,6 +153,7 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
   private closed = false;
   private warned = false;
   private lastError: Error | undefined;
+  private announced: Announced | undefined;
 
   /** @internal Created by the plugin; use `primus.cluster`. */
   constructor(primus: PrimusServer, options: ResolvedClusterOptions) {
@@ -153,12 +184,13 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
     };
 
     const redisOptions: RedisOptions = {
-      // Through Sentinel, follow its announcement of a new primary at once. Otherwise, when the
-      // old primary survives (a planned failover, a healed partition), the connections stay on it
-      // until Sentinel demotes it several seconds later, while servers that connect meanwhile
-      // reach the new one and no longer hear the others' broadcasts.
-      ...(options.redis.sentinels?.length ? { failoverDetector: true } : {}),
       ...options.redis,
+      // ioredis's failover detector closes a connection on every sentinel's announcement of a new
+      // primary, and each sentinel announces it when it learns of it itself, the others after the
+      // leader: a connection that had already moved to the new primary was closed again, and the
+      // broadcasts meanwhile were lost a second time. watchSentinels() moves only the connections
+      // that are not on the announced primary.
+      failoverDetector: false,
       // Fail at once while Redis is away instead of queueing, which would keep callers waiting
       // for as long as the outage lasts.
       enableOfflineQueue: false,
@@ -176,18 +208,23 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
     this.pub = defineScripts(connect(`primus:${this.id}`));
     this.sub = connect(`primus:${this.id}:sub`);
 
-    this.pub.on('ready', () => void this.register());
-    this.sub.on('ready', () => void this.subscribe());
+    this.pub.on('ready', () => {
+      if (!this.astray(this.pub)) void this.register();
+    });
+    this.sub.on('ready', () => {
+      if (!this.astray(this.sub)) void this.subscribe();
+    });
     this.pub.on('close', () => this.lost('registered'));
     this.sub.on('close', () => this.lost('subscribed'));
     // Without an error listener ioredis prints every failed reconnection attempt to the console.
     this.pub.on('error', (err: Error) => this.failed(err));
     this.sub.on('error', (err: Error) => this.failed(err));
-    // ioredis gives a connection up for good ('end') when its failover detector closes it while
-    // it is asking the sentinels where the primary is, between two reconnection attempts. Only
-    // closing the cluster may end such a connection, so start it again.
-    if (redisOptions.failoverDetector) for (const client of [this.pub, this.sub]) client.on('end', () => this.restart(client));
+    // ioredis gives a connection up for good ('end') when it is closed while it asks the sentinels
+    // where the primary is, as follow() may do on an announcement. Only closing the cluster may
+    // end such a connection, so start it again.
+    if (redisOptions.sentinels?.length) for (const client of [this.pub, this.sub]) client.on('end', () => this.restart(client));
     this.sub.on('messageBuffer', (_channel: Buffer, message: Buffer) => this.receive(message));
+    this.sentinels = redisOptions.sentinels?.length ? this.watchSentinels(redisOptions) : [];
 
     this.timer = setInterval(() => void this.heartbeat(), options.heartbeat);
     this.timer.unref();
@@ -379,6 +416,7 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
         );
       }
     }
+    for (const sentinel of this.sentinels) sentinel.disconnect();
     await Promise.all([shut(this.pub, this.options.timeout), shut(this.sub, this.options.timeout)]);
     this.setUp(false);
     this.emit('close');
@@ -586,6 +624,85 @@ export class RedisCluster extends EventEmitter<ClusterEvents> {
       );
       this.emit('down', this.lastError);
     }
+  }
+
+  // ---- Sentinel ----
+
+  /**
+   * Listen to every sentinel's announcement of a new primary. Without it, when the old primary
+   * survives (a planned failover, a healed partition), the connections stay on it until Sentinel
+   * demotes it several seconds later, while servers that connect meanwhile reach the new one and
+   * no longer hear the others' broadcasts.
+   */
+  private watchSentinels(redis: RedisOptions): Redis[] {
+    return redis.sentinels!.map((address) => {
+      const sentinel = new Redis({
+        host: address.host ?? 'localhost',
+        port: address.port ?? 26379,
+        family: address.family ?? redis.family,
+        username: redis.sentinelUsername,
+        password: redis.sentinelPassword,
+        tls: redis.sentinelTLS,
+        connectTimeout: redis.connectTimeout,
+        // The option ioredis gives its own failover detector's connections to the sentinels.
+        retryStrategy: redis.sentinelReconnectStrategy,
+        enableReadyCheck: false,
+      });
+      // Each failed attempt would otherwise be printed; a sentinel that is away only means one
+      // announcer fewer, and the others announce too.
+      sentinel.on('error', (err: Error) => this.log('debug', err));
+      sentinel.on('message', (channel: string, message: string) => {
+        if (channel === SWITCH_MASTER) void this.follow(message);
+      });
+      sentinel.subscribe(SWITCH_MASTER).catch((err: Error) => this.log('debug', err));
+      return sentinel;
+    });
+  }
+
+  /**
+   * On a sentinel's announcement of a new primary, close the connections that are not on it: they
+   * reconnect and ask the sentinels where the primary is. The other sentinels announce the same
+   * primary as they learn of it, later than the first; a connection that already moved stays, or
+   * the broadcasts of that moment would be lost a second time.
+   */
+  private async follow(message: string): Promise<void> {
+    const [name, , , host, port] = message.split(' ');
+    if (this.closed || name !== this.options.redis.name || !host || !port) return;
+    const primary = natMapped(this.options.redis.natMap, host, Number(port));
+    // An address that cannot be resolved matches no connection: they all move.
+    const addresses = isIP(primary.host)
+      ? [primary.host]
+      : await lookup(primary.host, { all: true }).then(
+          (found) => found.map((a) => a.address),
+          () => [],
+        );
+    if (this.closed) return;
+    this.announced = { port: primary.port, addresses, at: Date.now() };
+    for (const client of [this.pub, this.sub]) {
+      // A connection still connecting may have been sent to the old primary by a sentinel that
+      // had not learned of the new one yet, so it starts over; one waiting to try again asks the
+      // sentinels then.
+      if (client.status === 'connecting' || ((client.status === 'connect' || client.status === 'ready') && !this.onAnnounced(client))) client.disconnect(true);
+    }
+  }
+
+  /**
+   * Move a connection that came up elsewhere than on the primary announced just before: a sentinel
+   * that had not learned of it yet named the old one (ioredis asks the sentinels in turn), which
+   * may still be alive. Used, it would make the cluster lose broadcasts twice, once now and once
+   * when that sentinel announces the new primary in turn.
+   */
+  private astray(client: Redis): boolean {
+    if (!this.announced || Date.now() - this.announced.at > ANNOUNCED_MS || this.onAnnounced(client)) return false;
+    client.disconnect(true);
+    return true;
+  }
+
+  /** Whether a connection is on the primary the sentinels announced last. */
+  private onAnnounced(client: Redis): boolean {
+    const announced = this.announced;
+    const stream = client.stream as Redis['stream'] | undefined;
+    return !!announced && stream?.remotePort === announced.port && announced.addresses.some((address) => plain(address) === plain(stream.remoteAddress));
   }
 
   // ---- Errors and logging ----

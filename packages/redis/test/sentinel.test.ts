@@ -5,6 +5,7 @@
 //
 // PRIMUS_DEPLOY_REPORT=<dir> writes what the failover took and lost to <dir>/sentinel.json.
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, expect, it, jest } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import websockets from '@primus/transformer-ws';
@@ -33,7 +34,7 @@ async function failover(
   what: string,
   trigger: (group: SentinelGroup) => Promise<void>,
   moved?: (group: SentinelGroup) => Promise<void>,
-): Promise<{ missed: number[]; sendsFailed: number }> {
+): Promise<{ missed: number[]; sendsFailed: number; downs: number[] }> {
   const group = await startSentinelGroup();
   const settings = { redis: group.options, prefix: `sentinel-${randomUUID()}`, ttl: 2000, heartbeat: 400, timeout: 1000 };
   const nodes = await Promise.all([1, 2, 3].map((n) => startNode({ ...settings, id: `node-${n}` })));
@@ -43,6 +44,10 @@ async function failover(
   const remote = await Promise.all([connect(b.url), connect(b.url), connect(c.url), connect(c.url)]);
   const target = remote[3]!;
   await waitFor(async () => (await a.call<string[]>('sparks')).length === 6, 10_000, 'every spark in the registry');
+
+  // How many times each server lost Redis.
+  const downs = nodes.map(() => 0);
+  nodes.forEach((node, i) => node.onReport('down', () => void downs[i]!++));
 
   // node-1 broadcasts a numbered message every 50 ms, node-2 sends to a spark of node-3 every
   // 100 ms, from before the primary dies until after the cluster is back.
@@ -136,7 +141,7 @@ async function failover(
       sendGapMs: backAt === undefined ? 0 : backAt - failed[0]!.at,
       sendFailuresFromTriggerMs: failed.length ? failed[0]!.at - triggered : null,
     });
-    return { missed: missedBy.map((m) => m.length), sendsFailed: failed.length };
+    return { missed: missedBy.map((m) => m.length), sendsFailed: failed.length, downs };
   } finally {
     clearInterval(broadcasting);
     clearInterval(sending);
@@ -163,6 +168,29 @@ it('follows a planned failover (SENTINEL FAILOVER) as soon as Sentinel announces
   );
 });
 
+it('keeps the connections already on the new primary when a sentinel announces it late', async () => {
+  const { downs } = await failover(
+    'late announcement',
+    async (group) => {
+      // The third sentinel stops watching the group, so that it takes no part in the failover.
+      await group.forget(group.sentinels[2]!.port);
+      await group.planned();
+    },
+    async (group) => {
+      // Every server is on the new primary. The third sentinel watches the group again from the
+      // old primary; the others' hello messages tell it of the new one, which it then announces
+      // (+switch-master), as a sentinel that was slow or cut off does.
+      const late = group.sentinels[2]!.port;
+      await group.monitor(late, group.primary.port);
+      await waitFor(async () => (await group.currentPrimary(late)) === group.replica.port, 15_000, 'the third sentinel to learn of the new primary');
+      // Time for the announcement to reach the servers, and for a connection it closed to be seen.
+      await sleep(1000);
+    },
+  );
+  // Each server moved once, on the first announcement; the late one changed nothing.
+  expect(downs).toEqual([1, 1, 1]);
+});
+
 it('starts a Sentinel connection again when ioredis gives it up, and leaves no connection behind when closed', async () => {
   const group = await startSentinelGroup();
   const sentinelClients = (): Promise<number> => group.clientCount(group.sentinels[0]!.port);
@@ -174,8 +202,8 @@ it('starts a Sentinel connection again when ioredis gives it up, and leaves no c
   await Promise.all([a!.primus.cluster!.ready(5000), b!.primus.cluster!.ready(5000)]);
   const client = await connect(a!.url);
 
-  // What ioredis does when its failover detector closes a connection while it asks the sentinels
-  // where the primary is: the connection ends, and ioredis itself never opens it again.
+  // What ioredis does when a connection is closed (on a sentinel's announcement) while it asks the
+  // sentinels where the primary is: the connection ends, and ioredis itself never opens it again.
   const down = once(a!.primus.cluster!, 'down');
   (a!.primus.cluster as unknown as { sub: Redis }).sub.disconnect();
   await down;
@@ -183,7 +211,7 @@ it('starts a Sentinel connection again when ioredis gives it up, and leaves no c
   b!.primus.write('still one cluster');
   await waitFor(() => client.received.includes('still one cluster'), 5000, 'the broadcast of the other server');
 
-  // Each Redis connection listens to every sentinel; closing the servers closes those too, or
+  // Each server listens to every sentinel; closing the servers closes those connections too, or
   // they would keep the process alive.
   expect(await sentinelClients()).toBeGreaterThan(before);
   client.socket.destroy();

@@ -68,6 +68,38 @@ export function withParsedUrl<T>(req: IncomingMessage, parsed: ParsedRequestUrl,
 /** browserchannel's server middleware factory. */
 export const browserChannel = load();
 
+// browserchannel answers the second request of a client's network test (`<base>/test` without
+// `MODE=init`) with `11111` at once and `2` two seconds later, from a timer it keeps nowhere: the
+// timer outlives a client that went away and a server that was closed, and holds the process open
+// until it fires. browserchannel takes its timer functions from `_setTimerMethods()`; the
+// `setTimeout` given here is the global one, except that it also hands the timers started inside
+// `startedTimers()` to its caller, who can then clear them.
+let started: ReturnType<typeof setTimeout>[] | undefined;
+browserChannel._setTimerMethods({
+  setTimeout: ((...args: Parameters<typeof setTimeout>) => {
+    const timer = setTimeout(...args);
+    started?.push(timer);
+    return timer;
+  }) as typeof setTimeout,
+  clearTimeout,
+  setInterval,
+  clearInterval,
+  Date,
+});
+
+/** Run `fn` (which calls browserchannel's middleware) and return the timeouts browserchannel started in it. */
+export function startedTimers(fn: () => void): ReturnType<typeof setTimeout>[] {
+  const previous = started;
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  started = timers;
+  try {
+    fn();
+  } finally {
+    started = previous;
+  }
+  return timers;
+}
+
 // Exactly one rack is created when browserchannel's module is evaluated here. None means it had
 // already been loaded elsewhere (its ids cannot be reached, and are left as browserchannel keeps
 // them); more would be a browserchannel this code does not know.

@@ -42,6 +42,16 @@ declare module 'browserchannel/dist/server.js' {
   }
 
   function browserChannel(options: browserChannel.Options, onConnect: (session: browserChannel.Session, req: IncomingMessage) => void): browserChannel.Middleware;
+  namespace browserChannel {
+    /** Replace the timer functions and `Date` the module uses (all of them, for every middleware). */
+    function _setTimerMethods(methods: {
+      setTimeout: typeof setTimeout;
+      clearTimeout: typeof clearTimeout;
+      setInterval: typeof setInterval;
+      clearInterval: typeof clearInterval;
+      Date: DateConstructor;
+    }): void;
+  }
   export = browserChannel;
 }
 

@@ -4,7 +4,7 @@ import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
 import { parse as parseUrl } from 'node:url';
 import type BrowserChannel from 'browserchannel/dist/server.js';
 import type { ConnectionSink, ConnectionSocket, DrainOptions, PrimusRequest, TransformerContext, TransformerServer } from '@primus/core/contract';
-import { browserChannel, forgetSessionId, withParsedUrl, type ParsedRequestUrl } from './browserchannel-server';
+import { browserChannel, forgetSessionId, startedTimers, withParsedUrl, type ParsedRequestUrl } from './browserchannel-server';
 
 type Session = BrowserChannel.Session;
 
@@ -31,20 +31,25 @@ const ERROR_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
 };
 
-/**
- * One of browserchannel's outgoing arrays (a message), kept in the session until the client
- * acknowledges it. `queuedBefore` is set on the connection's own messages: the bytes it had
- * queued before this one.
- */
+/** One of browserchannel's outgoing arrays (a message), kept in the session until the client acknowledges it. */
 interface OutgoingArray {
   readonly id: number;
-  queuedBefore?: number;
 }
 
 /** The core's handle on one BrowserChannel session. */
 class BrowserChannelConnectionSocket implements ConnectionSocket {
   /** Bytes of every message the core has queued on the session, acknowledged or not. */
   private queued = 0;
+  /**
+   * The core's messages that may still be in the session, oldest first, two numbers each (the
+   * message's array id and `queued` before it) from `start` to `end`. Kept here rather than on
+   * browserchannel's array objects: a property added to those after they are built gives each one
+   * a property store of its own (40 bytes per message). The array is reused, not shrunk, so
+   * marking a message allocates nothing once it has grown to what the client holds at a time.
+   */
+  private readonly marks: number[] = [];
+  private start = 0;
+  private end = 0;
 
   constructor(
     private readonly session: Session,
@@ -57,9 +62,15 @@ class BrowserChannelConnectionSocket implements ConnectionSocket {
     // A closed session drops what it is given.
     if (session.state === 'closed') return;
     const id = session.send(text);
-    const arrays = (session as unknown as SessionInternals)._outgoingArrays;
-    const array = arrays[arrays.length - 1];
-    if (array?.id === id) array.queuedBefore = this.queued;
+    const marks = this.marks;
+    if (this.end === marks.length && this.start > 0) {
+      marks.copyWithin(0, this.start, this.end);
+      this.end -= this.start;
+      this.start = 0;
+    }
+    marks[this.end] = id;
+    marks[this.end + 1] = this.queued;
+    this.end += 2;
     this.queued += Buffer.byteLength(text);
   }
 
@@ -71,11 +82,22 @@ class BrowserChannelConnectionSocket implements ConnectionSocket {
    * oldest unacknowledged message tells how much of what it queued is still held.
    */
   get bufferedAmount(): number {
-    for (const array of (this.session as unknown as SessionInternals)._outgoingArrays) {
-      // Arrays browserchannel queues itself (the session's opening array, `noop` keep-alives, `stop`)
-      // have no mark.
-      if (array.queuedBefore !== undefined) return this.queued - array.queuedBefore;
+    const arrays = (this.session as unknown as SessionInternals)._outgoingArrays;
+    const marks = this.marks;
+    // browserchannel forgets acknowledged arrays from the front and numbers them in order: the
+    // core's messages older than the session's oldest array have been acknowledged. (Arrays
+    // browserchannel queues itself, the session's opening array, `noop` keep-alives and `stop`,
+    // have no mark.)
+    const oldest = arrays.length > 0 ? arrays[0]!.id : Infinity;
+    let start = this.start;
+    while (start < this.end && marks[start]! < oldest) start += 2;
+    if (start < this.end) {
+      this.start = start;
+      return this.queued - marks[start + 1]!;
     }
+    this.start = this.end = 0;
+    // Let a session that once held a great many messages give that memory back.
+    if (marks.length > 4096) marks.length = 0;
     return 0;
   }
 
@@ -130,7 +152,14 @@ function sequencer(start: number, playOld: boolean, window: number): Sequencer {
       return;
     }
     if (n - next >= window) return;
-    waiting.set(n, callback);
+    if (n === next && waiting.size === 0) {
+      // The usual case: the one it waits for, with nothing held. It runs without passing through
+      // the Map, whose delete reallocates its table each time it empties (about 150 bytes).
+      next++;
+      callback();
+    } else {
+      waiting.set(n, callback);
+    }
     for (let run = waiting.get(next); run; run = waiting.get(next)) {
       waiting.delete(next);
       next++;
@@ -149,6 +178,26 @@ interface SessionInternals {
   _mapBuffer: Sequencer;
   /** Messages not yet acknowledged by the client, oldest first. */
   readonly _outgoingArrays: readonly OutgoingArray[];
+}
+
+/** The key of a map's field in a forward-channel body: `req<N>_<field>`. */
+const MAP_KEY = /^req(\d+)_/;
+
+/**
+ * The map number `N` of a key `MAP_KEY` matches, or -1 for any other key. Read without the
+ * regular expression, whose match (an array and two strings) would be allocated for every key:
+ * a body has a key per message.
+ */
+function mapNumber(key: string): number {
+  if (!key.startsWith('req')) return -1;
+  let value = 0;
+  let i = 3;
+  for (; i < key.length; i++) {
+    const digit = key.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) break;
+    value = value * 10 + digit;
+  }
+  return i > 3 && key.charCodeAt(i) === 95 ? value : -1;
 }
 
 /**
@@ -178,10 +227,9 @@ function decodeForward(contentType: string | undefined, text: string, nextMap: n
   if (ofs === undefined || ofs - nextMap >= MAP_WINDOW) return { error: 'ofs is missing or out of range' };
   const seen = new Set<number>();
   for (const key of Object.keys(body)) {
-    const match = /^req(\d+)_/.exec(key);
-    if (!match) continue;
-    const index = Number(match[1]);
-    if (index >= count) return { error: `map ${match[1]} is beyond count` };
+    const index = mapNumber(key);
+    if (index === -1) continue;
+    if (index >= count) return { error: `map ${MAP_KEY.exec(key)![1]} is beyond count` };
     seen.add(index);
   }
   if (seen.size !== count) return { error: 'count does not match the maps sent' };
@@ -276,6 +324,12 @@ export function createServer(context: TransformerContext): TransformerServer {
   };
 
   const bindPath = (options.pathname === '/' ? '' : options.pathname) + '/bind';
+  const testPath = (options.pathname === '/' ? '' : options.pathname) + '/test';
+  /**
+   * Network tests in progress: browserchannel's timer that ends each response. It is cleared when
+   * the client goes away, and the response ended at once when the server closes.
+   */
+  const networkTests = new Map<ServerResponse, ReturnType<typeof setTimeout>[]>();
 
   const middleware = browserChannel({ base: options.pathname }, (session, req) => {
     // The opening request's RID was checked before browserchannel saw it.
@@ -326,15 +380,17 @@ export function createServer(context: TransformerContext): TransformerServer {
     session.on('close', onClose);
   });
 
-  /** Whether a request that names a session carries the token that session was opened with. */
-  function sameClient(query: ParsedUrlQuery): boolean {
+  /**
+   * Whether a request that names a session carries the token that session was opened with. The
+   * token is encoded only when the request names an open session (`SID` or `OSID`): network tests
+   * and a new client's opening request name none.
+   */
+  function sameClient(query: ParsedUrlQuery, entry: Entry | undefined): boolean {
+    const oldId = last(query.OSID);
+    const old = oldId === undefined ? undefined : sessions.get(oldId);
+    if (!entry && !old) return true;
     const token = JSON.stringify(query.a ?? null);
-    for (const key of ['SID', 'OSID']) {
-      const id = last(query[key]);
-      const entry = id === undefined ? undefined : sessions.get(id);
-      if (entry && entry.token !== token) return false;
-    }
-    return true;
+    return (!entry || entry.token === token) && (!old || old.token === token);
   }
 
   /**
@@ -344,12 +400,26 @@ export function createServer(context: TransformerContext): TransformerServer {
    */
   function run(req: IncomingMessage, res: ServerResponse, url: ParsedRequestUrl, entry?: Entry): void {
     try {
-      withParsedUrl(req, url, () =>
-        middleware(req, res, () => {
-          res.writeHead(404, { 'Content-Type': 'text/plain' });
-          res.end('Not Found');
-        }),
-      );
+      const handle = (): void =>
+        withParsedUrl(req, url, () =>
+          middleware(req, res, () => {
+            res.writeHead(404, { 'Content-Type': 'text/plain' });
+            res.end('Not Found');
+          }),
+        );
+      // Only a network test starts a timer for its response; a session's timers are its own, so
+      // other requests are not watched for them.
+      if (url.pathname !== testPath) handle();
+      else {
+        const timers = startedTimers(handle);
+        if (timers.length > 0) {
+          networkTests.set(res, timers);
+          res.once('close', () => {
+            for (const timer of timers) clearTimeout(timer);
+            networkTests.delete(res);
+          });
+        }
+      }
       entry?.sink?.drain();
     } catch (err) {
       // browserchannel throws on some malformed requests (a back-channel request without a
@@ -370,17 +440,18 @@ export function createServer(context: TransformerContext): TransformerServer {
     request(req, res) {
       const url = parsedUrlOf(req);
       const query = url.query;
+      const sid = last(query.SID);
+      const entry = sid === undefined ? undefined : sessions.get(sid);
       // browserchannel's session ids come from Math.random; a request that names a session must
       // also carry the random token its client opened it with, or it is treated as a stranger.
-      if (!sameClient(query)) {
+      if (!sameClient(query, entry)) {
         answer(res, 400, 'Unknown SID', '<html><body><h1>Unknown SID</h1></body></html>');
         return;
       }
-      if (closing && !sessions.has(last(query.SID) ?? '')) {
+      if (closing && !entry) {
         answer(res, 503, 'Service Unavailable', 'Shutting down');
         return;
       }
-      const entry = sessions.get(last(query.SID) ?? '');
       const bind = url.pathname === bindPath;
       const problem = bind ? checkBind(req.method, query, entry) : undefined;
       if (problem) {
@@ -429,7 +500,8 @@ export function createServer(context: TransformerContext): TransformerServer {
       });
       req.on('end', () => {
         if (rejected) return;
-        const decoded = decodeForward(req.headers['content-type'], Buffer.concat(chunks).toString('utf8'), entry?.maps.next ?? 0);
+        const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+        const decoded = decodeForward(req.headers['content-type'], body.toString('utf8'), entry?.maps.next ?? 0);
         if ('error' in decoded) {
           refuse(req, res, { status: 'Bad data', detail: decoded.error });
           return;
@@ -455,6 +527,13 @@ export function createServer(context: TransformerContext): TransformerServer {
       });
     },
     close() {
+      // A network test still waiting for its last byte is ended now; its client reconnects or
+      // gives up like any client of a server that went away.
+      for (const [res, timers] of networkTests) {
+        for (const timer of timers) clearTimeout(timer);
+        res.end();
+      }
+      networkTests.clear();
       // Sparks ended by the shutdown queued a `stop` that browserchannel writes on the next tick;
       // close what is left only after that, or clients with an open back channel would miss it.
       return new Promise<void>((resolve) =>

@@ -3,7 +3,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import { describe, expect, it } from '@jest/globals';
 import type { Spark } from '@primus/core';
-import { nextSpark, once, request, waitFor, type TestServer, useServers } from '@primus/transformer-test-suite';
+import { nextSpark, once, probe, request, waitFor, type TestServer, useServers } from '@primus/transformer-test-suite';
 import browserchannel from '../src';
 
 // What the BrowserChannel transformer does beyond the conformance suite, much of it spoken by
@@ -13,6 +13,7 @@ import browserchannel from '../src';
 
 const TIMEOUT = 20000;
 const start = useServers(browserchannel);
+const probed = probe(browserchannel);
 
 interface RawResponse {
   status: number;
@@ -114,6 +115,67 @@ describe('browserchannel: a session spoken by hand', () => {
         for (const [, data] of arrays(polled.body)) echoes.push(JSON.parse(data as string));
       }
       expect(echoes).toEqual([{ echo: 'hello' }, { echo: { n: 1 } }]);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'delivers forward-channel requests and maps that arrive ahead of their turn in order',
+    async () => {
+      const server = await start();
+      const sparkP = nextSpark(server.primus);
+      const { sid } = await openSession(server, '');
+      const spark = await sparkP;
+      const heard: unknown[] = [];
+      spark.on('data', (data: unknown) => heard.push(data));
+      const post = (rid: number, ofs: number, messages: string[]): Promise<RawResponse> =>
+        raw(`${server.url}/primus/bind?VER=8&SID=${sid}&RID=${rid}&AID=0&a=token-1`, {
+          method: 'POST',
+          headers: form,
+          body: `count=${messages.length}&ofs=${ofs}&${messages.map((m, i) => `req${i}__S=${encodeURIComponent(JSON.stringify(m))}`).join('&')}`,
+        });
+      // Request 1002 (maps 2 and 3) first: held until 1001 (maps 0 and 1) has arrived.
+      expect((await post(1002, 2, ['c', 'd'])).status).toBe(200);
+      expect(heard).toEqual([]);
+      expect((await post(1001, 0, ['a', 'b'])).status).toBe(200);
+      await waitFor(() => heard.length === 4, 5000);
+      // Then in turn again, and a retry of an old one delivers nothing twice.
+      expect((await post(1003, 4, ['e'])).status).toBe(200);
+      expect((await post(1003, 4, ['e'])).status).toBe(200);
+      await waitFor(() => heard.length >= 5, 5000);
+      expect(heard).toEqual(['a', 'b', 'c', 'd', 'e']);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'counts in bufferedAmount the bytes of its messages the client has not acknowledged',
+    async () => {
+      const server = await start({ transformer: probed.transformer });
+      const sparkP = nextSpark(server.primus);
+      const { sid } = await openSession(server, '');
+      const spark = await sparkP;
+      const socket = probed.socketOf(spark.id)!;
+      // Each message is 12 bytes on the wire: "xxxxxxxxxx" with its quotes.
+      for (let i = 0; i < 100; i++) spark.write('x'.repeat(10));
+      expect(socket.bufferedAmount).toBe(1200);
+      const ids: number[] = [];
+      while (ids.length < 100) {
+        for (const [id, data] of arrays((await poll(server, sid)).body)) if (data === '"xxxxxxxxxx"') ids.push(id);
+      }
+      // Written to a back channel but not acknowledged: still held.
+      expect(socket.bufferedAmount).toBe(1200);
+      const acknowledge = (aid: number): Promise<RawResponse> => raw(`${server.url}/primus/bind?VER=8&SID=${sid}&RID=rpc&CI=1&AID=${aid}&TYPE=xmlhttp&a=token-1`);
+      const third = acknowledge(ids[29]!);
+      await waitFor(() => socket.bufferedAmount === 840, 5000);
+      spark.write('x'.repeat(10));
+      expect(socket.bufferedAmount).toBe(852);
+      await third;
+      const rest = acknowledge(ids[99]!);
+      await waitFor(() => socket.bufferedAmount === 12, 5000);
+      spark.write('x'.repeat(10));
+      expect(socket.bufferedAmount).toBe(24);
+      await rest;
     },
     TIMEOUT,
   );
@@ -233,6 +295,38 @@ describe('browserchannel: the HTTP surface', () => {
       });
       // Node answers an upgrade nobody listens for as a plain request: browserchannel's 400 here.
       expect(upgrade).not.toBe('upgraded');
+    },
+    TIMEOUT,
+  );
+});
+
+describe('browserchannel: the network test', () => {
+  it(
+    'ends a network test still in progress when the server shuts down, instead of writing its last byte two seconds later',
+    async () => {
+      const server = await start();
+      // The second request of a client's network test: browserchannel writes 11111 now and 2 two
+      // seconds later, to see whether a proxy buffers the response.
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+        const req = http.request(`${server.url}/primus/test?VER=8&TYPE=xmlhttp`, { agent: false }, resolve);
+        req.on('error', reject);
+        req.end();
+      });
+      expect(res.statusCode).toBe(200);
+      res.setEncoding('utf8');
+      let body = '';
+      const firstChunk = new Promise<void>((resolve) =>
+        res.on('data', (chunk: string) => {
+          body += chunk;
+          resolve();
+        }),
+      );
+      const ended = once(res, 'end');
+      await firstChunk;
+      // The HTTP server stays up, so only the transformer can end the response.
+      await new Promise<void>((resolve) => server.primus.destroy({ close: false }, () => resolve()));
+      await ended;
+      expect(body).toBe('11111');
     },
     TIMEOUT,
   );

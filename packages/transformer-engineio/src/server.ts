@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { Server, type Socket } from 'engine.io';
 import type { ConnectionSink, ConnectionSocket, DrainOptions, PrimusRequest, RemoteLike, TransformerContext, TransformerServer } from '@primus/core/contract';
 
@@ -18,6 +19,11 @@ export class EngineIoConnectionSocket implements ConnectionSocket {
    * shared `flush` listener on the server sets it back to 0 when the buffer goes to the transport.
    */
   queued = 0;
+  /** The TCP socket corked until the core's per-tick flush, if any. */
+  private held: Duplex | undefined = undefined;
+
+  /** The server half's `context.flushSoon()`, on the prototype of each server's subclass (not a field per connection). */
+  declare protected readonly flushSoon: TransformerContext['flushSoon'];
 
   constructor(readonly socket: Socket) {}
 
@@ -50,9 +56,29 @@ export class EngineIoConnectionSocket implements ConnectionSocket {
     return this.queued + (transport.name === 'websocket' ? (transport.socket?.bufferedAmount ?? 0) : 0);
   }
 
+  /**
+   * engine.io is about to write packets to `tcp`, the connection under its WebSocket transport:
+   * cork it, so that every frame `ws` writes for this connection during this tick leaves in one
+   * `writev()` when the core flushes, before the tick ends.
+   */
+  hold(tcp: Duplex): void {
+    if (this.held) return;
+    this.held = tcp;
+    tcp.cork();
+    this.flushSoon(this);
+  }
+
+  flush(): void {
+    const tcp = this.held;
+    if (!tcp) return;
+    this.held = undefined;
+    tcp.uncork();
+  }
+
   close(): void {
     // Closes once the buffered packets are flushed: over long-polling, with the client's next poll.
     this.socket.close();
+    this.flush();
   }
 }
 
@@ -88,8 +114,14 @@ function broadcastFrame(text: string): BroadcastFrame {
   return { options: { wsPreEncodedFrame: [frame] }, bytes };
 }
 
-/** An engine.io transport; the WebSocket one keeps its `ws` socket as `socket`. */
-type WatchedTransport = Socket['transport'] & { socket?: { bufferedAmount?: number }; owner?: TrackedSocket };
+/** An engine.io transport; the WebSocket one keeps its `ws` socket as `socket`, and `ws` its TCP socket as `_socket`. */
+type WatchedTransport = Socket['transport'] & { socket?: { bufferedAmount?: number; _socket?: unknown }; owner?: TrackedSocket };
+
+/** The TCP socket under a WebSocket transport, when it can be corked. */
+function tcpSocketOf(transport: WatchedTransport): Duplex | undefined {
+  const tcp = transport.socket?._socket as Partial<Duplex> | undefined;
+  return tcp && typeof tcp.cork === 'function' && typeof tcp.uncork === 'function' && tcp.writable ? (tcp as Duplex) : undefined;
+}
 
 /**
  * Quirk of engine.io's polling transport: closing it while no poll is pending arms a 30 s timer
@@ -144,17 +176,23 @@ function onError(this: TrackedSocket, err: Error): void {
   this.sink?.error(err);
 }
 /**
- * engine.io handed a socket's `writeBuffer` to its transport (a server-wide event, so no listener
- * per connection): those bytes are no longer waiting. A WebSocket transport that carries data is
- * watched from here on, so the core hears when `ws` has written a batch out.
+ * engine.io is handing a socket's `writeBuffer` to its transport (a server-wide event, emitted
+ * just before, so no listener per connection): those bytes are no longer waiting. A WebSocket
+ * transport that carries data is watched from here on, so the core hears when `ws` has written a
+ * batch out, and its TCP socket is corked until the core's per-tick flush: engine.io hands `ws`
+ * one frame per packet, and `ws` writes each frame on its own.
  */
 function onFlush(socket: TrackedSocket): void {
-  if (socket.handle) socket.handle.queued = 0;
+  const handle = socket.handle;
+  if (handle) handle.queued = 0;
   const transport = socket.transport as WatchedTransport;
-  if (transport.name === 'websocket' && !transport.owner) {
+  if (transport.name !== 'websocket') return;
+  if (!transport.owner) {
     transport.owner = socket;
     transport.on('drain', onTransportDrain);
   }
+  const tcp = handle && tcpSocketOf(transport);
+  if (tcp) handle.hold(tcp);
 }
 // After a flush (server-wide `drain`): over long-polling the waiting messages just went out with
 // a poll, so the buffer is empty.
@@ -213,12 +251,15 @@ export function createServer(context: TransformerContext): TransformerServer {
     });
   };
 
+  class ServerSocket extends EngineIoConnectionSocket {}
+  Object.defineProperty(ServerSocket.prototype, 'flushSoon', { value: context.flushSoon });
+
   engine.on('flush', onFlush);
   engine.on('drain', onEngineDrain);
   engine.on('connection', (socket: TrackedSocket) => {
     const req = socket.request;
     socket.handshakeTransport = socket.transport;
-    socket.handle = new EngineIoConnectionSocket(socket);
+    socket.handle = new ServerSocket(socket);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.sink = context.connect(

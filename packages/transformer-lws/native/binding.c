@@ -120,6 +120,8 @@ typedef struct conn {
   uint8_t pending;     /* PENDING_* work waiting in the server's list */
   uint8_t rx_active, rx_binary;
   uint16_t close_code;
+  uint32_t write_seq;   /* the write() call that last queued for it */
+  uint32_t result_slot; /* where that call reports its queue */
   int fd; /* the descriptor libwebsockets reads from */
   struct frame_check check;
   const char *error; /* reported to JavaScript before the close */
@@ -156,8 +158,18 @@ typedef struct server {
   struct lws_extension extensions[2];
 
   napi_ref dispatch;
-  napi_ref batch;
-  uint32_t batch_len;
+  /*
+   * Events for JavaScript: [type, id] pairs in a Float64Array JavaScript reads directly, and the
+   * values of those that carry one (a message, an error code) in an array, in the same order.
+   * Two of each, so that events raised while JavaScript handles one batch go to the other.
+   */
+  napi_ref events[2];
+  double *event_data[2]; /* the Float64Array's elements; an ArrayBuffer's memory never moves */
+  uint32_t event_cap[2]; /* in events */
+  napi_ref values[2];
+  int cur;           /* the pair being filled */
+  uint32_t batch_len;  /* events in it */
+  uint32_t values_len; /* values in it */
   napi_async_context async;
   uv_check_t check;
   uv_idle_t idle;
@@ -178,7 +190,11 @@ typedef struct server {
   size_t write_mark; /* above this, send() tells JavaScript to hold off until EV_DRAIN */
   size_t max_buffered;
   int compression;
-  msg_t *last_msg; /* the last text message converted, for broadcasts */
+  /* Scratch of write(): each payload's message, the connections written to. */
+  msg_t **msgs;
+  double *touched;
+  uint32_t msgs_cap, touched_cap;
+  uint32_t write_seq; /* write() calls so far */
 
   uint8_t destroyed; /* destroy() was called */
   uint8_t js_gone;   /* no more calls into JavaScript */
@@ -203,7 +219,8 @@ static void msg_unref(msg_t *m) {
 
 static void server_release(server_t *s) {
   if (--s->holds > 0) return;
-  msg_unref(s->last_msg);
+  free(s->msgs);
+  free(s->touched);
   free(s->pending);
   free(s->slots);
   free(s->gens);
@@ -659,19 +676,42 @@ static void run_pending(server_t *s) {
 
 /* ---- events to JavaScript ---- */
 
-/* Append one event; the caller has a handle scope open. */
+/* A Float64Array of `pairs` [type, id] pairs; NULL on failure. */
+static napi_value new_event_array(napi_env env, uint32_t pairs, double **data) {
+  napi_value buffer, array;
+  void *bytes;
+  if (napi_create_arraybuffer(env, (size_t)pairs * 2 * sizeof(double), &bytes, &buffer) != napi_ok) return NULL;
+  if (napi_create_typedarray(env, napi_float64_array, (size_t)pairs * 2, buffer, 0, &array) != napi_ok) return NULL;
+  *data = bytes;
+  return array;
+}
+
+/* Append one event; the caller has a handle scope open. `data` is its value, if it has one. */
 static void push_event(server_t *s, int type, double id, napi_value data) {
   if (s->js_gone) return;
   napi_env env = s->env;
-  napi_value batch, value;
-  if (napi_get_reference_value(env, s->batch, &batch) != napi_ok || !batch) return;
-  napi_create_int32(env, type, &value);
-  napi_set_element(env, batch, s->batch_len, value);
-  napi_create_double(env, id, &value);
-  napi_set_element(env, batch, s->batch_len + 1, value);
-  if (!data) napi_get_undefined(env, &data);
-  napi_set_element(env, batch, s->batch_len + 2, data);
-  s->batch_len += 3;
+  int cur = s->cur;
+  if (s->batch_len == s->event_cap[cur]) {
+    double *grown_data;
+    uint32_t cap = s->event_cap[cur] * 2;
+    napi_value grown = new_event_array(env, cap, &grown_data);
+    if (!grown) return;
+    memcpy(grown_data, s->event_data[cur], (size_t)s->batch_len * 2 * sizeof(double));
+    napi_delete_reference(env, s->events[cur]);
+    napi_create_reference(env, grown, 1, &s->events[cur]);
+    s->event_data[cur] = grown_data;
+    s->event_cap[cur] = cap;
+  }
+  if (data) {
+    napi_value values;
+    if (napi_get_reference_value(env, s->values[cur], &values) != napi_ok || !values) return;
+    if (napi_set_element(env, values, s->values_len, data) != napi_ok) return;
+    s->values_len++;
+  }
+  double *slot = s->event_data[cur] + 2 * (size_t)s->batch_len;
+  slot[0] = type;
+  slot[1] = id;
+  s->batch_len++;
   schedule_flush(s);
 }
 
@@ -685,15 +725,6 @@ static void push_simple(server_t *s, int type, conn_t *c, const char *text) {
   napi_close_handle_scope(s->env, scope);
 }
 
-static void push_number(server_t *s, int type, conn_t *c, double number) {
-  if (s->js_gone) return;
-  napi_handle_scope scope;
-  napi_value value;
-  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
-  napi_create_double(s->env, number, &value);
-  push_event(s, type, conn_id(c), value);
-  napi_close_handle_scope(s->env, scope);
-}
 
 static void push_message(server_t *s, conn_t *c, const void *data, size_t len, int binary) {
   if (s->js_gone) return;
@@ -725,19 +756,23 @@ static void flush_events(server_t *s) {
   while (s->batch_len && !s->js_gone) {
     napi_handle_scope scope;
     if (napi_open_handle_scope(env, &scope) != napi_ok) break;
-    napi_value batch, fn, recv, argv[2], fresh, result;
-    napi_get_reference_value(env, s->batch, &batch);
-    napi_get_reference_value(env, s->dispatch, &fn);
+    int cur = s->cur;
+    napi_value fn, recv, argv[3], fresh, result;
+    napi_get_reference_value(env, s->events[cur], &argv[0]);
     napi_create_uint32(env, s->batch_len, &argv[1]);
-    argv[0] = batch;
-    /* Events raised while JavaScript handles this batch go to a fresh array. */
+    napi_get_reference_value(env, s->values[cur], &argv[2]);
+    napi_get_reference_value(env, s->dispatch, &fn);
+    /* Events raised while JavaScript handles this batch go to the other pair; this pair's values
+     * array is replaced, so that JavaScript may keep what it was given. */
     napi_create_array(env, &fresh);
-    napi_delete_reference(env, s->batch);
-    napi_create_reference(env, fresh, 1, &s->batch);
+    napi_delete_reference(env, s->values[cur]);
+    napi_create_reference(env, fresh, 1, &s->values[cur]);
+    s->cur = 1 - cur;
     s->batch_len = 0;
+    s->values_len = 0;
     /* napi_make_callback converts the receiver to an object: undefined would throw. */
     napi_get_global(env, &recv);
-    napi_status status = napi_make_callback(env, s->async, recv, fn, 2, argv, &result);
+    napi_status status = napi_make_callback(env, s->async, recv, fn, 3, argv, &result);
     if (status == napi_pending_exception) {
       napi_value err;
       if (napi_get_and_clear_last_exception(env, &err) == napi_ok) napi_fatal_exception(env, err);
@@ -745,6 +780,14 @@ static void flush_events(server_t *s) {
     napi_close_handle_scope(env, scope);
   }
   s->flushing = 0;
+}
+
+/* The references to the event arrays (destroy(), environment teardown). */
+static void release_events(server_t *s) {
+  for (int i = 0; i < 2; i++) {
+    napi_delete_reference(s->env, s->events[i]);
+    napi_delete_reference(s->env, s->values[i]);
+  }
 }
 
 /* ---- sending ---- */
@@ -793,13 +836,13 @@ static int write_queue(conn_t *c) {
 
   size_t budget = WRITE_BUDGET;
   /*
-   * Two or more whole messages waiting (the writes of one tick, held until JavaScript's flush):
-   * frame them here, one after the other, and hand them to libwebsockets in one raw write, so
-   * they leave in one system call instead of one each. A raw write bypasses libwebsockets'
-   * framing (it goes to the socket as is, and what the kernel does not take is buffered and sent
-   * before anything else), so it is only done between frames and without permessage-deflate.
+   * Whole messages waiting (the writes of one tick): frame them here, one after the other, and
+   * hand them to libwebsockets in one raw write, so they leave in one system call instead of one
+   * each. A raw write bypasses libwebsockets' framing (it goes to the socket as is, and what the
+   * kernel does not take is buffered and sent before anything else), so it is only done between
+   * frames and without permessage-deflate. Messages too large for one chunk go the way below.
    */
-  if (!c->deflate && !c->current && c->head && c->head->next && !lws_partial_buffered(c->wsi)) {
+  if (!c->deflate && !c->current && c->head && !lws_partial_buffered(c->wsi)) {
     unsigned char *out = scratch + LWS_PRE;
     size_t total = 0;
     while (c->head) {
@@ -872,7 +915,7 @@ static int write_queue(conn_t *c) {
   if (c->need_drain && c->queued == 0) {
     /* Everything JavaScript queued is with the kernel: it may write again. */
     c->need_drain = 0;
-    push_number(s, EV_DRAIN, c, 0);
+    push_simple(s, EV_DRAIN, c, NULL);
   }
   if (c->paused && c->queued <= s->high_water / 2) {
     set_paused(c, 0);
@@ -1224,7 +1267,7 @@ static void env_cleanup(void *arg) {
   uv_idle_init(e->loop, &keepalive);
   for (server_t *s = e->servers; s; s = s->next_server) {
     if (s->destroyed) continue;
-    napi_delete_reference(s->env, s->batch);
+    release_events(s);
     napi_delete_reference(s->env, s->dispatch);
     napi_async_destroy(s->env, s->async);
     destroy_server(s);
@@ -1360,9 +1403,15 @@ static napi_value js_create(napi_env env, napi_callback_info info) {
   }
   e->vhosts++;
 
-  napi_value batch, resource_name, handle;
-  napi_create_array(env, &batch);
-  napi_create_reference(env, batch, 1, &s->batch);
+  napi_value resource_name, handle;
+  for (int i = 0; i < 2; i++) {
+    napi_value events = new_event_array(env, 256, &s->event_data[i]), values;
+    if (!events) return throw_type(env, "out of memory");
+    napi_create_reference(env, events, 1, &s->events[i]);
+    s->event_cap[i] = 256;
+    napi_create_array(env, &values);
+    napi_create_reference(env, values, 1, &s->values[i]);
+  }
   napi_create_reference(env, argv[1], 1, &s->dispatch);
   napi_create_string_utf8(env, "PrimusLws", NAPI_AUTO_LENGTH, &resource_name);
   napi_async_init(env, NULL, resource_name, &s->async);
@@ -1456,117 +1505,201 @@ static napi_value js_adopt(napi_env env, napi_callback_info info) {
 }
 
 /*
- * send(handle, id, payload, sameAsLast) -> the bytes queued for the connection now (above
- * writeMark, EV_DRAIN follows once the queue is empty), or -1 dropped (the text cache is
- * unchanged), -2 dropped because the connection's buffer is full (it is being closed).
- * sameAsLast says the payload is the string of the last send that did not return -1.
+ * One payload of a write() batch as a message: a string is converted to UTF-8 once, however
+ * many connections it goes to (a broadcast), bytes are copied. NULL when it is neither, or on
+ * out of memory (*bad says which).
  */
-static napi_value js_send(napi_env env, napi_callback_info info) {
+static msg_t *payload_msg(napi_env env, napi_value value, int *bad) {
+  napi_valuetype type;
+  msg_t *m;
+  *bad = 0;
+  if (napi_typeof(env, value, &type) != napi_ok) {
+    *bad = 1;
+    return NULL;
+  }
+  if (type == napi_string) {
+    /*
+     * One pass: a UTF-16 unit never takes more than 3 bytes of UTF-8, and the length in units
+     * is known without looking at the string. Large strings are measured first instead, so that
+     * a message never holds 3 times the memory it needs.
+     */
+    size_t units, len, written;
+    napi_get_value_string_utf16(env, value, NULL, 0, &units);
+    if (units <= 16384) len = units * 3;
+    else napi_get_value_string_utf8(env, value, NULL, 0, &len);
+    m = msg_new(len, 0);
+    if (!m) return NULL;
+    napi_get_value_string_utf8(env, value, (char *)m->buf + LWS_PRE, len + 1, &written);
+    m->len = written;
+    return m;
+  }
+  bool is_typed = false;
+  napi_is_typedarray(env, value, &is_typed);
+  if (!is_typed) {
+    *bad = 1;
+    return NULL;
+  }
+  napi_typedarray_type ttype;
+  size_t length, offset;
+  void *data;
+  napi_value arraybuffer;
+  napi_get_typedarray_info(env, value, &ttype, &length, &data, &arraybuffer, &offset);
+  size_t bytes = length;
+  switch (ttype) {
+  case napi_int16_array: case napi_uint16_array: bytes *= 2; break;
+  case napi_int32_array: case napi_uint32_array: case napi_float32_array: bytes *= 4; break;
+  case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: bytes *= 8; break;
+  default: break;
+  }
+  m = msg_new(bytes, 1);
+  if (!m) return NULL;
+  if (bytes) memcpy(m->buf + LWS_PRE, data, bytes);
+  return m;
+}
+
+/* The Float64Array argument `value`: its elements and their number. */
+static double *float64_array(napi_env env, napi_value value, size_t *length) {
+  bool is_typed = false;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return NULL;
+  napi_typedarray_type type;
+  void *data;
+  napi_value arraybuffer;
+  size_t offset;
+  napi_get_typedarray_info(env, value, &type, length, &data, &arraybuffer, &offset);
+  return type == napi_float64_array ? data : NULL;
+}
+
+/* Grow a server's scratch array of `size`-byte items to hold n. */
+static int scratch_reserve(void **items, uint32_t *cap, uint32_t n, size_t size) {
+  if (n <= *cap) return 0;
+  uint32_t grown = *cap ? *cap : 64;
+  while (grown < n) grown *= 2;
+  void *p = realloc(*items, (size_t)grown * size);
+  if (!p) return -1;
+  *items = p;
+  *cap = grown;
+  return 0;
+}
+
+/*
+ * write(handle, ops, count, payloads, results): everything JavaScript sent during one tick, for
+ * every connection, in one call. `ops` (a Float64Array) holds `count` triples [connection id,
+ * index into `payloads`, result slot]: the messages in the order they were sent. Each payload
+ * is converted once, however many connections it goes to (a broadcast is one payload). Then
+ * every connection that got messages writes its queue: the messages it got leave together, in
+ * one system call. `results[slot]` is set to the bytes then queued for the connection (above
+ * writeMark, EV_DRAIN follows once its queue is empty), or -1 (the connection is gone: nothing
+ * was queued), or -2 (dropped because its buffer is full: it is being closed).
+ */
+static napi_value js_write(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  server_t *s = argc >= 4 ? get_server(env, argv[0]) : NULL;
-  double id;
-  if (!s || napi_get_value_double(env, argv[1], &id) != napi_ok) return throw_type(env, "send(handle, id, payload, same) expects a handle and an id");
-  conn_t *c = s->destroyed ? NULL : conn_lookup(s, id);
-  if (!c || c->state != CONN_OPEN || c->close_asked) return number(env, -1);
-
-  bool same = false;
-  napi_get_value_bool(env, argv[3], &same);
-  napi_valuetype type;
-  napi_typeof(env, argv[2], &type);
-  msg_t *m = NULL;
-  if (type == napi_string) {
-    if (same && s->last_msg) {
-      m = s->last_msg;
-      m->refs++;
-    } else {
-      size_t len, written;
-      napi_get_value_string_utf8(env, argv[2], NULL, 0, &len);
-      m = msg_new(len, 0);
-      if (!m) return number(env, -1);
-      napi_get_value_string_utf8(env, argv[2], (char *)m->buf + LWS_PRE, len + 1, &written);
-      m->len = written;
-      /* A broadcast sends this same string to every connection next: convert it only once. */
-      msg_unref(s->last_msg);
-      s->last_msg = m;
-      m->refs++;
+  server_t *s = argc >= 5 ? get_server(env, argv[0]) : NULL;
+  uint32_t count = 0;
+  size_t nops = 0, nresults = 0;
+  double *ops = s ? float64_array(env, argv[1], &nops) : NULL;
+  double *results = ops ? float64_array(env, argv[4], &nresults) : NULL;
+  bool is_array = false;
+  uint32_t npayloads = 0;
+  if (!results || napi_get_value_uint32(env, argv[2], &count) != napi_ok || (size_t)count * 3 > nops ||
+      napi_is_array(env, argv[3], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[3], &npayloads) != napi_ok)
+    return throw_type(env, "write(handle, ops, count, payloads, results) expects a handle, a Float64Array, a count, an array and a Float64Array");
+  if (s->destroyed) {
+    for (uint32_t i = 0; i < count; i++) {
+      double slot = ops[3 * i + 2];
+      if (slot >= 0 && slot < (double)nresults) results[(size_t)slot] = -1;
     }
-  } else {
-    bool is_typed = false;
-    napi_is_typedarray(env, argv[2], &is_typed);
-    if (!is_typed) return throw_type(env, "send() payload must be a string, a Buffer or a Uint8Array");
-    napi_typedarray_type ttype;
-    size_t length, offset;
-    void *data;
-    napi_value arraybuffer;
-    napi_get_typedarray_info(env, argv[2], &ttype, &length, &data, &arraybuffer, &offset);
-    size_t bytes = length;
-    switch (ttype) {
-    case napi_int16_array: case napi_uint16_array: bytes *= 2; break;
-    case napi_int32_array: case napi_uint32_array: case napi_float32_array: bytes *= 4; break;
-    case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: bytes *= 8; break;
-    default: break;
+    return NULL;
+  }
+  if (scratch_reserve((void **)&s->msgs, &s->msgs_cap, npayloads, sizeof(msg_t *)) < 0 ||
+      scratch_reserve((void **)&s->touched, &s->touched_cap, count, sizeof(double)) < 0)
+    return throw_type(env, "out of memory");
+  memset(s->msgs, 0, npayloads * sizeof(msg_t *));
+  uint32_t ntouched = 0;
+  uint32_t seq = ++s->write_seq;
+  napi_value failure = NULL;
+
+  for (uint32_t i = 0; i < count; i++) {
+    double id = ops[3 * i], index = ops[3 * i + 1], slot_value = ops[3 * i + 2];
+    if (!(slot_value >= 0 && slot_value < (double)nresults) || !(index >= 0 && index < (double)npayloads)) continue;
+    size_t slot = (size_t)slot_value;
+    conn_t *c = conn_lookup(s, id);
+    if (!c || c->state != CONN_OPEN || c->close_asked) {
+      if (!(results[slot] < 0) || c) results[slot] = c && c->state == CONN_KILLED ? -2 : -1;
+      continue;
     }
-    m = msg_new(bytes, 1);
-    if (!m) return number(env, -1);
-    if (bytes) memcpy(m->buf + LWS_PRE, data, bytes);
+    msg_t *m = s->msgs[(size_t)index];
+    if (!m) {
+      napi_value value;
+      int bad = 0;
+      if (napi_get_element(env, argv[3], (uint32_t)index, &value) == napi_ok) m = payload_msg(env, value, &bad);
+      else bad = 1;
+      if (!m) {
+        if (bad) {
+          if (!failure) napi_create_string_utf8(env, "write() payloads must be strings, Buffers or Uint8Arrays", NAPI_AUTO_LENGTH, &failure);
+          results[slot] = -1;
+        } else {
+          kill_conn(c, "LWS_ERR_OUT_OF_MEMORY");
+          results[slot] = -2;
+        }
+        continue;
+      }
+      s->msgs[(size_t)index] = m;
+    }
+    if (c->queued > 0 && c->queued + m->len > s->max_buffered) {
+      /* The peer does not read: drop it rather than buffer without bound. */
+      kill_conn(c, "LWS_ERR_BUFFER_FULL");
+      results[slot] = -2;
+      continue;
+    }
+    m->refs++;
+    if (enqueue(c, m) < 0) {
+      kill_conn(c, "LWS_ERR_OUT_OF_MEMORY");
+      results[slot] = -2;
+      continue;
+    }
+    if (c->write_seq != seq) {
+      c->write_seq = seq;
+      c->result_slot = (uint32_t)slot;
+      s->touched[ntouched++] = id;
+    }
   }
 
-  if (c->queued > 0 && c->queued + m->len > s->max_buffered) {
-    /* The peer does not read: drop it rather than buffer without bound. */
-    msg_unref(m);
-    kill_conn(c, "LWS_ERR_BUFFER_FULL");
-    return number(env, -2);
-  }
-  if (enqueue(c, m) < 0) {
-    kill_conn(c, "LWS_ERR_OUT_OF_MEMORY");
-    return number(env, -2);
-  }
   /*
-   * Write now, as ws does, rather than wait for POLLOUT: asking libwebsockets for a writable
-   * callback costs two epoll_ctl() calls per message on a libuv loop (POLLOUT on, then off) and
-   * a loop iteration, while a socket with room in its kernel buffer takes the message at once.
-   * No libwebsockets callback is on the stack here (JavaScript never runs inside one), so
-   * lws_write() is safe. What the kernel does not take waits for a writable callback as before;
-   * so does everything while libwebsockets still holds part of an earlier frame, and every
-   * message on a permessage-deflate connection (its deflate keeps pointers into the message until
-   * it has drained, which write_queue() waits for between writable callbacks).
+   * Write now rather than wait for POLLOUT: asking libwebsockets for a writable callback costs
+   * two epoll_ctl() calls on a libuv loop (POLLOUT on, then off) and a loop iteration, while a
+   * socket with room in its kernel buffer takes the messages at once. No libwebsockets callback
+   * is on the stack here (JavaScript never runs inside one), so lws_write() is safe. What the
+   * kernel does not take waits for a writable callback; so does everything while libwebsockets
+   * still holds part of an earlier frame, and every message on a permessage-deflate connection
+   * (its deflate keeps pointers into the message until it has drained, which write_queue() waits
+   * for between writable callbacks).
    */
-  bool hold = false;
-  if (argc >= 5) napi_get_value_bool(env, argv[4], &hold);
-  if (c->deflate || s->e->callback_depth || lws_partial_buffered(c->wsi)) {
-    lws_callback_on_writable(c->wsi);
-  } else if (hold && c->queued <= s->write_mark) {
-    /*
-     * JavaScript calls flush() for this connection before its tick ends (the core's flushSoon).
-     * A send that takes the queue past the write mark is written at once instead, as without
-     * hold: send() then returns false with the kernel's buffer as full as it gets, so the
-     * queue holds still while the peer does not read and DRAIN means what it says.
-     */
-  } else if (write_queue(c) < 0) {
-    kill_conn(c, NULL);
-    return number(env, -1);
+  for (uint32_t i = 0; i < ntouched; i++) {
+    conn_t *c = conn_lookup(s, s->touched[i]);
+    if (!c) continue; /* killed above: its slot says how */
+    uint32_t slot = c->result_slot;
+    if (c->state != CONN_OPEN) {
+      results[slot] = c->state == CONN_KILLED ? -2 : -1;
+      continue;
+    }
+    if (c->deflate || s->e->callback_depth || lws_partial_buffered(c->wsi)) {
+      lws_callback_on_writable(c->wsi);
+    } else if (write_queue(c) < 0) {
+      kill_conn(c, NULL);
+      results[slot] = -1;
+      continue;
+    }
+    if (c->queued > s->high_water) set_paused(c, 1);
+    if (c->queued > s->write_mark) c->need_drain = 1;
+    results[slot] = (double)c->queued;
   }
-  if (c->queued > s->high_water) set_paused(c, 1);
-  if (c->queued > s->write_mark) c->need_drain = 1;
-  return number(env, (double)c->queued);
-}
-
-/* flush(handle, id): write what send(..., hold) queued, as send() without hold would have. */
-static napi_value js_flush(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  server_t *s = argc >= 2 ? get_server(env, argv[0]) : NULL;
-  double id;
-  if (!s || napi_get_value_double(env, argv[1], &id) != napi_ok) return throw_type(env, "flush(handle, id) expects a handle and an id");
-  conn_t *c = s->destroyed ? NULL : conn_lookup(s, id);
-  if (!c || c->state != CONN_OPEN || !(c->current || c->head)) return NULL;
-  if (c->deflate || s->e->callback_depth || lws_partial_buffered(c->wsi)) {
-    lws_callback_on_writable(c->wsi);
-  } else if (write_queue(c) < 0) {
-    kill_conn(c, NULL);
+  for (uint32_t i = 0; i < npayloads; i++) msg_unref(s->msgs[i]);
+  if (failure) {
+    napi_value err;
+    napi_create_type_error(env, NULL, failure, &err);
+    napi_throw(env, err);
   }
   return NULL;
 }
@@ -1615,7 +1748,7 @@ static napi_value js_destroy(napi_env env, napi_callback_info info) {
   server_t *s = argc >= 1 ? get_server(env, argv[0]) : NULL;
   if (!s) return throw_type(env, "destroy(handle) expects a handle");
   if (s->destroyed) return NULL;
-  napi_delete_reference(env, s->batch);
+  release_events(s);
   napi_delete_reference(env, s->dispatch);
   napi_async_destroy(env, s->async);
   destroy_server(s);
@@ -1689,8 +1822,7 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
     { "create", NULL, js_create, NULL, NULL, NULL, napi_enumerable, NULL },
     { "adopt", NULL, js_adopt, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "send", NULL, js_send, NULL, NULL, NULL, napi_enumerable, NULL },
-    { "flush", NULL, js_flush, NULL, NULL, NULL, napi_enumerable, NULL },
+    { "write", NULL, js_write, NULL, NULL, NULL, napi_enumerable, NULL },
     { "close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL },
     { "terminate", NULL, js_terminate, NULL, NULL, NULL, napi_enumerable, NULL },
     { "destroy", NULL, js_destroy, NULL, NULL, NULL, napi_enumerable, NULL },

@@ -22,10 +22,11 @@ export interface NativeOptions {
 }
 
 /**
- * Receives what the connections did since the last call, as a flat list of
- * `[type, id, data, type, id, data, ...]` triples; `count` is the list's length.
+ * Receives what the connections did since the last call: `count` events as `[type, id]` pairs in
+ * `events`, and, in the same order, the value of each event that has one (TEXT and BINARY: the
+ * message; ERROR: its code) in `values`. `events` is only valid during the call.
  */
-export type NativeDispatch = (batch: unknown[], count: number) => void;
+export type NativeDispatch = (events: Float64Array, count: number, values: unknown[]) => void;
 
 /**
  * Event types in a dispatched batch. PING: the connection answered a WebSocket ping frame.
@@ -56,15 +57,13 @@ export interface NativeBinding {
    */
   adopt(handle: NativeHandle, fd: number, request: Buffer, protocol?: string): number;
   /**
-   * Queue a message; `sameAsLast` says it is the string of the previous accepted text send.
-   * Returns the bytes now queued for the connection, or one of `SEND` when nothing was queued.
+   * Queue and write the messages of one tick, for any number of connections: `ops` holds `count`
+   * triples [connection id, index into `payloads`, result slot], in the order the messages were
+   * sent; each payload is converted once however many connections it goes to. Each connection
+   * written to gets the bytes now queued for it in `results[slot]` (above `writeMark`, DRAIN
+   * follows once its queue is empty), or one of `SEND` when nothing more was queued.
    */
-  send(handle: NativeHandle, id: number, payload: string | Uint8Array, sameAsLast: boolean, hold?: boolean): number;
-  /**
-   * Write what `send(..., hold = true)` queued: whole messages waiting together leave in one
-   * write. `hold` leaves the queue for this call (the core's per-tick flush) instead of writing.
-   */
-  flush(handle: NativeHandle, id: number): void;
+  write(handle: NativeHandle, ops: Float64Array, count: number, payloads: readonly (string | Uint8Array)[], results: Float64Array): void;
   /** Flush the queue, then close with `code`. */
   close(handle: NativeHandle, id: number, code: number): void;
   /** Drop the connection now, without a close handshake. */

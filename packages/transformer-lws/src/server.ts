@@ -4,7 +4,7 @@ import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { PrimusError, type ConnectionSink, type ConnectionSocket, type PrimusRequest, type TransformerContext, type TransformerServer } from '@primus/core/contract';
 import { LwsError, type LwsErrorCode } from './errors';
-import { ADOPT, EVENT, SEND, loadBinding, type NativeBinding, type NativeHandle } from './native';
+import { ADOPT, EVENT, loadBinding, type NativeBinding, type NativeHandle } from './native';
 
 /** Options of the lws transformer; see `createLwsTransformer()`. */
 export interface LwsOptions {
@@ -147,58 +147,80 @@ function refuse(socket: Socket, status: number, message: string): void {
 
 /** The core's handle on one libwebsockets connection. */
 class LwsConnectionSocket implements ConnectionSocket {
-  /** Messages wait in the binding's queue for `flush()` (see `context.flushSoon`). */
-  private held = false;
+  /**
+   * Bytes queued for the connection in the binding, as it last reported them. Never below the
+   * truth: the queue only shrinks while JavaScript does not run, and only grows through `write()`,
+   * which reports it again.
+   */
+  known = 0;
+  /** UTF-8 bytes of the messages held in the service's batch for this tick, at most. */
+  heldBound = 0;
+  /** Their length (UTF-16 units for strings): what `bufferedAmount` counts for them. */
+  heldLength = 0;
+  /** This connection's result slot in the service's batch, -1 while it holds nothing. */
+  slot = -1;
 
   constructor(
     private readonly service: LwsService,
-    private readonly id: number,
+    readonly id: number,
   ) {}
 
   /**
-   * Queued and held until the core's per-tick flush, which writes the messages of the tick in one
-   * system call. False once the queue is above the server's `highWaterMark`: a DRAIN event follows.
+   * Held in the service's batch until the core's per-tick flush, which writes every connection's
+   * messages of the tick in one native call (and each connection's in one system call). False
+   * once the queue is above the server's `highWaterMark`: a DRAIN event follows.
    */
   send(payload: string | Buffer | Uint8Array): boolean {
-    const queued = this.service.send(this.id, payload, true);
-    if (queued >= 0 && !this.held) {
-      this.held = true;
-      this.service.flushSoon(this);
-    }
-    return queued < 0 || queued <= this.service.writeMark;
+    return this.service.send(this, payload);
   }
 
-  /** A broadcast: written at once (behind anything held, the queue keeps the order). */
+  /** A broadcast: the same payload object for every connection, converted once per batch. */
   sendFrame(_frame: unknown, payload: string | Buffer | Uint8Array): boolean {
-    const queued = this.service.send(this.id, payload, false);
-    return queued < 0 || queued <= this.service.writeMark;
+    return this.service.send(this, payload);
   }
 
   flush(): void {
-    if (!this.held) return;
-    this.held = false;
-    this.service.flush(this.id);
+    this.service.flush();
   }
 
-  /** Bytes queued for the client that libwebsockets has not yet handed to the kernel. */
+  /**
+   * Bytes queued for the client that libwebsockets has not yet handed to the kernel, messages held
+   * for this tick's write included (counted by their length).
+   */
   get bufferedAmount(): number {
-    return this.service.buffered(this.id);
+    if (this.slot >= 0) return this.known + this.heldLength;
+    return (this.known = this.service.buffered(this.id));
   }
 
   close(): void {
-    this.flush();
+    this.service.flush();
     // happn-primus's servers closed with 1000; a bare close would reach peers as 1005.
     this.service.closeConnection(this.id, 1000);
   }
 }
+
+/** Triples [connection id, payload index, result slot] in `LwsService.ops`. */
+const OP = 3;
 
 /** The server half for one Primus server: libwebsockets behind Node's HTTP upgrade handling. */
 export class LwsService implements TransformerServer {
   private binding: NativeBinding | undefined;
   private handle: NativeHandle | null = null;
   private readonly connections = new Map<number, Connection>();
-  /** The last string handed to the binding; a broadcast sends the same one to every spark. */
-  private lastText: string | undefined;
+  /**
+   * The messages of this tick, for every connection, written in one native call by `flush()`:
+   * `ops` holds [connection id, index in `payloads`, the connection's slot in `held`] for each.
+   * A broadcast's payload is one entry of `payloads` for all of its messages.
+   */
+  private ops = new Float64Array(OP * 256);
+  private count = 0;
+  private payloads: (string | Buffer | Uint8Array)[] = [];
+  private held: LwsConnectionSocket[] = [];
+  private results = new Float64Array(256);
+  /** What the core calls at the end of the tick (`context.flushSoon`): this service's batch. */
+  private readonly flusher: ConnectionSocket = { send: () => true, close: noop, flush: () => this.flush() };
+  /** Queued and held bytes up to which `send()` holds without asking the binding. */
+  private readonly holdMark: number;
   private closing = false;
   /** This server's vhost name, unique in the process. */
   private readonly name = `primus-${randomUUID()}`;
@@ -219,6 +241,7 @@ export class LwsService implements TransformerServer {
     // Load the binding now so a missing libwebsockets shows at `new Primus()`. Primus.createSocket
     // builds a server around a bare EventEmitter that never upgrades: it needs no binding.
     if (server) this.binding = loadBinding();
+    this.holdMark = Math.min(context.options.highWaterMark, options.maxBufferedAmount);
   }
 
   /**
@@ -335,29 +358,67 @@ export class LwsService implements TransformerServer {
     }
   }
 
-  /** Queue a payload for one connection (`hold`: until `flush()`); returns the bytes queued for it, or one of `SEND`. */
-  send(id: number, payload: string | Buffer | Uint8Array, hold: boolean): number {
-    const handle = this.handle;
-    if (!handle) return SEND.DROPPED;
-    if (typeof payload !== 'string') return this.binding!.send(handle, id, payload, false, hold);
-    const result = this.binding!.send(handle, id, payload, payload === this.lastText, hold);
-    if (result !== SEND.DROPPED) this.lastText = payload;
-    return result;
+  /**
+   * Hold a message for `socket` until the end of the tick. Returns false when the connection's
+   * queue is now above the write mark. While the queue as last reported plus an upper bound of
+   * what is held stays under the mark (and under `maxBufferedAmount`), the answer is known without
+   * asking the binding; past it, the batch is written at once and the binding's count decides, so
+   * `write()` turns false with the kernel's buffer as full as it gets and the queue then holds
+   * still while the client does not read.
+   */
+  send(socket: LwsConnectionSocket, payload: string | Buffer | Uint8Array): boolean {
+    if (!this.handle) return true;
+    const length = typeof payload === 'string' ? payload.length : payload.byteLength;
+    const bound = typeof payload === 'string' ? 3 * length : length;
+    let slot = socket.slot;
+    if (slot < 0) {
+      slot = socket.slot = this.held.length;
+      this.held.push(socket);
+    }
+    socket.heldBound += bound;
+    socket.heldLength += length;
+    const payloads = this.payloads;
+    let index = payloads.length - 1;
+    if (index < 0 || payloads[index] !== payload) index = payloads.push(payload) - 1;
+    let at = this.count * OP;
+    if (at === this.ops.length) {
+      const grown = new Float64Array(2 * at);
+      grown.set(this.ops);
+      this.ops = grown;
+    }
+    const ops = this.ops;
+    ops[at] = socket.id;
+    ops[at + 1] = index;
+    ops[at + 2] = slot;
+    if (this.count++ === 0) this.context.flushSoon(this.flusher);
+    if (socket.known + socket.heldBound <= this.holdMark) return true;
+    this.flush();
+    return socket.known <= this.writeMark;
   }
 
-  /** Write what one connection holds. */
-  flush(id: number): void {
-    if (this.handle) this.binding!.flush(this.handle, id);
-  }
-
-  /** Ask the core for a flush of `socket` before this tick ends. */
-  flushSoon(socket: ConnectionSocket): void {
-    this.context.flushSoon(socket);
-  }
-
-  /** Broadcasts: the binding converts a string once for every connection (it remembers the last one). */
-  frame(payload: string | Buffer | Uint8Array): unknown {
-    return payload;
+  /** Write every connection's messages of this tick: one native call. */
+  flush(): void {
+    const count = this.count;
+    if (count === 0) return;
+    const held = this.held;
+    const payloads = this.payloads;
+    this.count = 0;
+    this.held = [];
+    this.payloads = [];
+    if (this.results.length < held.length) this.results = new Float64Array(2 * held.length);
+    const results = this.results;
+    try {
+      if (this.handle) this.binding!.write(this.handle, this.ops, count, payloads, results);
+      else results.fill(-1, 0, held.length);
+    } finally {
+      for (let i = 0; i < held.length; i++) {
+        const socket = held[i]!;
+        const queued = results[i]!;
+        socket.known = queued > 0 ? queued : 0;
+        socket.heldBound = socket.heldLength = 0;
+        socket.slot = -1;
+      }
+    }
   }
 
   /** Bytes queued for one connection. */
@@ -375,13 +436,14 @@ export class LwsService implements TransformerServer {
     if (this.handle) this.binding!.close(this.handle, id, code);
   }
 
-  /** Everything the binding reports, once per loop iteration. */
-  private readonly dispatch = (batch: unknown[], count: number): void => {
+  /** Everything the binding reports, once per loop iteration (see `NativeDispatch`). */
+  private readonly dispatch = (events: Float64Array, count: number, values: unknown[]): void => {
     let failed = false;
     let failure: unknown;
-    for (let i = 0; i < count; i += 3) {
+    for (let i = 0, at = 0, next = 0; i < count; i++, at += 2) {
+      const type = events[at]!;
       try {
-        this.event(batch[i] as number, batch[i + 1] as number, batch[i + 2]);
+        this.event(type, events[at + 1]!, type === EVENT.TEXT || type === EVENT.BINARY || type === EVENT.ERROR ? values[next++] : undefined);
       } catch (err) {
         // One listener's exception must not cost other connections their events; it is rethrown
         // once the batch is done, as an uncaught exception like any listener's.
@@ -467,7 +529,6 @@ export class LwsService implements TransformerServer {
     this.drained = null;
     this.binding!.destroy(handle);
     this.handle = null;
-    this.lastText = undefined;
     // destroy() reported every connection it closed; anything left is released here.
     for (const connection of [...this.connections.values()]) this.release(connection);
   }

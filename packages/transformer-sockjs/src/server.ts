@@ -81,17 +81,27 @@ class RequestCarrier {
   }
 }
 
-/** The core's handle on one SockJS session. */
+/**
+ * The core's handle on one SockJS session. Over WebSocket, sockjs frames every message as it is
+ * sent and its faye-websocket writes each frame to the TCP socket on its own: that socket is
+ * corked until the core's per-tick flush (`context.flushSoon`), so the frames of one tick leave
+ * in one `writev()`, in the order they were written, before the tick ends.
+ */
 class SockjsConnectionSocket implements ConnectionSocket {
+  /** The server half's `context.flushSoon()`, on the prototype of each server's subclass (not a field per connection). */
+  declare protected readonly flushSoon: TransformerContext['flushSoon'];
   /** Bytes of this connection's messages in the session's `send_buffer`... */
   private queued = 0;
   /** ...while that buffer holds this many entries; fewer means sockjs flushed it since. */
   private queuedEntries = 0;
+  /** The TCP socket corked until the core's per-tick flush, if any. */
+  private held: Duplex | undefined = undefined;
 
   constructor(private readonly conn: TrackedConnection) {}
 
   /** SockJS carries text only: the transformer is `textOnly`, so the core sends strings. */
   send(text: string): void {
+    if (this.held === undefined) this.hold();
     if (!this.conn.write(text)) return;
     // Only this connection adds to the buffer, one entry per write, and a flush swaps it for an empty
     // one: counting entries keeps the byte count exact without adding up the buffer or keeping a
@@ -117,9 +127,27 @@ class SockjsConnectionSocket implements ConnectionSocket {
     return waiting + (webSocketOf(session)?.writableLength ?? 0);
   }
 
+  flush(): void {
+    const tcp = this.held;
+    if (!tcp) return;
+    this.held = undefined;
+    tcp.uncork();
+  }
+
   close(): void {
     // sockjs's default close frame, 1000 "Normal closure", as happn-primus's server sent.
     this.conn.close();
+    this.flush();
+  }
+
+  /** Cork the session's TCP socket for the rest of this tick, when the session runs over WebSocket. */
+  private hold(): void {
+    const session = this.conn._session;
+    const tcp = session ? webSocketOf(session) : undefined;
+    if (!tcp || !tcp.writable) return;
+    this.held = tcp;
+    tcp.cork();
+    this.flushSoon(this);
   }
 }
 
@@ -213,6 +241,8 @@ export function createServer(context: TransformerContext): TransformerServer {
   // disconnect_delay (5 s) after it was closed: sockjs waits that long for a late poll to hand
   // the close frame to.
   const sessions = new Set<TrackedConnection>();
+  class ServerSocket extends SockjsConnectionSocket {}
+  Object.defineProperty(ServerSocket.prototype, 'flushSoon', { value: context.flushSoon });
   const service = sockjs.createServer();
   service.on('connection', (conn: TrackedConnection) => {
     sessions.add(conn);
@@ -235,7 +265,7 @@ export function createServer(context: TransformerContext): TransformerServer {
     }
     const url = conn.url ?? '';
     const q = url.indexOf('?');
-    conn.sink = context.connect({ headers, address: conn, query: q === -1 ? '' : url.slice(q + 1), id: conn.id, request }, new SockjsConnectionSocket(conn));
+    conn.sink = context.connect({ headers, address: conn, query: q === -1 ? '' : url.slice(q + 1), id: conn.id, request }, new ServerSocket(conn));
     // A session opened over WebSocket stays on it; polling and streaming sessions are told in
     // `request` when the client comes back for what waits.
     const socket: TrackedSocket | undefined = conn._session ? webSocketOf(conn._session) : undefined;

@@ -196,6 +196,62 @@ export interface UpgradeResult {
   socket?: import('node:net').Socket;
 }
 
+/** The server side of a WebSocket upgrade, as `nextUpgradeWrites()` watches it. */
+export interface UpgradeWrites {
+  /** The upgrade request as the server received it (the client's offer of extensions is in its headers). */
+  request: http.IncomingMessage;
+  /**
+   * Writes made to the connection's TCP socket since the request arrived, the answer to it
+   * included: each `_write` or `_writev` is one system call.
+   */
+  writes(): number;
+  /**
+   * The server's answer to the upgrade (status line and headers) as it was written to the TCP
+   * socket; undefined until then, or when native code writes to the socket's descriptor itself.
+   */
+  response(): string | undefined;
+}
+
+/** The status line and headers at the start of `chunk`, if it starts an HTTP response. */
+function responseHead(chunk: unknown): string | undefined {
+  const text = typeof chunk === 'string' ? chunk : Buffer.isBuffer(chunk) ? chunk.toString('latin1') : '';
+  if (!text.startsWith('HTTP/')) return undefined;
+  const end = text.indexOf('\r\n\r\n');
+  return end < 0 ? text : text.slice(0, end);
+}
+
+/**
+ * The server side of the next WebSocket upgrade on `server`, with a count of the writes made to
+ * its TCP socket from then on (each `_write` or `_writev` is one system call): what a transformer
+ * that batches the writes of one tick saves. It watches the socket before the transformer sees
+ * it, so the answer to the upgrade is counted and kept too.
+ */
+export function nextUpgradeWrites(server: TestServer): Promise<UpgradeWrites> {
+  return new Promise((resolve) =>
+    server.server.prependOnceListener('upgrade', (request: http.IncomingMessage, socket: import('node:net').Socket) => {
+      let writes = 0;
+      let response: string | undefined;
+      const tcp = socket as import('node:net').Socket & {
+        _write: (chunk: unknown, ...rest: unknown[]) => void;
+        _writev?: (chunks: { chunk: unknown }[], ...rest: unknown[]) => void;
+      };
+      const write = tcp._write;
+      const writev = tcp._writev;
+      tcp._write = function (this: unknown, chunk: unknown, ...rest: unknown[]) {
+        if (writes++ === 0) response = responseHead(chunk);
+        return write.call(this, chunk, ...rest);
+      };
+      if (writev) {
+        tcp._writev = function (this: unknown, chunks: { chunk: unknown }[], ...rest: unknown[]) {
+          if (writes++ === 0) response = responseHead(chunks[0]?.chunk);
+          return writev.call(this, chunks, ...rest);
+        };
+      }
+      resolve({ request, writes: () => writes, response: () => response });
+    }),
+  );
+}
+
 /** Send a WebSocket upgrade request by hand (extra `headers` override the defaults) and report the answer. */
 export function upgrade(url: string, headers: Record<string, string> = {}): Promise<UpgradeResult> {
   return new Promise((resolve, reject) => {

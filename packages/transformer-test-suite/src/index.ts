@@ -7,6 +7,7 @@ export {
   negotiatedExtensions,
   nextData,
   nextSpark,
+  nextUpgradeWrites,
   once,
   request,
   startServer,
@@ -17,6 +18,7 @@ export {
   type Onceable,
   type TestServer,
   type UpgradeResult,
+  type UpgradeWrites,
 } from './harness';
 export * as happnInterop from './happn';
 export { interopSuite, type InteropCapabilities, type InteropContext, type InteropServerSide, type InteropSuiteOptions } from './interop';
@@ -28,6 +30,7 @@ export { startFaultProxy, type Direction, type FaultProxy, type Mode } from './f
 export { recoverySuite, recoveryRun, recoveryOutcome, type RecoveryRun, type RecoverySuiteOptions } from './recovery';
 export { faultSuite, type FaultCapabilities, type FaultSuiteOptions } from './faults';
 export { blackhole, serverRestart, Stack, throughProxy, waylaidPing, type BlackholeResult, type RestartResult, type WaylaidResult } from './scenarios';
+export { batchingSuite, type BatchingCapabilities, type BatchingSuiteOptions } from './batching';
 export { backPressureSuite, type BackPressureCapabilities, type BackPressureSuiteOptions, type BackPressureTransport } from './back-pressure';
 export { badInputSuite, type BadInputCapabilities, type BadInputSuiteOptions } from './bad-input-suite';
 export {

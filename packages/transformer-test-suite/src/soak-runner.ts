@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -175,11 +175,29 @@ export interface Census {
    * JavaScript's own data: objects, closures, arrays (their property and element stores included),
    * strings and numbers. Compiled code, its metadata and V8's internal bookkeeping ('code',
    * 'hidden', 'object shape') are left out: V8 grows and shrinks them as it optimises, by hundreds
-   * of KB, with nothing retained.
+   * of KB, with nothing retained. So are the memory blocks behind ArrayBuffers (`buffers`).
    */
   js: number;
+  /**
+   * The memory blocks behind ArrayBuffers, Buffers and typed arrays. They come in sizes set by
+   * capacity rather than use (Node's 8 KB Buffer pool slabs, a transformer's buffer grown for its
+   * busiest moment and kept), so they are counted apart from `js`: a leaked Buffer still shows
+   * there, as the objects that hold it.
+   */
+  buffers: number;
   byType: Record<string, number>;
+  /**
+   * The JavaScript data by what it is: objects and closures by constructor or function name
+   * (`object:Spark`, `closure:onclose`), everything else by type. What a failed leak check names.
+   */
+  byKind: Record<string, number>;
 }
+
+/** How a heap snapshot names the memory block behind an ArrayBuffer. */
+const BUFFER_MEMORY = 'native:system / JSArrayBufferData';
+
+/** Types whose node names are contents (a string's text, a number's value), not what made them. */
+const NAMELESS = new Set(['string', 'concatenated string', 'sliced string', 'number', 'bigint', 'regexp', 'array']);
 
 const NOT_JS = new Set(['code', 'hidden', 'object shape', 'synthetic']);
 
@@ -188,32 +206,63 @@ export function census(file: string): Census {
   const snapshot = JSON.parse(readFileSync(file, 'utf8')) as {
     snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
     nodes: number[];
+    strings: string[];
   };
   const { node_fields: fields, node_types: nodeTypes } = snapshot.snapshot.meta;
   const stride = fields.length;
   const typeAt = fields.indexOf('type');
   const sizeAt = fields.indexOf('self_size');
+  const nameAt = fields.indexOf('name');
   const byType: Record<string, number> = {};
+  const byKind: Record<string, number> = {};
   let js = 0;
-  const nodes = snapshot.nodes;
+  let buffers = 0;
+  const { nodes, strings } = snapshot;
   for (let i = 0; i < nodes.length; i += stride) {
     const type = nodeTypes[0][nodes[i + typeAt]!]!;
     const size = nodes[i + sizeAt]!;
     byType[type] = (byType[type] ?? 0) + size;
-    if (!NOT_JS.has(type)) js += size;
+    if (NOT_JS.has(type)) continue;
+    const kind = NAMELESS.has(type) ? type : `${type}:${strings[nodes[i + nameAt]!] ?? '?'}`;
+    byKind[kind] = (byKind[kind] ?? 0) + size;
+    if (kind === BUFFER_MEMORY) buffers += size;
+    else js += size;
   }
-  return { js, byType };
+  return { js, buffers, byType, byKind };
 }
 
-/** A snapshot after full GCs, with a census of the server's heap. */
-async function counted(server: SoakProcess): Promise<ServerSnapshot & { census: Census }> {
-  const dir = mkdtempSync(join(tmpdir(), 'primus-soak-'));
+/**
+ * What grew most between two censuses, largest first, as `kind +bytes` (for instance
+ * `object:Spark +1280`): where to look when the JavaScript data ended above its baseline.
+ */
+export function grewMost(before: Census, after: Census, count = 8): string[] {
+  const growth: [string, number][] = [];
+  for (const kind of new Set([...Object.keys(before.byKind), ...Object.keys(after.byKind)])) {
+    if (kind === BUFFER_MEMORY) continue;
+    const grew = (after.byKind[kind] ?? 0) - (before.byKind[kind] ?? 0);
+    if (grew > 0) growth.push([kind, grew]);
+  }
+  return growth
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([kind, grew]) => `${kind} +${grew}`);
+}
+
+/**
+ * A snapshot after full GCs, with a census of the server's heap. The heap snapshot is deleted
+ * afterwards unless `SOAK_HEAP_SNAPSHOTS` names a directory to keep it in (as `<label>.heapsnapshot`,
+ * to open in Chrome's DevTools and compare).
+ */
+async function counted(server: SoakProcess, label: string): Promise<ServerSnapshot & { census: Census }> {
+  const keep = process.env.SOAK_HEAP_SNAPSHOTS;
+  if (keep) mkdirSync(keep, { recursive: true });
+  const dir = keep ?? mkdtempSync(join(tmpdir(), 'primus-soak-'));
   try {
-    const file = join(dir, 'server.heapsnapshot');
+    const file = join(dir, `${label.replace(/[^\w.-]+/g, '-')}.heapsnapshot`);
     const snap = await server.request<ServerSnapshot>('snapshot', { gc: true, heapSnapshot: file }, 120_000);
     return { ...snap, census: census(file) };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!keep) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -265,6 +314,10 @@ export interface HoldResult {
   /** Heap, and JavaScript data (see `Census`), kept after the release compared with before connecting (bytes). */
   heapGrowthAfterRelease: number;
   jsGrowthAfterRelease: number;
+  /** What grew most in that JavaScript data (see `grewMost`). */
+  jsGrewMostAfterRelease: string[];
+  /** Memory behind ArrayBuffers (see `Census.buffers`) kept after the release (bytes). */
+  buffersGrowthAfterRelease: number;
   /** (end of the hold − before connecting) / connections, bytes. */
   heapPerConnection: number;
   rssPerConnection: number;
@@ -304,7 +357,13 @@ export async function hold(entry: string, o: HoldOptions): Promise<HoldResult> {
     // framework's caches and pools) is in the baseline rather than spread over the connections.
     await load.request('cycles', { count: o.warmup, concurrency: o.concurrency }, 10 * 60_000);
     await untilIdle(server, 60_000, 'after the warm-up');
-    const before = await counted(server);
+    // Then a rehearsal at full size: every connection opened and released once. What a transformer
+    // sizes to its busiest moment and keeps (a buffer of one loop iteration's events, grown for
+    // the release's thousands of closes) is then in the baseline too, not counted as kept memory.
+    await load.request('open', { count: o.connections, concurrency: o.concurrency }, 10 * 60_000);
+    await load.request('release');
+    await untilIdle(server, 60_000, 'after the rehearsal');
+    const before = await counted(server, `${o.transformer}-hold-before`);
     const loadBefore = await load.request<{ mem: Memory }>('memory');
     const opened = await load.request<{ opened: number; wallMs: number }>('open', { count: o.connections, concurrency: o.concurrency }, 10 * 60_000);
     const start = await server.request<ServerSnapshot>('snapshot', { gc: true });
@@ -312,7 +371,7 @@ export async function hold(entry: string, o: HoldOptions): Promise<HoldResult> {
     const end = await server.request<ServerSnapshot>('snapshot', { gc: true });
     await load.request('release');
     await untilIdle(server, 60_000, 'after releasing the held clients');
-    const after = await counted(server);
+    const after = await counted(server, `${o.transformer}-hold-after`);
     return {
       transformer: o.transformer,
       connections: opened.opened,
@@ -336,6 +395,8 @@ export async function hold(entry: string, o: HoldOptions): Promise<HoldResult> {
       objectsGrowthDuringHold: end.mem.objects - start.mem.objects,
       heapGrowthAfterRelease: after.mem.heapUsed - before.mem.heapUsed,
       jsGrowthAfterRelease: after.census.js - before.census.js,
+      jsGrewMostAfterRelease: grewMost(before.census, after.census),
+      buffersGrowthAfterRelease: after.census.buffers - before.census.buffers,
       heapPerConnection: (end.mem.heapUsed - before.mem.heapUsed) / o.connections,
       rssPerConnection: (end.mem.rss - before.mem.rss) / o.connections,
       fdsPerConnection: (end.fds - before.fds) / o.connections,
@@ -362,6 +423,10 @@ export interface CyclesResult {
   heapGrowth: number;
   /** Growth of the JavaScript data in the heap (see `Census`), and of the code space (bytes). */
   jsGrowth: number;
+  /** What grew most in that JavaScript data (see `grewMost`). */
+  jsGrewMost: string[];
+  /** Growth of the memory behind ArrayBuffers (see `Census.buffers`). */
+  buffersGrowth: number;
   jsBaseline: number;
   codeGrowth: number;
   rssBaseline: number;
@@ -406,12 +471,12 @@ export async function cycles(entry: string, o: CyclesOptions): Promise<CyclesRes
     load = (await SoakProcess.start('load.mjs', `${o.transformer} clients`, { transformer: entry, port: ready.port, ping: 25_000, pong: 10_000, lifetimeMs }, fds)).child;
     await load.request('cycles', { count: o.warmup, concurrency: o.concurrency }, 10 * 60_000);
     await untilIdle(server, o.settleMs, 'after the warm-up');
-    const baseline = await counted(server);
+    const baseline = await counted(server, `${o.transformer}-cycles-before`);
     const run = await load.request<{ wallMs: number }>('cycles', { count: o.cycles, concurrency: o.concurrency }, 60 * 60_000);
     const cyclesDone = Date.now();
     await untilIdle(server, o.settleMs, `after ${o.cycles} cycles`);
     const settleMs = Date.now() - cyclesDone;
-    const after = await counted(server);
+    const after = await counted(server, `${o.transformer}-cycles-after`);
     return {
       transformer: o.transformer,
       cycles: o.cycles,
@@ -422,6 +487,8 @@ export async function cycles(entry: string, o: CyclesOptions): Promise<CyclesRes
       heapAfter: after.mem.heapUsed,
       heapGrowth: after.mem.heapUsed - baseline.mem.heapUsed,
       jsGrowth: after.census.js - baseline.census.js,
+      jsGrewMost: grewMost(baseline.census, after.census),
+      buffersGrowth: after.census.buffers - baseline.census.buffers,
       jsBaseline: baseline.census.js,
       codeGrowth: after.mem.code - baseline.mem.code,
       rssBaseline: baseline.mem.rss,

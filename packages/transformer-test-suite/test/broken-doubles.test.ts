@@ -13,16 +13,18 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 const jestBin = require.resolve('jest/bin/jest');
 const config = join(__dirname, 'fixtures', 'jest.config.cjs');
 
-type Double = 'base' | 'dropsMessage' | 'neverBackPressure' | 'silentEnd';
+type Double = 'base' | 'dropsMessage' | 'neverBackPressure' | 'silentEnd' | 'unbatched';
 
 /** The suites, with the describe titles their tests are under. */
 const titles: Record<string, RegExp> = {
   transformerSuite: /^transformer conformance: /,
   backPressureSuite: /^slow consumer back-pressure: /,
+  batchingSuite: /^batched writes: /,
   faultSuite: /^faults over /,
   badInputSuite: /^(HTTP|Primus|WebSocket)-level bad input: /,
   authorizationSuite: /^authorization: /,
   soakSuite: /^soak: /,
+  frameworkInputSuite: /^contract-ws: bad framework input /,
 };
 
 /** Each flaw, and per suite the tests that must notice it. */
@@ -30,9 +32,11 @@ const flaws: Record<Exclude<Double, 'base'>, Record<string, string>> = {
   dropsMessage: {
     transformerSuite: 'delivers writes made before the connection opened',
     backPressureSuite: 'write\\(\\) turns false past highWaterMark',
+    batchingSuite: 'writes of one tick reach the client before a close',
     faultSuite: 'server killed and restarted',
     badInputSuite: 'HTTP-level bad input: contract-ws GET spec$',
     authorizationSuite: 'authorization: contract-ws authorised client$',
+    frameworkInputSuite: 'bad framework input a plain GET of the pathname$',
   },
   neverBackPressure: {
     backPressureSuite: 'write\\(\\) turns false past highWaterMark',
@@ -41,6 +45,10 @@ const flaws: Record<Exclude<Double, 'base'>, Record<string, string>> = {
     transformerSuite: 'client.end\\(\\) ends the spark',
     badInputSuite: 'WebSocket-level bad input: contract-ws invalid UTF-8 in a text frame$',
     soakSuite: 'connect, echo and disconnect cycles',
+    frameworkInputSuite: 'bad framework input (a frame larger than maxLength on a session of its own|forgets sessions that were opened and abandoned)',
+  },
+  unbatched: {
+    batchingSuite: 'writes of one tick leave in one TCP write',
   },
 };
 

@@ -29,8 +29,12 @@ export interface SentinelGroup {
   sentinels: RedisNode[];
   /** The `redis` option of `redisCluster()` that reaches the group through its sentinels. */
   options: { sentinels: Array<{ host: string; port: number }>; name: string };
-  /** The primary's port as the sentinels see it now. */
-  currentPrimary(): Promise<number>;
+  /** The primary's port as the first sentinel (or the sentinel on `port`) sees it now. */
+  currentPrimary(port?: number): Promise<number | undefined>;
+  /** Make the sentinel on `port` stop watching the group (`SENTINEL REMOVE`). */
+  forget(port: number): Promise<void>;
+  /** Make the sentinel on `port` watch the group again, as if its primary were on `primaryPort`. */
+  monitor(port: number, primaryPort: number): Promise<void>;
   /** How many connections a process of the group has now, this helper's own included and the sentinels' links to each other left out. */
   clientCount(port: number): Promise<number>;
   /** The names of the connections a Redis of the group has now (`CLIENT LIST`). */
@@ -156,9 +160,17 @@ export async function startSentinelGroup(): Promise<SentinelGroup> {
     replica: node(replica, replicaPort),
     sentinels,
     options: { sentinels: sentinels.map((s) => ({ host: '127.0.0.1', port: s.port })), name: MASTER_NAME },
-    async currentPrimary() {
-      const [, port] = (await sentinelClients[0]!.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as [string, string];
-      return Number(port);
+    async currentPrimary(port = sentinels[0]!.port) {
+      const address = (await sentinelClients[sentinels.findIndex((s) => s.port === port)]!.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', MASTER_NAME)) as [string, string] | null;
+      return address ? Number(address[1]) : undefined;
+    },
+    async forget(port) {
+      await sentinelClients[sentinels.findIndex((s) => s.port === port)]!.call('SENTINEL', 'REMOVE', MASTER_NAME);
+    },
+    async monitor(port, primaryPort) {
+      const sentinel = sentinelClients[sentinels.findIndex((s) => s.port === port)]!;
+      await sentinel.call('SENTINEL', 'MONITOR', MASTER_NAME, '127.0.0.1', String(primaryPort), '2');
+      await sentinel.call('SENTINEL', 'SET', MASTER_NAME, 'down-after-milliseconds', String(DOWN_AFTER_MS), 'failover-timeout', '10000');
     },
     async clientCount(port) {
       const clients = port === replicaPort ? replicaClient : (sentinelClients[sentinels.findIndex((s) => s.port === port)] ?? client(port));
