@@ -5,7 +5,7 @@ import type { ClientSession } from './session';
 import { addTransformer, emits, encode, isControl, PrimusError, receive, transmit, type MessageTransformer, type Packet, type Side } from '@primus/protocol';
 import { connectionError, invalidValue, optionalObject } from './errors';
 import type { ClientTransport, TransportConnection, TransportEvents, TransportHost, UriOptions } from './transport';
-import { parseQuery, parseUrl, stringifyQuery, yeast, type ParsedUrl } from './url';
+import { parseQuery, parseUrl, stringifyQuery, unixUrls, yeast, type ParsedUrl } from './url';
 
 /**
  * The primus.js builds define this (package.json): false for servers without recovery, which
@@ -272,6 +272,11 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
   static readonly CLOSED = CLOSED;
   static readonly OPEN = OPEN;
 
+  /** Same as `new Primus(url, options)`, on a compiled class (`Primus.connect(url)`). */
+  static connect<T extends PrimusClient>(this: new (url?: string | ClientOptions, options?: ClientOptions) => T, url?: string | ClientOptions, options?: ClientOptions): T {
+    return new this(url, options);
+  }
+
   /** The transformer's client half (compiled in). */
   declare readonly client: ClientTransport;
   /** Encodes outgoing messages (compiled in). */
@@ -324,7 +329,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
    */
   transport: Record<string, unknown>;
   /** True when `websockets: false` was given; a plugin may set it before the client connects. happn-primus's name. */
-  AVOID_WEBSOCKETS = false;
+  AVOID_WEBSOCKETS: boolean;
 
   private _connection: TransportConnection | null = null;
   private _openedAt = 0;
@@ -369,9 +374,10 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
       }
       (this.emit as (event: string, ...args: unknown[]) => boolean)(event, ...args);
     }));
-    this.url = parseUrl(url != null ? url : defaultUrl(), defaultUrl(), this);
+    this.url = parseUrl(url, defaultUrl());
+    if (typeof PRIMUS_BROWSER === 'undefined' && unixUrls.complete && this.url.protocol === 'ws+unix:') this.url = unixUrls.complete(this.url, this);
     this.transport = resolved.transport;
-    if (given.websockets !== undefined) this.AVOID_WEBSOCKETS = !given.websockets;
+    this.AVOID_WEBSOCKETS = given.websockets !== undefined && !given.websockets;
     if (typeof PRIMUS_SESSION_HOOKS !== 'undefined' && !PRIMUS_SESSION_HOOKS) {
       // The primus.js of a server without recovery, which has no session to offer.
       if (given.recovery !== undefined && given.recovery !== false) {
@@ -389,7 +395,8 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
       });
     }
 
-    const browser = typeof window !== 'undefined' && typeof window.addEventListener === 'function';
+    // A page's window, and a worker's global scope too: both fire online and offline.
+    const browser = typeof addEventListener === 'function';
     const hasOnline = typeof navigator !== 'undefined' && 'onLine' in navigator;
     const network = given.network !== undefined ? !!given.network && browser : browser && hasOnline;
     if (network && hasOnline) this.online = navigator.onLine;
@@ -409,8 +416,8 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
           if (this._setOnline(true) && this._strategy('online')) recovery.reconnect();
         },
       });
-      window.addEventListener('offline', handlers.offline);
-      window.addEventListener('online', handlers.online);
+      addEventListener('offline', handlers.offline);
+      addEventListener('online', handlers.online);
     }
   }
 
@@ -512,8 +519,8 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
     this.transformers.incoming.length = 0;
     this.transformers.outgoing.length = 0;
     if (this._networkHandlers) {
-      window.removeEventListener('offline', this._networkHandlers.offline);
-      window.removeEventListener('online', this._networkHandlers.online);
+      removeEventListener('offline', this._networkHandlers.offline);
+      removeEventListener('online', this._networkHandlers.online);
       this._networkHandlers = null;
     }
     this.emit('destroy');
@@ -598,8 +605,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
 
   /** Arm the `ping` timer; the pong timer takes over once the ping is sent. */
   heartbeat(): this {
-    if (!this.options.ping) return this;
-    this.timers.set('ping', () => this._sendPing(), this.options.ping);
+    if (this.options.ping) this.timers.set('ping', () => this._sendPing(), this.options.ping);
     return this;
   }
 
@@ -629,7 +635,6 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
   }
 
   private _startConnectTimeout(): void {
-    const timeout = this.options.timeout as number;
     this.timers.set(
       'connect',
       () => {
@@ -643,7 +648,7 @@ export class PrimusClient extends EventEmitter<ClientEventMap> implements Transp
         this._closeTransport();
         this.recovery.reconnect();
       },
-      timeout,
+      this.options.timeout as number,
     );
   }
 
@@ -845,19 +850,15 @@ export function compile(config: ClientConfig): PrimusConstructor {
     defaultRecovery: !!config.recovery,
   };
   for (const key of Object.keys(baked)) Object.defineProperty(Primus.prototype, key, { value: baked[key] });
-  const apply = (target: typeof Primus, _this: unknown, args: [string?, ClientOptions?]): PrimusClient => new target(...args);
   // With the proxy as new.target, V8 gives every client a hidden class of its own and its property
   // accesses go megamorphic: constructing with the class itself keeps one, which counts where a
   // process opens many clients (a page opens one; primus.js leaves the trap out). A subclass stays
   // new.target.
-  const callable = new Proxy(
-    Primus,
-    typeof PRIMUS_BROWSER === 'undefined'
-      ? { apply, construct: (target, args, newTarget) => Reflect.construct(target, args, newTarget === callable ? target : newTarget) }
-      : { apply },
-  ) as unknown as PrimusConstructor;
-  Object.defineProperty(Primus, 'connect', {
-    value: (url?: string | ClientOptions, options?: ClientOptions) => new Primus(url, options),
-  });
+  const callable = new Proxy(Primus, {
+    apply: (target, _this, args: [string?, ClientOptions?]) => new target(...args),
+    ...(typeof PRIMUS_BROWSER === 'undefined' && {
+      construct: (target: typeof Primus, args: [string?, ClientOptions?], newTarget: Function) => Reflect.construct(target, args, newTarget === callable ? target : newTarget),
+    }),
+  }) as unknown as PrimusConstructor;
   return callable;
 }

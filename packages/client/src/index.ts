@@ -5,12 +5,13 @@ import { library } from '../generated/library';
 import { libraryRecovery } from '../generated/library-recovery';
 import { sessions } from './client';
 import { ClientSession } from './session';
-import { clientUnixUrl } from './unix';
+import { completeUnixUrl, parseUnixUrl } from './unix';
 import { unixUrls } from './url';
 
 // Node clients reach Unix domain sockets (`ws+unix:` URLs); primus.js, built from browser.ts, leaves
 // this out.
-unixUrls.parse = clientUnixUrl;
+unixUrls.parse = parseUnixUrl;
+unixUrls.complete = completeUnixUrl;
 // Node clients can always resume a session; in primus.js only a server with recovery on ships it.
 sessions.Session = ClientSession;
 

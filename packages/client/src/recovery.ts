@@ -128,7 +128,7 @@ export class Recovery extends EventEmitter<RecoveryEvents> {
     }
     opts.backoff = true;
     opts.attempt += 1;
-    opts.scheduled = opts.attempt === 1 ? opts.min : Math.min(Math.round((Math.random() + 1) * opts.min * Math.pow(opts.factor, opts.attempt - 1)), opts.max);
+    opts.scheduled = opts.attempt === 1 ? opts.min : Math.min(Math.round((Math.random() + 1) * opts.min * opts.factor ** (opts.attempt - 1)), opts.max);
     this.attempt = opts;
     this._timers.set(
       'reconnect',

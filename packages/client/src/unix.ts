@@ -28,11 +28,10 @@ export function parseUnixUrl(input: string): ParsedUrl {
 }
 
 /**
- * A client's `ws+unix:` URL: parsed, completed from the compiled pathname, and checked against the
- * transport, which must be able to reach a Unix domain socket.
+ * A client's `ws+unix:` URL (from `parseUnixUrl()`), completed from the compiled pathname and
+ * checked against the transport, which must be able to reach a Unix domain socket.
  */
-export function clientUnixUrl(input: string, client: { readonly pathname: string; readonly client: ClientTransport }): ParsedUrl {
-  const url = parseUnixUrl(input);
+export function completeUnixUrl(url: ParsedUrl, client: { readonly pathname: string; readonly client: ClientTransport }): ParsedUrl {
   // happn-primus took the socket from a compiled pathname such as `/app.sock:/primus`
   // (`Primus.createSocket({ pathname })`) and ignored the URL's path.
   const compiled = client.pathname;

@@ -26,20 +26,27 @@ export interface ParsedUrl {
 }
 
 /**
- * How `ws+unix:` URLs are parsed: the Node entry installs the parser (unix.ts); in primus.js it is
- * left out, as no browser reaches a Unix domain socket.
+ * `ws+unix:` URLs: the Node entry installs their parser and the client's completion of them
+ * (unix.ts); primus.js leaves both out, as no browser reaches a Unix domain socket.
  */
-export const unixUrls: { parse?: (input: string, client: PrimusClient) => ParsedUrl } = {};
+export const unixUrls: {
+  parse?: (input: string) => ParsedUrl;
+  complete?: (url: ParsedUrl, client: PrimusClient) => ParsedUrl;
+} = {};
 
-/** Parse an absolute URL; a protocol-relative one takes `base`'s protocol. */
-export function parseUrl(input: string, base?: string, client?: PrimusClient): ParsedUrl {
-  if (/^ws\+unix:/i.test(input)) {
-    if (typeof PRIMUS_BROWSER === 'undefined' && unixUrls.parse) return unixUrls.parse(input, client!);
+/**
+ * Parse a URL against `base` (`base` itself when `input` is undefined); a protocol-relative one
+ * takes `base`'s protocol.
+ */
+export function parseUrl(input: string | undefined, base?: string): ParsedUrl {
+  // An undefined input is tested as the string "undefined", which is no such URL.
+  if (/^ws\+unix:/i.test(input as string)) {
+    if (typeof PRIMUS_BROWSER === 'undefined' && unixUrls.parse) return unixUrls.parse(input as string);
     throw invalidValue('url', 'a network URL (ws+unix: is for Node)', input);
   }
   let url: URL;
   try {
-    url = new URL(input, base);
+    url = new URL((input != null ? input : base) as string, base);
   } catch {
     throw invalidValue('url', 'a valid URL', input);
   }

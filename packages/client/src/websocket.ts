@@ -30,14 +30,6 @@ function browserFactory(url: string): SocketLike {
   return new Ctor(url);
 }
 
-/** Normalise a WebSocket error event into an Error. */
-function socketError(ev: unknown): Error {
-  if (ev instanceof Error) return ev;
-  const { error, message } = (ev || {}) as { error?: unknown; message?: unknown };
-  if (error instanceof Error) return error;
-  return new Error(typeof message === 'string' && message ? message : 'WebSocket connection error');
-}
-
 /**
  * The WebSocket client transport shared by the websockets, faye and lws transformers: the wire is
  * plain WebSocket for all three. By default it uses the global `WebSocket` (browsers, Node 22+).
@@ -52,7 +44,9 @@ export function websocketTransport(factory: WebSocketFactory = browserFactory, n
       const socket = factory(url, host);
       socket.binaryType = 'arraybuffer';
       socket.onopen = () => events.open();
-      socket.onerror = (ev) => events.error(socketError(ev));
+      // ws's error event carries the Error; a browser's carries nothing, and the client reports it as
+      // PRIMUS_ERR_CONNECTION with the event as the `cause`.
+      socket.onerror = (ev) => events.error(ev.error || ev);
       socket.onclose = () => events.end();
       socket.onmessage = (ev) => events.data(ev.data);
       return {

@@ -53,6 +53,46 @@ describe('client errors carry codes', () => {
     }
   });
 
+  it("PRIMUS_ERR_CONNECTION: a browser WebSocket's error event, which says nothing, is the cause", () => {
+    // The socket a browser gives: its error event is an Event without a message or an Error.
+    const sockets: { onerror: ((ev: unknown) => void) | null }[] = [];
+    const factory = () => {
+      const socket = { readyState: 0, binaryType: '', onopen: null, onclose: null, onerror: null, onmessage: null, send() {}, close() {} };
+      sockets.push(socket);
+      return socket;
+    };
+    const Browserish = compile({ transport: websocketTransport(factory), parser: json });
+    const client = new Browserish('http://127.0.0.1:9', { manual: true, strategy: false });
+    created.push(client);
+    const seen: { raw?: unknown; error?: unknown } = {};
+    client.on('incoming::error', (raw) => (seen.raw = raw));
+    client.on('error', (err) => (seen.error = err));
+    client.open();
+    const event = { type: 'error' };
+    sockets[0]!.onerror!(event);
+    expect(seen.raw).toBe(event);
+    expect(seen.error).toBeInstanceOf(PrimusError);
+    expect(seen.error).toMatchObject({ code: 'PRIMUS_ERR_CONNECTION', message: 'Connection error', cause: event });
+  });
+
+  it("PRIMUS_ERR_CONNECTION: ws's error event gives its Error, which becomes the cause", () => {
+    const sockets: { onerror: ((ev: unknown) => void) | null }[] = [];
+    const factory = () => {
+      const socket = { readyState: 0, binaryType: '', onopen: null, onclose: null, onerror: null, onmessage: null, send() {}, close() {} };
+      sockets.push(socket);
+      return socket;
+    };
+    const NodeLike = compile({ transport: websocketTransport(factory), parser: json });
+    const client = new NodeLike('http://127.0.0.1:9', { manual: true, strategy: false });
+    created.push(client);
+    let error: unknown;
+    client.on('error', (err) => (error = err));
+    client.open();
+    const failure = new Error('Unexpected server response: 502');
+    sockets[0]!.onerror!({ type: 'error', error: failure, message: failure.message });
+    expect(error).toMatchObject({ code: 'PRIMUS_ERR_CONNECTION', message: 'Unexpected server response: 502', cause: failure });
+  });
+
   it('PRIMUS_ERR_CONTEXT: a method called without its client as `this`', () => {
     const client = new Primus('http://127.0.0.1:9', { manual: true });
     created.push(client);

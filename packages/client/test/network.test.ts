@@ -4,7 +4,7 @@ import { memoryPrimus, record, type MemoryTransport } from './memory-transport';
 
 type Listener = () => void;
 
-/** Just enough of a browser window for the client's online/offline detection. */
+/** Just enough of a browser's global scope for the client's online/offline detection. */
 class FakeWindow {
   readonly listeners = new Map<string, Set<Listener>>();
 
@@ -26,7 +26,7 @@ class FakeWindow {
   }
 }
 
-const globals = globalThis as { window?: unknown; navigator?: unknown };
+const globals = globalThis as { addEventListener?: unknown; removeEventListener?: unknown; navigator?: unknown };
 let fakeWindow: FakeWindow;
 let navigatorDescriptor: PropertyDescriptor | undefined;
 const created: PrimusClient[] = [];
@@ -44,14 +44,17 @@ beforeEach(() => {
   jest.useFakeTimers();
   jest.spyOn(Math, 'random').mockReturnValue(0);
   fakeWindow = new FakeWindow();
-  globals.window = fakeWindow;
+  // A page's global scope is its window: the client listens there.
+  globals.addEventListener = fakeWindow.addEventListener.bind(fakeWindow);
+  globals.removeEventListener = fakeWindow.removeEventListener.bind(fakeWindow);
   navigatorDescriptor = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
   Object.defineProperty(globalThis, 'navigator', { value: { onLine: true }, configurable: true, writable: true });
 });
 
 afterEach(() => {
   for (const client of created.splice(0)) client.destroy();
-  delete globals.window;
+  delete globals.addEventListener;
+  delete globals.removeEventListener;
   if (navigatorDescriptor) Object.defineProperty(globalThis, 'navigator', navigatorDescriptor);
   else delete globals.navigator;
   jest.useRealTimers();
@@ -116,7 +119,7 @@ describe('browser network events', () => {
     expect(transport.last.closed).toBe(false);
   });
 
-  it('removes its window listeners on destroy()', () => {
+  it('removes its online and offline listeners on destroy()', () => {
     const { client } = connected();
     expect(fakeWindow.count('offline')).toBe(1);
     expect(fakeWindow.count('online')).toBe(1);

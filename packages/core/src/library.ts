@@ -62,7 +62,7 @@ export function buildLibrary(primus: Primus): string {
     `  globalThis[${JSON.stringify(options.global)}] = Primus;`,
     ...(libraries.length ? ['  for (var i = 0; i < libraries.length; i++) libraries[i](Primus);'] : []),
     "  if (typeof module === 'object' && module && module.exports) module.exports = Primus;",
-    "  else if (typeof define === 'function' && define.amd) define(function () { return Primus; });",
+    "  else if (typeof define === 'function' && define.amd) define(() => Primus);",
     '})(function () {',
     // The recovery session ships only to the pages of a server that has recovery on.
     `  var lib = ${options.recovery ? clientLibraryRecovery : clientLibrary};`,

@@ -75,11 +75,6 @@ const EXCEPTIONS: Exception[] = [
     why: "toError() boxes what an application's message transformer failed with; the client raises it as the `cause` of PRIMUS_ERR_TRANSFORM",
   },
   {
-    path: 'packages/client/src/websocket.ts',
-    line: 'WebSocket connection error',
-    why: 'a transport failure: the client emits an error without a code of its own as PRIMUS_ERR_CONNECTION, with this one as the `cause`',
-  },
-  {
     path: 'packages/transformer-engineio/src/transport.ts',
     why: 'a transport failure: the client emits an error without a code of its own as PRIMUS_ERR_CONNECTION, with this one as the `cause`',
   },

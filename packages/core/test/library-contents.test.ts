@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { transform } from 'esbuild';
+import { gzipSync } from 'node:zlib';
 import { cleanup, detachedWs, evaluateLibrary } from './helpers';
 
 // What primus.js leaves out for the browsers that download it. Browsers cannot reach a Unix
@@ -76,5 +78,15 @@ describe('the _primuscb cache buster in primus.js', () => {
     expect(new Set(ids).size).toBe(50);
     for (const id of ids) expect(id).toMatch(/^[0-9a-z]+(\.[0-9a-z]+)?$/);
     client.destroy();
+  });
+});
+
+describe('the size of primus.js', () => {
+  it('for websockets, without recovery, stays within 6,000 bytes minified and gzipped', async () => {
+    // Measured as bench/library-size.mjs measures every library it compares: esbuild's minifier at
+    // ES2018, then gzip at level 9. The budget is the performance target in docs/performance.md;
+    // a change that goes over it has to pay for its bytes elsewhere.
+    const { code } = await transform(detachedWs().library(), { minify: true, loader: 'js', target: 'es2018' });
+    expect(gzipSync(code, { level: 9 }).length).toBeLessThanOrEqual(6000);
   });
 });

@@ -31,7 +31,8 @@ export const json: JsonParser = {
   encode: JSON.stringify as (data: unknown) => string,
   decode,
   browser:
-    '{name:"json",encode:function(d){return JSON.stringify(d)},' + 'decode:function(r){return JSON.parse(typeof r==="string"?r:new TextDecoder("utf-8",{fatal:true}).decode(r))}}',
+    // TextDecoder's default encoding is UTF-8.
+    '{name:"json",encode:JSON.stringify,decode:(r)=>JSON.parse(typeof r==="string"?r:new TextDecoder(void 0,{fatal:true}).decode(r))}',
 };
 
 export default json;

@@ -63,5 +63,7 @@ export class ParserError extends PrimusError {
 export function connectionError(reported: unknown): Error {
   if (reported instanceof Error && typeof (reported as { code?: unknown }).code === 'string') return reported;
   const { message, reason } = Object(reported) as { message?: unknown; reason?: unknown };
-  return new PrimusError('PRIMUS_ERR_CONNECTION', String(message || reason || reported), { cause: reported });
+  // An event without a message (a browser's WebSocket error event) gets a sentence rather than "[object Event]".
+  const text = message || reason || (reported && typeof reported === 'object' ? 'Connection error' : reported);
+  return new PrimusError('PRIMUS_ERR_CONNECTION', String(text), { cause: reported });
 }

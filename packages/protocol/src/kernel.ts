@@ -1,6 +1,6 @@
 import { isControl, parseControl, escapeSeparators } from './control';
 import { ParserError, PrimusError } from './errors';
-import { runTransformers, type MessageTransformer, type Packet } from './transform';
+import { runTransformers, toError, type MessageTransformer, type Packet } from './transform';
 
 /**
  * True in the primus.js builds (@primus/client defines it), undefined elsewhere. The fast paths for
@@ -53,8 +53,7 @@ export interface Side<Ctx> {
 
 /** A parser failure as a ParserError, with the parser's error as `cause`. */
 export function parserError(code: 'PRIMUS_ERR_PARSER_ENCODE' | 'PRIMUS_ERR_PARSER_DECODE', cause: unknown): ParserError {
-  const message = cause instanceof Error ? cause.message : cause && typeof (cause as Error).message === 'string' ? (cause as Error).message : String(cause);
-  return new ParserError(code, `Failed to ${code === 'PRIMUS_ERR_PARSER_ENCODE' ? 'encode outgoing' : 'decode incoming'} data: ${message}`, { cause });
+  return new ParserError(code, `Failed to ${code === 'PRIMUS_ERR_PARSER_ENCODE' ? 'encode outgoing' : 'decode incoming'} data: ${toError(cause).message}`, { cause });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { invalidOption, ParserError, PrimusError } from '@primus/protocol';
+import { invalidOption, ParserError, parserError, PrimusError } from '@primus/protocol';
 
 // The built packages, resolved the way an application resolves them: each package's dist requires
 // @primus/protocol by name, so this checks that the server and the client share one class.
@@ -31,6 +31,15 @@ describe('one set of error classes for the server and the client', () => {
     expect(error).toBeInstanceOf(Error);
     expect(error).toMatchObject({ name: 'ParserError', code: 'PRIMUS_ERR_PARSER_DECODE', message: 'could not decode' });
     expect(error.cause).toBe(cause);
+  });
+
+  it('parserError() reads the message of whatever the parser threw', () => {
+    const thrown = new SyntaxError('Unexpected token');
+    expect(parserError('PRIMUS_ERR_PARSER_DECODE', thrown)).toMatchObject({ message: 'Failed to decode incoming data: Unexpected token', cause: thrown });
+    expect(parserError('PRIMUS_ERR_PARSER_ENCODE', { message: 'cyclic' }).message).toBe('Failed to encode outgoing data: cyclic');
+    expect(parserError('PRIMUS_ERR_PARSER_DECODE', 'truncated').message).toBe('Failed to decode incoming data: truncated');
+    // Not "[object Object]".
+    expect(parserError('PRIMUS_ERR_PARSER_DECODE', {}).message).toBe('Failed to decode incoming data: Unknown error');
   });
 
   it('invalidOption names the option, what it must be and what it got', () => {

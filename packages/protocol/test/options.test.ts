@@ -74,4 +74,10 @@ describe('connectionError', () => {
     const event = { reason: 'closed', code: 1006 };
     expect(connectionError(event)).toMatchObject({ code: 'PRIMUS_ERR_CONNECTION', message: 'closed', cause: event });
   });
+
+  it('says "Connection error" for an event that carries no message, and keeps the event as the cause', () => {
+    // What a browser's WebSocket reports: an Event with a type and nothing about the failure.
+    const event = { type: 'error' };
+    expect(connectionError(event)).toMatchObject({ code: 'PRIMUS_ERR_CONNECTION', message: 'Connection error', cause: event });
+  });
 });

@@ -18,4 +18,4 @@ const wsSocket: WebSocketFactory = (url, host) => {
 export const client: ClientTransport = { ...websocketTransport(wsSocket), unixSocket: true };
 
 /** The browser client half: the client library's WebSocket transport over the browser's WebSocket. */
-export const browser = (): string => 'function (lib) { return lib.websocketTransport(); }';
+export const browser = (): string => '(lib) => lib.websocketTransport()';

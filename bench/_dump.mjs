@@ -1,0 +1,13 @@
+import http from 'node:http';
+import { writeFileSync } from 'node:fs';
+import { transform } from 'esbuild';
+import { gzipSync } from 'node:zlib';
+const { Primus } = await import('@primus/core');
+const mod = await import('/work/main/packages/transformer-ws/dist/index.js');
+const primus = new Primus(http.createServer(), { transformer: mod.default ?? mod });
+const source = primus.library();
+primus.destroy({ close: false });
+const { code } = await transform(source, { minify: true, loader: 'js', target: 'es2018', logLevel: 'silent' });
+writeFileSync('/tmp/ls/primus.min.js', code);
+writeFileSync('/tmp/ls/primus.src.js', source);
+console.log(code.length, gzipSync(code, { level: 9 }).length);
