@@ -21,6 +21,7 @@ import {
   PAIR_METRICS,
   pairRows,
   pairShortfalls,
+  pairsMeasured,
   pluginCost,
   RECOVERY_SERVER,
   recoveryCost,
@@ -449,7 +450,8 @@ function publish(run, outDir, docs, writeLatest = true) {
     console.log('\nPer transformer: @primus/core vs Primus 8 with the same transformer (ours ÷ Primus 8 in the same round, median over rounds; "ahead" = ours is better):\n');
     console.log(textTable(['Transformer', ...PAIR_METRICS.map((m) => m.short)], pairRows(pairs)).replace(/^/gm, '  '));
     const behind = pairShortfalls(pairs);
-    console.log(behind.length ? `\n  Behind Primus 8 (ours vs Primus 8):\n    ${behind.join('\n    ')}` : '\n  Ahead of Primus 8 on every figure.');
+    if (behind.length) console.log(`\n  Behind Primus 8 (ours vs Primus 8):\n    ${behind.join('\n    ')}`);
+    else console.log(pairsMeasured(pairs) ? '\n  Ahead of Primus 8 on every figure.' : '\n  No per-transformer figures in this run.');
   }
   const cost = pluginCost(run.cells);
   if (cost) {

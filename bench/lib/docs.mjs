@@ -1,7 +1,7 @@
 // docs/performance.md, written from a run. Everything is regenerated except the text between the
 // notes markers, which is kept from the existing file so hand-written analysis survives a rerun.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { BASELINE, comparePairs, failures, markdownTable, PAIR_METRICS, pairRows, pairShortfalls, TARGET_SERVER, tableRows } from './report.mjs';
+import { BASELINE, comparePairs, failures, markdownTable, PAIR_METRICS, pairRows, pairShortfalls, pairsMeasured, TARGET_SERVER, tableRows } from './report.mjs';
 import { METRICS, metricScenario } from './scenarios.mjs';
 
 const NOTES_START = '<!-- notes: kept when bench/run.mjs --docs rewrites this file -->';
@@ -60,7 +60,7 @@ same round; "ahead" means ours is better (higher for rates, lower for round trip
 
 ${table}
 
-${behind.length ? `Behind Primus 8 (ours vs Primus 8):\n\n${behind.map((line) => `- ${line}`).join('\n')}` : 'Ahead of Primus 8 on every figure.'}
+${behind.length ? `Behind Primus 8 (ours vs Primus 8):\n\n${behind.map((line) => `- ${line}`).join('\n')}` : pairsMeasured(pairs) ? 'Ahead of Primus 8 on every figure.' : 'No per-transformer figures in this run.'}
 `;
 }
 

@@ -252,6 +252,11 @@ export function pairRows(pairs, { behind = (w) => w } = {}) {
 }
 
 /** The figures where ours is behind (or failed), one line each, for the terminal and the docs. */
+/** Whether any pair has a figure: a run of other scenarios (the library alone, say) has none. */
+export function pairsMeasured(pairs) {
+  return pairs.some((pair) => PAIR_METRICS.some(({ metric }) => pair.metrics[metric]));
+}
+
 export function pairShortfalls(pairs) {
   const lines = [];
   for (const pair of pairs) {
