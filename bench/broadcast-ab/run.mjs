@@ -5,7 +5,11 @@
 // way writes the frame-once loop to sockets of a plain ws server in the same process, read by the
 // same client process: how much the sockets alone move the figure.
 //
-//   node broadcast-ab/run.mjs [--clients 1000] [--rounds 150]
+//   node broadcast-ab/run.mjs [--clients 1000] [--rounds 150] [--burst 1]
+//
+// `--burst n` makes n broadcasts in one tick, as an application that broadcasts several updates
+// at once does: the frame-once loop writes each one to every socket, while the websockets
+// transformer corks its sockets for the tick and writes the n frames in one system call.
 //
 // Prints CPU time (user + system, this process) per delivery for each way, from the call to the
 // next check phase (so writes and callbacks deferred to the same tick are included): median and
@@ -17,9 +21,13 @@ import { Primus } from '@primus/core';
 import websockets from '@primus/transformer-ws';
 import { Sender, WebSocketServer } from 'ws';
 
-const { values } = parseArgs({ options: { clients: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '150' } } });
+const { values } = parseArgs({
+  options: { clients: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '150' }, burst: { type: 'string', default: '1' } },
+});
 const clients = Number(values.clients);
 const rounds = Number(values.rounds);
+const burst = Number(values.burst);
+if (!(Number.isInteger(burst) && burst >= 1)) throw new Error(`--burst must be a whole number of at least 1, got ${values.burst}`);
 
 const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
 
@@ -54,19 +62,19 @@ const perDelivery = Object.fromEntries(Object.keys(ways).map((way) => [way, []])
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 for (let round = 0; round < rounds; round++) {
   for (const way of Object.keys(ways).sort(() => Math.random() - 0.5)) {
-    const message = { s: round, t: Date.now(), p: 'x'.repeat(64) };
+    const messages = Array.from({ length: burst }, (_, i) => ({ s: round, i, t: Date.now(), p: 'x'.repeat(64) }));
     const before = process.cpuUsage();
-    ways[way](message);
+    for (const message of messages) ways[way](message);
     await new Promise((resolve) => setImmediate(resolve));
     const used = process.cpuUsage(before);
-    perDelivery[way].push((used.user + used.system) / clients);
+    perDelivery[way].push((used.user + used.system) / (clients * burst));
     await settle();
   }
 }
 
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 const medians = {};
-console.log(`${clients} clients, ${rounds} rounds; CPU µs per delivery (median [p25, p75])`);
+console.log(`${clients} clients, ${rounds} rounds, ${burst} broadcast(s) per tick; CPU µs per delivery (median [p25, p75])`);
 for (const [way, samples] of Object.entries(perDelivery)) {
   samples.sort((a, b) => a - b);
   medians[way] = quantile(samples, 0.5);

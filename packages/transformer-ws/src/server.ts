@@ -32,6 +32,8 @@ const HELD = 2;
 class WsConnectionSocket implements ConnectionSocket {
   /** The server half's context, on the prototype of each server's subclass (not a field per connection). */
   declare protected readonly context: TransformerContext;
+  /** The server half's count of broadcasts framed in this tick, on the same prototype. */
+  declare protected readonly burst: Burst;
   private state: number;
 
   constructor(
@@ -54,8 +56,12 @@ class WsConnectionSocket implements ConnectionSocket {
   /** A broadcast: the frame the server half built once (see `frame()` below). */
   sendFrame(frame: unknown, payload: string | Buffer | Uint8Array): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    if (this.state & PLAIN) this.tcp.write(frame as Buffer);
-    else this.send(payload);
+    if (!(this.state & PLAIN)) return this.send(payload);
+    // A lone broadcast is written at once: holding it would cost every connection a cork and a
+    // flush, with nothing else to wait for. From a tick's second broadcast on, the connection
+    // holds its writes for the tick, so a burst of n broadcasts takes two system calls, not n.
+    if (this.burst.framed > 1) this.hold();
+    this.tcp.write(frame as Buffer);
   }
 
   flush(): void {
@@ -81,6 +87,15 @@ class WsConnectionSocket implements ConnectionSocket {
     this.ws.close(1000);
     this.flush();
   }
+}
+
+/** Broadcasts framed in the current tick, counted by `frame()` and reset once the tick ends. */
+interface Burst {
+  framed: number;
+}
+
+function endBurst(burst: Burst): void {
+  burst.framed = 0;
 }
 
 // Shared listeners (called with `this` = the socket) instead of closures per connection.
@@ -112,8 +127,10 @@ export function createServer(context: TransformerContext): TransformerServer {
     maxPayload: context.options.maxLength,
   });
 
+  const burst: Burst = { framed: 0 };
   class ServerSocket extends WsConnectionSocket {}
   Object.defineProperty(ServerSocket.prototype, 'context', { value: context });
+  Object.defineProperty(ServerSocket.prototype, 'burst', { value: burst });
 
   return {
     upgrade(req: PrimusRequest, socket: Duplex, head: Buffer) {
@@ -131,6 +148,7 @@ export function createServer(context: TransformerContext): TransformerServer {
     },
     // A broadcast's frame, built once and written as is to every connection without extensions.
     frame(payload: string | Buffer | Uint8Array) {
+      if (burst.framed++ === 0) process.nextTick(endBurst, burst);
       return (typeof payload === 'string' ? payload.length : payload.byteLength) <= MAX_OWN_FRAME ? websocketFrame(payload) : undefined;
     },
     close() {
