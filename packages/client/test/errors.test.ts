@@ -9,6 +9,20 @@ afterEach(() => {
   for (const client of created.splice(0)) client.destroy();
 });
 
+/** A client whose WebSocket transport opens stand-in sockets; `socket()` is the last one opened. */
+function clientOverFakeSocket(): { client: PrimusClient; socket: () => { onerror: ((ev: unknown) => void) | null } } {
+  let last: { onerror: ((ev: unknown) => void) | null } | undefined;
+  const factory = () => {
+    const socket = { readyState: 0, binaryType: '', onopen: null, onclose: null, onerror: null, onmessage: null, send() {}, close() {} };
+    last = socket;
+    return socket;
+  };
+  const Client = compile({ transport: websocketTransport(factory), parser: json });
+  const client = new Client('http://127.0.0.1:9', { manual: true, strategy: false });
+  created.push(client);
+  return { client, socket: () => last! };
+}
+
 describe('client errors carry codes', () => {
   it('PRIMUS_ERR_NOT_COMPILED: a PrimusClient constructed directly', () => {
     let error: unknown;
@@ -54,42 +68,26 @@ describe('client errors carry codes', () => {
   });
 
   it("PRIMUS_ERR_CONNECTION: a browser WebSocket's error event, which says nothing, is the cause", () => {
-    // The socket a browser gives: its error event is an Event without a message or an Error.
-    const sockets: { onerror: ((ev: unknown) => void) | null }[] = [];
-    const factory = () => {
-      const socket = { readyState: 0, binaryType: '', onopen: null, onclose: null, onerror: null, onmessage: null, send() {}, close() {} };
-      sockets.push(socket);
-      return socket;
-    };
-    const Browserish = compile({ transport: websocketTransport(factory), parser: json });
-    const client = new Browserish('http://127.0.0.1:9', { manual: true, strategy: false });
-    created.push(client);
+    const { client, socket } = clientOverFakeSocket();
     const seen: { raw?: unknown; error?: unknown } = {};
     client.on('incoming::error', (raw) => (seen.raw = raw));
     client.on('error', (err) => (seen.error = err));
     client.open();
+    // What a browser's socket reports: an Event without a message or an Error.
     const event = { type: 'error' };
-    sockets[0]!.onerror!(event);
+    socket().onerror!(event);
     expect(seen.raw).toBe(event);
     expect(seen.error).toBeInstanceOf(PrimusError);
     expect(seen.error).toMatchObject({ code: 'PRIMUS_ERR_CONNECTION', message: 'Connection error', cause: event });
   });
 
   it("PRIMUS_ERR_CONNECTION: ws's error event gives its Error, which becomes the cause", () => {
-    const sockets: { onerror: ((ev: unknown) => void) | null }[] = [];
-    const factory = () => {
-      const socket = { readyState: 0, binaryType: '', onopen: null, onclose: null, onerror: null, onmessage: null, send() {}, close() {} };
-      sockets.push(socket);
-      return socket;
-    };
-    const NodeLike = compile({ transport: websocketTransport(factory), parser: json });
-    const client = new NodeLike('http://127.0.0.1:9', { manual: true, strategy: false });
-    created.push(client);
+    const { client, socket } = clientOverFakeSocket();
     let error: unknown;
     client.on('error', (err) => (error = err));
     client.open();
     const failure = new Error('Unexpected server response: 502');
-    sockets[0]!.onerror!({ type: 'error', error: failure, message: failure.message });
+    socket().onerror!({ type: 'error', error: failure, message: failure.message });
     expect(error).toMatchObject({ code: 'PRIMUS_ERR_CONNECTION', message: 'Unexpected server response: 502', cause: failure });
   });
 
