@@ -46,7 +46,7 @@ export function websocketTransport(factory: WebSocketFactory = browserFactory, n
       socket.onopen = () => events.open();
       // ws's error event carries the Error; a browser's carries nothing, and the client reports it as
       // PRIMUS_ERR_CONNECTION with the event as the `cause`.
-      socket.onerror = (ev) => events.error(ev.error || ev);
+      socket.onerror = (ev) => events.error((ev && ev.error) || ev);
       socket.onclose = () => events.end();
       socket.onmessage = (ev) => events.data(ev.data);
       return {

@@ -81,6 +81,15 @@ describe('client errors carry codes', () => {
     expect(seen.error).toMatchObject({ code: 'PRIMUS_ERR_CONNECTION', message: 'Connection error', cause: event });
   });
 
+  it('PRIMUS_ERR_CONNECTION: a socket that reports its failure without an event', () => {
+    const { client, socket } = clientOverFakeSocket();
+    let error: unknown;
+    client.on('error', (err) => (error = err));
+    client.open();
+    socket().onerror!(undefined);
+    expect(error).toMatchObject({ code: 'PRIMUS_ERR_CONNECTION', message: 'Connection error' });
+  });
+
   it("PRIMUS_ERR_CONNECTION: ws's error event gives its Error, which becomes the cause", () => {
     const { client, socket } = clientOverFakeSocket();
     let error: unknown;

@@ -63,7 +63,8 @@ export class ParserError extends PrimusError {
 export function connectionError(reported: unknown): Error {
   if (reported instanceof Error && typeof (reported as { code?: unknown }).code === 'string') return reported;
   const { message, reason } = Object(reported) as { message?: unknown; reason?: unknown };
-  // An event without a message (a browser's WebSocket error event) gets a sentence rather than "[object Event]".
-  const text = message || reason || (reported && typeof reported === 'object' ? 'Connection error' : reported);
+  // Something that says nothing (a browser's WebSocket error event, no value at all) gets a
+  // sentence rather than "[object Event]" or "undefined".
+  const text = message || reason || (typeof reported === 'string' && reported) || 'Connection error';
   return new PrimusError('PRIMUS_ERR_CONNECTION', String(text), { cause: reported });
 }

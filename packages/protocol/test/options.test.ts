@@ -79,5 +79,8 @@ describe('connectionError', () => {
     // What a browser's WebSocket reports: an Event with a type and nothing about the failure.
     const event = { type: 'error' };
     expect(connectionError(event)).toMatchObject({ code: 'PRIMUS_ERR_CONNECTION', message: 'Connection error', cause: event });
+    // Nothing at all, from a socket that reports its failure without an argument.
+    expect(connectionError(undefined)).toMatchObject({ code: 'PRIMUS_ERR_CONNECTION', message: 'Connection error' });
+    expect(connectionError(null).message).toBe('Connection error');
   });
 });
