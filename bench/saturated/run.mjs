@@ -11,7 +11,8 @@
 //                          [--clients 50] [--window 16] [--measure-ms 3000]
 //
 // Servers speak one JSON text per WebSocket frame: raw ws and the @primus/core transformers whose
-// wire is plain WebSocket (websockets, lws, faye). Each round runs every server once, in an order
+// wire is plain WebSocket (websockets, lws, faye), and the websockets server with @primus/metrics
+// (websockets-metrics) or with connection-state recovery (websockets-recovery). Each round runs every server once, in an order
 // rotated from round to round, each in a fresh process. Prints echoes per server CPU-second per
 // round, the median, and each server's ratio to every earlier one in the list, same round (median
 // of the rounds); writes the figures to results/tmp/<time>-saturated.json.
@@ -41,12 +42,16 @@ const warmupMs = Number(values['warmup-ms']);
 const here = new URL('..', import.meta.url).pathname;
 const PAYLOAD = 'Primus benchmark payload: ÅÉÎØÜ ü € 0123456789 abcdefghijklmnopq';
 const PACKAGES = { websockets: 'transformer-ws', lws: 'transformer-lws', faye: 'transformer-faye' };
+/** Variants of the websockets server, as in the main bench: what a plugin or option costs. */
+const VARIANTS = { 'websockets-metrics': ['--metrics', 'true'], 'websockets-recovery': ['--recovery', 'true'] };
 const SERVERS = Object.fromEntries(
   values.servers.split(',').map((id) => {
     if (id === 'ws') return [id, { file: 'servers/raw-ws.mjs', args: [], path: '/' }];
-    const name = id.startsWith('primus-ts/') && PACKAGES[id.slice('primus-ts/'.length)];
-    if (!name) throw new Error(`--servers: unknown server ${id} (ws or primus-ts/${Object.keys(PACKAGES).join('|')})`);
-    return [id, { file: 'servers/primus-ts.mjs', args: ['--transformer', join(here, '..', 'packages', name)], path: '/primus?ping=600000&pong=60000' }];
+    const short = id.startsWith('primus-ts/') ? id.slice('primus-ts/'.length) : '';
+    const name = PACKAGES[short] ?? (VARIANTS[short] && PACKAGES.websockets);
+    if (!name) throw new Error(`--servers: unknown server ${id} (ws or primus-ts/${[...Object.keys(PACKAGES), ...Object.keys(VARIANTS)].join('|')})`);
+    const args = ['--transformer', join(here, '..', 'packages', name), ...(VARIANTS[short] ?? [])];
+    return [id, { file: 'servers/primus-ts.mjs', args, path: '/primus?ping=600000&pong=60000' }];
   }),
 );
 
